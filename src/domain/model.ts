@@ -1,0 +1,112 @@
+/**
+ * The words of donedone (see PRODUCT.md) as data. Pure types: nothing here talks to Redis,
+ * Slack or a telemetry API, and nothing reads the clock.
+ */
+
+export type Op = '>=' | '>' | '<=' | '<';
+export type WindowUnit = 'day' | 'week' | 'month';
+
+/** One label matcher of a Prometheus selector, e.g. `variant="new"`. */
+export interface LabelMatcher {
+  name: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
+/** What an expectation measures. `catalog` names an entry of the metric catalog. */
+export type MetricRef =
+  | {
+      source: 'prometheus';
+      name: string;
+      matchers: LabelMatcher[];
+      /** From the catalog: a PromQL template with `$window` where the range goes, e.g. `sum(increase(x[$window]))`. */
+      promql?: string;
+    }
+  | {
+      source: 'posthog';
+      event: string;
+      /** `total` counts events (the default); `unique` counts distinct users. */
+      math?: 'total' | 'unique';
+    }
+  | {
+      source: 'honeycomb';
+      event: string;
+      /** From the catalog: a calculation (default COUNT) and filters, in Honeycomb's query spec terms. */
+      calculation?: { op: string; column?: string };
+      filters?: { column: string; op: string; value?: string | number | boolean }[];
+    }
+  | { source: 'catalog'; name: string };
+
+export interface Expectation {
+  metric: MetricRef;
+  op: Op;
+  target: number;
+  /** `%` when the target was written as a percentage; the stored target is then the number before `%`. */
+  unit?: '%';
+  window: WindowUnit;
+  deadlineDays: number;
+  /** The expectation in its canonical written form. */
+  text: string;
+}
+
+export type Verdict = 'met' | 'missed' | 'on track' | 'at risk' | 'no data' | 'unknown';
+
+export type Status = 'proposed' | 'measurable' | 'launched' | 'in use' | 'met' | 'missed' | 'decided' | 'dropped';
+
+export type CheckKind = 'manual' | 'scheduled' | 'final';
+
+export interface Check {
+  /** ISO date-time of the moment measured (the end of the window). */
+  at: string;
+  kind: CheckKind;
+  value: number | null;
+  verdict: Verdict;
+  /** The query sent to the telemetry API, shown so anyone can reproduce the number. */
+  query: string;
+  /** For scheduled checks before the deadline: the value projected to the deadline. */
+  projected?: number | null;
+  /** Which API failed, for `unknown`. */
+  error?: string;
+}
+
+/** Whether the metric had data when the expectation was recorded. */
+export type Instrumented = 'yes' | 'no' | 'unknown';
+
+export type Decision = 'keep' | 'iterate' | 'remove';
+
+export interface Feature {
+  /** `F-<n>`, sequential per workspace. */
+  id: string;
+  team: string;
+  title: string;
+  hypothesis?: string;
+  ownerId: string;
+  proposedBy: string;
+  status: Status;
+  createdAt: string;
+  /** Where the card lives: its message is the feature's thread. */
+  channel?: string;
+  cardTs?: string;
+  /** The thread the card was posted in, when the card itself is a reply (shortcut, planning message). */
+  parentTs?: string;
+  expectation?: Expectation;
+  instrumented?: Instrumented;
+  launchedAt?: string;
+  firstUseAt?: string;
+  /** Set once a first-use search has run and found nothing (so `show` can say "waiting for first use"). */
+  lastVerdict?: Verdict;
+  droppedReason?: string;
+  flag?: { key: string; since: string };
+  decision?: { value: Decision; by: string; at: string };
+  /** Earlier cycles, kept when a feature iterates. */
+  history?: { expectation?: Expectation; launchedAt?: string; firstUseAt?: string; verdict?: Verdict }[];
+  canary?: { metric: string; label: string; value: string };
+}
+
+export const FEATURE_ID = /^F-(\d+)$/i;
+
+/** Normalises `f-3` or `F-3` to `F-3`; null when it is not a feature id. */
+export function normaliseFeatureId(text: string): string | null {
+  const m = FEATURE_ID.exec(text.trim());
+  return m ? `F-${Number(m[1])}` : null;
+}

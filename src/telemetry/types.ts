@@ -1,0 +1,58 @@
+import type { DateTime, Duration } from 'luxon';
+import type { MetricRef } from '../domain/model';
+
+/** A value measured over a window ending at a time. `value` is null when the metric has no data. */
+export interface Measurement {
+  value: number | null;
+  /** The query as sent, for people to reproduce it. Never contains credentials. */
+  query: string;
+}
+
+export interface SeriesPoint {
+  at: DateTime;
+  value: number;
+}
+
+export interface Series {
+  points: SeriesPoint[];
+  query: string;
+}
+
+/**
+ * One telemetry API behind one interface. Every method throws `TelemetryUnavailableError`
+ * when the API cannot be reached or answers with an error that is not about the query itself,
+ * and `TelemetryQueryError` when the API rejects the query (a user's mistake).
+ */
+export interface TelemetrySource {
+  readonly name: 'prometheus' | 'posthog' | 'honeycomb';
+  /** The metric aggregated over `window`, ending at `at`. */
+  valueOver(metric: MetricRef, window: Duration, at: DateTime): Promise<Measurement>;
+  /** The metric aggregated over `window`, evaluated every `step` from `start` to `end`. */
+  series(metric: MetricRef, window: Duration, start: DateTime, end: DateTime, step: Duration): Promise<Series>;
+  /** Whether the metric has any data at all (ever, or recently, as the API allows). */
+  exists(metric: MetricRef, at: DateTime): Promise<boolean>;
+  /** Names that can be measured, optionally filtered by a search string. */
+  list(search?: string): Promise<string[]>;
+}
+
+/** The API could not answer: network, time-out, 5xx, 429 past retries, open circuit, bad credentials. */
+export class TelemetryUnavailableError extends Error {
+  constructor(
+    readonly source: string,
+    message: string,
+  ) {
+    super(`${source}: ${message}`);
+    this.name = 'TelemetryUnavailableError';
+  }
+}
+
+/** The API answered that the query itself is wrong (bad selector, unknown event). */
+export class TelemetryQueryError extends Error {
+  constructor(
+    readonly source: string,
+    message: string,
+  ) {
+    super(`${source}: ${message}`);
+    this.name = 'TelemetryQueryError';
+  }
+}
