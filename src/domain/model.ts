@@ -40,8 +40,9 @@ export type MetricRef =
 export interface Expectation {
   metric: MetricRef;
   op: Op;
+  /** The number compared with the metric. `12.5%` is stored as 0.125: a percentage compares against a ratio. */
   target: number;
-  /** `%` when the target was written as a percentage; the stored target is then the number before `%`. */
+  /** `%` when the target was written as a percentage. */
   unit?: '%';
   window: WindowUnit;
   deadlineDays: number;

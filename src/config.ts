@@ -1,0 +1,142 @@
+import { IANAZone } from 'luxon';
+
+export interface Config {
+  slack: {
+    botToken: string;
+    signingSecret?: string;
+    appToken?: string;
+    apiUrl: string;
+  };
+  port: number;
+  redisUrl: string;
+  prometheusUrl?: string;
+  posthog?: { url: string; apiKey: string; projectId: string };
+  honeycomb?: { url: string; apiKey: string; dataset: string };
+  apiToken?: string;
+  metricsFile?: string;
+  staleFlagDays: number;
+  timezone: string;
+  /** Prefixes that make a channel message a proposal, matched case-insensitively at its start. */
+  proposalPrefixes: string[];
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `donedone cannot start: ${problems.length} setting${problems.length === 1 ? '' : 's'} to fix\n${problems
+        .map((p) => `  - ${p}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+function validUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads and validates the environment once, at start. Every problem is collected, so a
+ * newcomer fixes them all in one go; secrets are never echoed back.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const url = (name: string, fallback?: string): string | undefined => {
+    const value = get(name) ?? fallback;
+    if (value !== undefined && !validUrl(value)) {
+      problems.push(`${name} must be an http(s) URL, e.g. ${name}=http://127.0.0.1:9090 (got "${value}")`);
+      return undefined;
+    }
+    return value;
+  };
+
+  const botToken = get('SLACK_BOT_TOKEN');
+  if (!botToken) problems.push('SLACK_BOT_TOKEN is required: the bot token (xoxb-…) from OAuth & Permissions');
+  else if (!botToken.startsWith('xoxb-')) problems.push('SLACK_BOT_TOKEN must be a bot token starting with xoxb-');
+  const appToken = get('SLACK_APP_TOKEN');
+  if (appToken && !appToken.startsWith('xapp-')) {
+    problems.push('SLACK_APP_TOKEN must be an app-level token starting with xapp- (or unset for HTTP mode)');
+  }
+  const signingSecret = get('SLACK_SIGNING_SECRET');
+  if (!appToken && !signingSecret) {
+    problems.push('SLACK_SIGNING_SECRET is required in HTTP mode: Basic Information → App Credentials → Signing Secret');
+  }
+  let apiUrl = url('SLACK_API_URL', 'https://slack.com/api/') ?? 'https://slack.com/api/';
+  if (!apiUrl.endsWith('/')) apiUrl += '/';
+
+  const portText = get('PORT') ?? '3000';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be a port number, e.g. PORT=3000 (got "${portText}")`);
+
+  const redisUrl = get('REDIS_URL') ?? 'redis://127.0.0.1:6379';
+  if (!/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must look like redis://host:6379 or rediss://…');
+
+  const prometheusUrl = url('PROMETHEUS_URL');
+
+  const group = (names: string[], label: string): string[] | undefined => {
+    const values = names.map(get);
+    if (values.every((v) => v === undefined)) return undefined;
+    const missing = names.filter((_, i) => values[i] === undefined);
+    if (missing.length > 0) {
+      problems.push(`${label} needs ${names.join(', ')} together; missing: ${missing.join(', ')}`);
+      return undefined;
+    }
+    return values as string[];
+  };
+  const ph = group(['POSTHOG_URL', 'POSTHOG_API_KEY', 'POSTHOG_PROJECT_ID'], 'PostHog');
+  if (ph && !validUrl(ph[0]!)) problems.push('POSTHOG_URL must be an http(s) URL, e.g. https://us.posthog.com');
+  const hcKey = get('HONEYCOMB_API_KEY');
+  const hcDataset = get('HONEYCOMB_DATASET');
+  const hcUrl = url('HONEYCOMB_URL', 'https://api.honeycomb.io');
+  if ((hcKey && !hcDataset) || (!hcKey && hcDataset)) {
+    problems.push('Honeycomb needs HONEYCOMB_API_KEY and HONEYCOMB_DATASET together');
+  }
+
+  const staleText = get('DONEDONE_STALE_FLAG_DAYS') ?? '180';
+  const staleFlagDays = Number(staleText);
+  if (!Number.isInteger(staleFlagDays) || staleFlagDays < 1) {
+    problems.push(`DONEDONE_STALE_FLAG_DAYS must be a whole number of days, e.g. 180 (got "${staleText}")`);
+  }
+  const timezone = get('DONEDONE_TIMEZONE') ?? 'UTC';
+  if (!IANAZone.isValidZone(timezone)) {
+    problems.push(`DONEDONE_TIMEZONE must be an IANA time zone such as Europe/Berlin (got "${timezone}")`);
+  }
+  const apiToken = get('DONEDONE_API_TOKEN');
+  if (apiToken !== undefined && apiToken.length < 16) {
+    problems.push('DONEDONE_API_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 24`)');
+  }
+  const proposalPrefixes = (get('DONEDONE_PROPOSAL_PREFIXES') ?? 'Proposal:,Feature:')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config: Config = {
+    slack: { botToken: botToken!, apiUrl },
+    port,
+    redisUrl,
+    staleFlagDays,
+    timezone,
+    proposalPrefixes,
+    logLevel: get('LOG_LEVEL') ?? 'info',
+  };
+  if (signingSecret) config.slack.signingSecret = signingSecret;
+  if (appToken) config.slack.appToken = appToken;
+  if (prometheusUrl) config.prometheusUrl = prometheusUrl;
+  if (ph) config.posthog = { url: ph[0]!, apiKey: ph[1]!, projectId: ph[2]! };
+  if (hcKey && hcDataset && hcUrl) config.honeycomb = { url: hcUrl, apiKey: hcKey, dataset: hcDataset };
+  if (apiToken) config.apiToken = apiToken;
+  const metricsFile = get('DONEDONE_METRICS_FILE');
+  if (metricsFile) config.metricsFile = metricsFile;
+  return config;
+}

@@ -1,0 +1,97 @@
+import type { Redis } from 'ioredis';
+import type { Check, Feature } from '../domain/model';
+
+/**
+ * Features in Redis. Each feature is a hash `{v, json}` so updates are compare-and-set on
+ * the version (a Lua script), safe with one shared connection and several bot processes.
+ *
+ * Keys (all under `prefix`): `team:{T}:seq` (the id counter), `team:{T}:f:{id}` (the feature),
+ * `team:{T}:ids` (sorted set of ids by number), `team:{T}:checks:{id}` (list of checks, newest
+ * last), `teams` (set of workspaces seen), `once:{key}` (idempotency markers).
+ */
+export class FeatureStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'dd:',
+  ) {}
+
+  private key(team: string, ...parts: string[]): string {
+    return `${this.prefix}team:${team}:${parts.join(':')}`;
+  }
+
+  /** Creates a feature with the next id of the workspace. */
+  async create(team: string, make: (id: string) => Omit<Feature, 'id' | 'team'>): Promise<Feature> {
+    const n = await this.redis.incr(this.key(team, 'seq'));
+    const id = `F-${n}`;
+    const feature: Feature = { id, team, ...make(id) };
+    await this.redis
+      .multi()
+      .hset(this.key(team, 'f', id), 'v', '1', 'json', JSON.stringify(feature))
+      .zadd(this.key(team, 'ids'), n, id)
+      .sadd(`${this.prefix}teams`, team)
+      .exec();
+    return feature;
+  }
+
+  async get(team: string, id: string): Promise<Feature | null> {
+    const json = await this.redis.hget(this.key(team, 'f', id), 'json');
+    return json ? (JSON.parse(json) as Feature) : null;
+  }
+
+  /** All features of a workspace, in id order. */
+  async list(team: string): Promise<Feature[]> {
+    const ids = await this.redis.zrange(this.key(team, 'ids'), 0, -1);
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.key(team, 'f', id), 'json');
+    const results = (await pipeline.exec()) ?? [];
+    return results.flatMap(([, json]) => (typeof json === 'string' ? [JSON.parse(json) as Feature] : []));
+  }
+
+  async teams(): Promise<string[]> {
+    return this.redis.smembers(`${this.prefix}teams`);
+  }
+
+  /**
+   * Applies `change` to the stored feature and writes it back if nobody wrote in between;
+   * retries on a conflict. `change` returns null to leave the feature as it is.
+   */
+  async update(team: string, id: string, change: (f: Feature) => Feature | null): Promise<Feature | null> {
+    const key = this.key(team, 'f', id);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const [version, json] = await this.redis.hmget(key, 'v', 'json');
+      if (!version || !json) return null;
+      const next = change(JSON.parse(json) as Feature);
+      if (next === null) return JSON.parse(json) as Feature;
+      const written = await this.redis.eval(
+        "if redis.call('HGET', KEYS[1], 'v') == ARGV[1] then redis.call('HSET', KEYS[1], 'v', ARGV[2], 'json', ARGV[3]) return 1 end return 0",
+        1,
+        key,
+        version,
+        String(Number(version) + 1),
+        JSON.stringify(next),
+      );
+      if (written === 1) return next;
+    }
+    throw new Error(`feature ${id} changed too often to update`);
+  }
+
+  async addCheck(team: string, id: string, check: Check): Promise<void> {
+    await this.redis.rpush(this.key(team, 'checks', id), JSON.stringify(check));
+  }
+
+  async checks(team: string, id: string): Promise<Check[]> {
+    const items = await this.redis.lrange(this.key(team, 'checks', id), 0, -1);
+    return items.map((item) => JSON.parse(item) as Check);
+  }
+
+  /** True the first time `key` is claimed within `ttlSeconds`: makes retried events and jobs act once. */
+  async once(key: string, ttlSeconds = 7 * 24 * 3600): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}once:${key}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
+  /** Gives a claimed key back, when the work it guarded failed and should be tried again. */
+  async release(key: string): Promise<void> {
+    await this.redis.del(`${this.prefix}once:${key}`);
+  }
+}
