@@ -122,14 +122,13 @@ type CircuitState =
 type AttemptFailure = { reason: string; retryAfterMs: number | null };
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error) {
-    if (err.name === 'TimeoutError') return `time-out after ${timeoutMs} ms`;
-    // undici puts the system error code (ECONNREFUSED, ECONNRESET…) on `cause`. Only the code is
-    // used: messages may quote the request.
-    const cause = (err as { cause?: unknown }).cause;
-    const code = cause && typeof cause === 'object' ? (cause as { code?: unknown }).code : undefined;
-    if (typeof code === 'string') return `network error (${code})`;
-  }
+  // Duck-typed rather than `instanceof`: fetch's errors may come from another realm (test runners).
+  const e = typeof err === 'object' && err !== null ? (err as { name?: unknown; cause?: unknown }) : {};
+  if (e.name === 'TimeoutError') return `time-out (${timeoutMs} ms)`;
+  // undici puts the system error code (ECONNREFUSED, ECONNRESET…) on `cause`. Only the code is
+  // used: messages may quote the request.
+  const cause = typeof e.cause === 'object' && e.cause !== null ? (e.cause as { code?: unknown }) : {};
+  if (typeof cause.code === 'string') return `network error (${cause.code})`;
   return 'network error';
 }
 

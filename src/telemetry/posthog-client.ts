@@ -1,0 +1,275 @@
+import type { DateTime, Duration } from 'luxon';
+import createClient from 'openapi-fetch';
+import type { MetricRef } from '../domain/model';
+import type { paths } from './generated/posthog';
+import { createResilientFetch, type ResilientFetchOptions, type TelemetryLog } from './resilient-fetch';
+import {
+  type Measurement,
+  type Series,
+  type SeriesPoint,
+  TelemetryQueryError,
+  type TelemetrySource,
+  TelemetryUnavailableError,
+} from './types';
+
+export interface PostHogClientOptions {
+  /** e.g. `https://us.posthog.com`, `https://eu.posthog.com` or a self-hosted instance. */
+  baseUrl: string;
+  /** A personal API key with the `query:read` and `event_definition:read` scopes. */
+  apiKey: string;
+  projectId: string;
+  /** The transport under the resilience layer (default: global fetch). */
+  fetch?: typeof fetch;
+  log?: TelemetryLog;
+  /** Overrides of the resilience layer (time-out, retries, clock); the vendor's limits are set here. */
+  resilience?: Partial<Omit<ResilientFetchOptions, 'fetch' | 'log'>>;
+}
+
+const SOURCE = 'posthog';
+/** One series is one query with one aggregate per point: bounded so the query stays reasonable. */
+const MAX_SERIES_POINTS = 400;
+/** Pages of event definitions read when listing or looking for one name. */
+const MAX_DEFINITION_PAGES = 5;
+const DEFINITIONS_PAGE_SIZE = 100;
+
+const HOGQL_ESCAPES: Record<string, string> = {
+  '\b': '\\b',
+  '\f': '\\f',
+  '\r': '\\r',
+  '\n': '\\n',
+  '\t': '\\t',
+  '\0': '\\0',
+  '\x07': '\\a',
+  '\v': '\\v',
+  '\\': '\\\\',
+  "'": "\\'",
+};
+
+/**
+ * A HogQL string literal for `value`, quoted and escaped as PostHog's own `escape_hogql_string`
+ * does. Queries are sent with `{placeholders}` and `values`; this renders the query shown to
+ * people, so that it can be pasted into PostHog's SQL editor.
+ */
+export function escapeHogQLString(value: string): string {
+  return `'${value.replace(/[\b\f\r\n\t\0\x07\v\\']/g, (c) => HOGQL_ESCAPES[c] ?? c)}'`;
+}
+
+/** The HogQL with its placeholders replaced by literals: for people to read and reproduce. */
+export function renderHogQL(query: string, values: Record<string, string>): string {
+  return query.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = values[name];
+    return value === undefined ? whole : escapeHogQLString(value);
+  });
+}
+
+function posthogRef(metric: MetricRef): Extract<MetricRef, { source: 'posthog' }> {
+  if (metric.source !== 'posthog') {
+    throw new TelemetryQueryError(SOURCE, `PostHog cannot measure a ${metric.source} metric`);
+  }
+  if (metric.event.trim() === '') throw new TelemetryQueryError(SOURCE, 'the PostHog event name is empty');
+  return metric;
+}
+
+function iso(t: DateTime): string {
+  return t.toUTC().toISO() ?? t.toUTC().toString();
+}
+
+/** The instants `start, start+step, …` up to and including `end`, calendar-aware (months). */
+function seriesInstants(start: DateTime, end: DateTime, step: Duration): DateTime[] {
+  if (step.as('milliseconds') <= 0) throw new TelemetryQueryError(SOURCE, 'a series needs a positive step');
+  const points: DateTime[] = [];
+  for (let k = 0; ; k++) {
+    const t = start.plus(step.mapUnits((x) => x * k));
+    if (t > end) break;
+    points.push(t);
+    if (points.length > MAX_SERIES_POINTS) {
+      throw new TelemetryQueryError(
+        SOURCE,
+        `a series of more than ${MAX_SERIES_POINTS} points was asked for; use a longer step or a shorter range`,
+      );
+    }
+  }
+  return points;
+}
+
+function toNumber(cell: unknown): number | null {
+  if (cell === null || cell === undefined) return null;
+  const n = typeof cell === 'number' ? cell : Number(cell);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * PostHog's query API (HogQL over `POST /api/projects/{id}/query/`) and event definitions, as a
+ * TelemetrySource. Aggregation happens in PostHog: the client never pulls raw events.
+ */
+export class PostHogClient implements TelemetrySource {
+  readonly name = 'posthog' as const;
+  private readonly api: ReturnType<typeof createClient<paths>>;
+  private readonly apiKey: string;
+  private readonly projectId: string;
+
+  constructor(options: PostHogClientOptions) {
+    if (!options.baseUrl) throw new Error('PostHogClient: baseUrl is required (POSTHOG_URL)');
+    if (!options.apiKey) throw new Error('PostHogClient: apiKey is required (POSTHOG_API_KEY)');
+    if (!options.projectId) throw new Error('PostHogClient: projectId is required (POSTHOG_PROJECT_ID)');
+    this.apiKey = options.apiKey;
+    this.projectId = options.projectId;
+    const resilientFetch = createResilientFetch({
+      source: SOURCE,
+      // PostHog's published limits for the query endpoint: 240 a minute, 3 at once, per team.
+      rateLimit: {
+        perMinute: 240,
+        concurrent: 3,
+        appliesTo: (url, method) => method === 'POST' && url.pathname.endsWith('/query/'),
+      },
+      ...options.resilience,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    this.api = createClient<paths>({
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+      headers: { Authorization: `Bearer ${options.apiKey}` },
+      fetch: resilientFetch,
+    });
+  }
+
+  async valueOver(metric: MetricRef, window: Duration, at: DateTime): Promise<Measurement> {
+    const ref = posthogRef(metric);
+    const aggregate = ref.math === 'unique' ? 'count(DISTINCT person_id)' : 'count()';
+    const query =
+      `SELECT ${aggregate} FROM events WHERE event = {event}` +
+      ' AND timestamp > toDateTime({from}) AND timestamp <= toDateTime({to})';
+    const values = { event: ref.event, from: iso(at.minus(window)), to: iso(at) };
+    const rows = await this.hogql(query, values);
+    return { value: toNumber(rows[0]?.[0]), query: renderHogQL(query, values) };
+  }
+
+  /**
+   * One HogQL query with one conditional aggregate per point, each over its own window
+   * `(t - window, t]`, so rolling windows (and distinct users) are exact and the events are
+   * scanned once.
+   */
+  async series(
+    metric: MetricRef,
+    window: Duration,
+    start: DateTime,
+    end: DateTime,
+    step: Duration,
+  ): Promise<Series> {
+    const ref = posthogRef(metric);
+    const instants = seriesInstants(start, end, step);
+    if (instants.length === 0) return { points: [], query: '' };
+    const values: Record<string, string> = { event: ref.event };
+    const columns = instants.map((t, k) => {
+      values[`f${k}`] = iso(t.minus(window));
+      values[`t${k}`] = iso(t);
+      const inWindow = `timestamp > toDateTime({f${k}}) AND timestamp <= toDateTime({t${k}})`;
+      return ref.math === 'unique' ? `uniqExactIf(person_id, ${inWindow})` : `countIf(${inWindow})`;
+    });
+    values.from = values.f0 ?? '';
+    values.to = values[`t${instants.length - 1}`] ?? '';
+    const query =
+      `SELECT ${columns.join(', ')} FROM events WHERE event = {event}` +
+      ' AND timestamp > toDateTime({from}) AND timestamp <= toDateTime({to})';
+    const rows = await this.hogql(query, values);
+    const row = rows[0] ?? [];
+    const points: SeriesPoint[] = instants.map((at, k) => ({ at, value: toNumber(row[k]) ?? 0 }));
+    return { points, query: renderHogQL(query, values) };
+  }
+
+  /** Whether PostHog has ever seen the event: an exact name among its event definitions. */
+  async exists(metric: MetricRef, _at: DateTime): Promise<boolean> {
+    const ref = posthogRef(metric);
+    const names = await this.definitions(ref.event, (name) => name === ref.event);
+    return names.includes(ref.event);
+  }
+
+  async list(search?: string): Promise<string[]> {
+    return this.definitions(search);
+  }
+
+  private async definitions(
+    search: string | undefined,
+    stopAt?: (name: string) => boolean,
+  ): Promise<string[]> {
+    const names: string[] = [];
+    for (let page = 0; page < MAX_DEFINITION_PAGES; page++) {
+      const { data, error, response } = await this.call(() =>
+        this.api.GET('/api/projects/{project_id}/event_definitions/', {
+          params: {
+            path: { project_id: this.projectId },
+            query: {
+              ...(search ? { search } : {}),
+              limit: DEFINITIONS_PAGE_SIZE,
+              offset: page * DEFINITIONS_PAGE_SIZE,
+            },
+          },
+        }),
+      );
+      if (!data) throw this.errorFor(response, error);
+      if (!Array.isArray(data.results)) throw this.unexpected('event definitions without results');
+      for (const d of data.results) {
+        if (typeof d?.name === 'string') names.push(d.name);
+      }
+      if (!data.next || (stopAt && names.some(stopAt))) break;
+    }
+    return names;
+  }
+
+  private async hogql(query: string, values: Record<string, string>): Promise<unknown[][]> {
+    const { data, error, response } = await this.call(() =>
+      this.api.POST('/api/projects/{project_id}/query/', {
+        params: { path: { project_id: this.projectId } },
+        body: { query: { kind: 'HogQLQuery', query, values }, refresh: 'blocking', name: 'donedone' },
+      }),
+    );
+    if (!data) throw this.errorFor(response, error);
+    if (!Array.isArray(data.results)) throw this.unexpected('a query answer without results');
+    return data.results as unknown[][];
+  }
+
+  /** Runs an openapi-fetch call, turning an unreadable answer into TelemetryUnavailableError. */
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof TelemetryUnavailableError || err instanceof TelemetryQueryError) throw err;
+      if (err instanceof SyntaxError) throw this.unexpected('the answer was not JSON');
+      throw new TelemetryUnavailableError(
+        SOURCE,
+        this.scrub(err instanceof Error ? err.message : String(err)),
+      );
+    }
+  }
+
+  private unexpected(what: string): TelemetryUnavailableError {
+    return new TelemetryUnavailableError(SOURCE, `unexpected answer: ${what}`);
+  }
+
+  /** Vendor text is quoted in errors, so make sure it cannot carry the key back, and keep it short. */
+  private scrub(text: string): string {
+    return text.split(this.apiKey).join('***').slice(0, 300);
+  }
+
+  private errorFor(response: Response, error: unknown): Error {
+    const body = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
+    const detail = typeof body.detail === 'string' ? this.scrub(body.detail) : undefined;
+    const status = response.status;
+    if (status === 401 || status === 403) {
+      return new TelemetryUnavailableError(
+        SOURCE,
+        `PostHog refused the personal API key (HTTP ${status}); check POSTHOG_API_KEY and its query:read and event_definition:read scopes`,
+      );
+    }
+    if (status === 404) {
+      return new TelemetryUnavailableError(
+        SOURCE,
+        'PostHog has no such project (HTTP 404); check POSTHOG_PROJECT_ID',
+      );
+    }
+    if (status === 400) {
+      return new TelemetryQueryError(SOURCE, `PostHog rejected the query: ${detail ?? 'HTTP 400'}`);
+    }
+    return new TelemetryUnavailableError(SOURCE, `HTTP ${status}${detail ? `: ${detail}` : ''}`);
+  }
+}
