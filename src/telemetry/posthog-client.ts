@@ -51,7 +51,7 @@ const HOGQL_ESCAPES: Record<string, string> = {
  * people, so that it can be pasted into PostHog's SQL editor.
  */
 export function escapeHogQLString(value: string): string {
-  return `'${value.replace(/[\b\f\r\n\t\0\x07\v\\']/g, (c) => HOGQL_ESCAPES[c] ?? c)}'`;
+  return `'${Array.from(value, (c) => HOGQL_ESCAPES[c] ?? c).join('')}'`;
 }
 
 /** The HogQL with its placeholders replaced by literals: for people to read and reproduce. */

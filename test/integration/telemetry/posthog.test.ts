@@ -98,7 +98,7 @@ describe('PostHogClient against a PostHog stand-in', () => {
     server.answer(() => hogqlAnswer([17]));
     const m = await client().valueOver({ source: 'posthog', event: 'export', math: 'unique' }, WEEK, AT);
     expect(m.value).toBe(17);
-    expect((server.requests[0]?.body as { query: { query: string } }).query.query).toMatch(
+    expect((server.requests[0]?.body as { query: { query: string } } | undefined)?.query.query).toMatch(
       /^SELECT count\(DISTINCT person_id\) FROM events/,
     );
   });
