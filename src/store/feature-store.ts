@@ -85,6 +85,15 @@ export class FeatureStore {
     return items.map((item) => JSON.parse(item) as Check);
   }
 
+  async addNote(team: string, id: string, note: { user: string; text: string; at: string; ts: string }): Promise<void> {
+    await this.redis.rpush(this.key(team, 'notes', id), JSON.stringify(note));
+  }
+
+  async notes(team: string, id: string): Promise<{ user: string; text: string; at: string; ts: string }[]> {
+    const items = await this.redis.lrange(this.key(team, 'notes', id), 0, -1);
+    return items.map((item) => JSON.parse(item));
+  }
+
   /** True the first time `key` is claimed within `ttlSeconds`: makes retried events and jobs act once. */
   async once(key: string, ttlSeconds = 7 * 24 * 3600): Promise<boolean> {
     return (await this.redis.set(`${this.prefix}once:${key}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';

@@ -1,0 +1,138 @@
+import type { Server } from 'node:http';
+import { App, type CustomRoute, LogLevel } from '@slack/bolt';
+import Redis from 'ioredis';
+import { DateTime } from 'luxon';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import type { CatalogEntry } from './domain/catalog';
+import { healthRoute } from './http/routes';
+import { createLogger } from './log';
+import * as actions from './slack/listeners/actions';
+import * as commands from './slack/listeners/commands/donedone-command';
+import type { ListenerDeps, SubcommandHandler } from './slack/listeners/deps';
+import * as events from './slack/listeners/events';
+import * as shortcuts from './slack/listeners/shortcuts';
+import * as views from './slack/listeners/views';
+import { boltLogger } from './slack/bolt-logger';
+import { SlackPoster } from './slack/poster';
+import { FeatureStore } from './store/feature-store';
+import { PrometheusClient } from './telemetry/prometheus-client';
+import { createResilientFetch } from './telemetry/resilient-fetch';
+import { Telemetry } from './telemetry/telemetry';
+import type { TelemetrySource } from './telemetry/types';
+import { FeatureService } from './usecases/feature-service';
+
+export interface AppOptions {
+  config: Config;
+  catalog?: CatalogEntry[];
+  /** The clock; tests pass a fixed one. */
+  now?: () => DateTime;
+  logger?: Logger;
+  /** Key prefix in Redis, so tests and several installs can share one server. */
+  keyPrefix?: string;
+  /** Telemetry sources to use instead of those built from the config (tests). */
+  telemetrySources?: TelemetrySource[];
+}
+
+export interface Donedone {
+  bolt: App;
+  redis: Redis;
+  store: FeatureStore;
+  service: FeatureService;
+  telemetry: Telemetry;
+  log: Logger;
+  start(port?: number): Promise<{ port: number }>;
+  stop(): Promise<void>;
+}
+
+function telemetryFrom(config: Config, log: Logger): TelemetrySource[] {
+  const sources: TelemetrySource[] = [];
+  if (config.prometheusUrl) {
+    sources.push(
+      new PrometheusClient({
+        baseUrl: config.prometheusUrl,
+        fetch: createResilientFetch({ source: 'prometheus', timeoutMs: 10_000, retries: 2, log }),
+      }),
+    );
+  }
+  return sources;
+}
+
+/** The one place where donedone's objects are created and wired together. */
+export function createDonedone(opts: AppOptions): Donedone {
+  const { config } = opts;
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const now = opts.now ?? (() => DateTime.utc());
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const store = new FeatureStore(redis, opts.keyPrefix ?? 'dd:');
+  const telemetry = new Telemetry(opts.telemetrySources ?? telemetryFrom(config, log), opts.catalog ?? []);
+
+  const customRoutes: CustomRoute[] = [healthRoute(redis)];
+  const bolt = new App({
+    token: config.slack.botToken,
+    ...(config.slack.appToken
+      ? { appToken: config.slack.appToken, socketMode: true }
+      : { signingSecret: config.slack.signingSecret! }),
+    customRoutes,
+    logger: boltLogger(log),
+    logLevel: LogLevel.WARN,
+    clientOptions: {
+      slackApiUrl: config.slack.apiUrl,
+      // Bolt's default retries for about 30 minutes; a chat bot's answer is useless by then.
+      retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
+      timeout: 10_000,
+    },
+  });
+  const poster = new SlackPoster(bolt.client);
+  const service = new FeatureService({ store, telemetry, poster, log, now });
+  const subcommands = new Map<string, SubcommandHandler>();
+  const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands };
+  for (const listeners of [commands, actions, views, events, shortcuts]) listeners.register(bolt, deps);
+  bolt.error(async (err) => {
+    log.error({ err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
+  });
+
+  let server: Server | undefined;
+  return {
+    bolt,
+    redis,
+    store,
+    service,
+    telemetry,
+    log,
+    async start(port = config.port) {
+      await warnAboutRedis(redis, log);
+      const started = (await bolt.start(port)) as unknown as Server | undefined;
+      server = started && typeof started.address === 'function' ? started : undefined;
+      const address = server?.address();
+      return { port: typeof address === 'object' && address ? address.port : port };
+    },
+    async stop() {
+      await bolt.stop().catch(() => undefined);
+      redis.disconnect();
+    },
+  };
+}
+
+/** Proposals live in Redis: say so when it could lose them. */
+export async function warnAboutRedis(redis: Redis, log: Logger): Promise<string[]> {
+  const warnings: string[] = [];
+  try {
+    const [, appendonly] = (await redis.config('GET', 'appendonly')) as string[];
+    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const [, save] = (await redis.config('GET', 'save')) as string[];
+    if (appendonly !== 'yes' && !save) {
+      warnings.push('Redis has no persistence (appendonly off, no RDB snapshots): a restart loses every proposal. Set `appendonly yes`.');
+    } else if (appendonly !== 'yes') {
+      warnings.push('Redis persists only by RDB snapshots (appendonly off): a crash loses recent proposals. Set `appendonly yes`.');
+    }
+    if (policy && policy !== 'noeviction') {
+      warnings.push(`Redis evicts keys under memory pressure (maxmemory-policy ${policy}): set maxmemory-policy noeviction.`);
+    }
+  } catch (err) {
+    warnings.push(`Could not read Redis' configuration (${(err as Error).message}); make sure it persists and does not evict.`);
+  }
+  for (const w of warnings) log.warn(w);
+  return warnings;
+}

@@ -1,0 +1,42 @@
+import { createDonedone } from './app';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './log';
+import { CatalogError, loadCatalogFromEnv } from './telemetry/load-catalog';
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  let catalog: Awaited<ReturnType<typeof loadCatalogFromEnv>>;
+  try {
+    config = loadConfig(process.env);
+    catalog = await loadCatalogFromEnv(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof CatalogError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const donedone = createDonedone({ config, catalog, logger: log });
+  const { port } = await donedone.start();
+  log.info({ port, mode: config.slack.appToken ? 'socket' : 'http', catalog: catalog.length }, 'donedone is running');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: no new work, finishing what runs');
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    await donedone.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`donedone failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+});

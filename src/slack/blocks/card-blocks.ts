@@ -1,0 +1,143 @@
+import type { KnownBlock } from '@slack/types';
+import { formatNumber } from '../../domain/format-number';
+import type { Check, Feature } from '../../domain/model';
+import { describeExpectation, formatMetric } from '../../domain/parse-expectation';
+import { deadlineOf } from '../../domain/verdict';
+import { escapeMrkdwn, truncate } from './escape';
+
+export const QUESTION = 'How will we know it works in production?';
+
+export interface Message {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+const VERDICT_EMOJI: Record<string, string> = {
+  met: ':white_check_mark:',
+  missed: ':x:',
+  'on track': ':large_green_circle:',
+  'at risk': ':warning:',
+  'no data': ':grey_question:',
+  unknown: ':hourglass_flowing_sand:',
+};
+
+export function verdictLabel(verdict: string): string {
+  return `${VERDICT_EMOJI[verdict] ?? ''} *${verdict}*`.trim();
+}
+
+/** The line that says whether the metric is instrumented, or null when nothing needs saying. */
+export function instrumentationNote(feature: Feature): string | null {
+  if (!feature.expectation) return null;
+  const metric = escapeMrkdwn(formatMetric(feature.expectation.metric));
+  if (feature.instrumented === 'no') {
+    return `:warning: \`${metric}\` has no data yet: it is not instrumented. You can't add monitoring after the fact, so add it before launch.`;
+  }
+  if (feature.instrumented === 'unknown') {
+    return `:hourglass_flowing_sand: The telemetry could not be reached, so \`${metric}\` is not checked yet; donedone will check it later.`;
+  }
+  return null;
+}
+
+function statusLine(feature: Feature): string {
+  const parts = [`*Owner* <@${feature.ownerId}>`, `*Status* ${feature.status}`];
+  if (feature.launchedAt) parts.push(`*Launched* ${feature.launchedAt.slice(0, 10)}`);
+  if (feature.expectation && feature.launchedAt) {
+    parts.push(`*Deadline* ${deadlineOf(feature.expectation, feature.launchedAt).toISODate()}`);
+  }
+  if (feature.firstUseAt) parts.push(`*First use* ${feature.firstUseAt.slice(0, 10)}`);
+  else if (feature.launchedAt && feature.status !== 'dropped') parts.push('waiting for first use');
+  if (feature.lastVerdict) parts.push(`*Last check* ${feature.lastVerdict}`);
+  return parts.join('  ·  ');
+}
+
+/** The feature card: its message is the feature's thread. */
+export function cardMessage(feature: Feature): Message {
+  const title = escapeMrkdwn(truncate(feature.title, 150));
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${feature.id} · ${title}*` } },
+  ];
+  if (feature.hypothesis) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `_Hypothesis:_ ${escapeMrkdwn(truncate(feature.hypothesis, 2000))}` },
+    });
+  }
+  if (feature.expectation) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Expected:* ${escapeMrkdwn(describeExpectation(feature.expectation))}` },
+    });
+    const note = instrumentationNote(feature);
+    if (note) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: note }] });
+  } else if (feature.status !== 'dropped') {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:thinking_face: *${QUESTION}*` } });
+  }
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: statusLine(feature) }] });
+  if (feature.status !== 'dropped' && feature.status !== 'decided') {
+    const elements: NonNullable<Extract<KnownBlock, { type: 'actions' }>['elements']> = [];
+    if (!feature.expectation) {
+      elements.push({
+        type: 'button',
+        action_id: 'answer_question',
+        text: { type: 'plain_text', text: 'Answer the question' },
+        style: 'primary',
+        value: feature.id,
+      });
+    } else {
+      elements.push({ type: 'button', action_id: 'check_now', text: { type: 'plain_text', text: 'Check now' }, value: feature.id });
+      if (!feature.launchedAt) {
+        elements.push({
+          type: 'button',
+          action_id: 'mark_launched',
+          text: { type: 'plain_text', text: 'Mark launched' },
+          value: feature.id,
+        });
+      }
+      elements.push({
+        type: 'button',
+        action_id: 'answer_question',
+        text: { type: 'plain_text', text: 'Change expectation' },
+        value: feature.id,
+      });
+    }
+    blocks.push({ type: 'actions', block_id: `card:${feature.id}`, elements });
+  }
+  const text = feature.expectation
+    ? `${feature.id} · ${truncate(feature.title, 150)}: expected ${feature.expectation.text}`
+    : `${feature.id} · ${truncate(feature.title, 150)}: ${QUESTION}`;
+  return { text, blocks };
+}
+
+/** A check posted in the feature's thread: expected vs actual, the verdict, the query. */
+export function checkMessage(feature: Feature, check: Check): Message {
+  const e = feature.expectation!;
+  const unit = e.unit;
+  const actual = check.value === null ? 'no data' : formatNumber(check.value, unit);
+  const expected = `${e.op} ${formatNumber(e.target, unit)} per ${e.window}`;
+  const lines = [
+    `*${feature.id} · ${escapeMrkdwn(truncate(feature.title, 150))}*: ${verdictLabel(check.verdict)}`,
+    `*Expected* ${escapeMrkdwn(expected)}   *Actual* ${actual} in the ${e.window} to ${check.at.slice(0, 16).replace('T', ' ')} UTC`,
+  ];
+  if (check.projected !== undefined && check.projected !== null) {
+    lines.push(`*Projected at the deadline* ${formatNumber(check.projected, unit)}`);
+  }
+  if (check.verdict === 'unknown') {
+    lines.push(
+      `:hourglass_flowing_sand: ${escapeMrkdwn(check.error ?? 'The telemetry')} could not be reached. This is not a miss: donedone will try again.`,
+    );
+  }
+  if (check.verdict === 'no data') {
+    lines.push(`:warning: The telemetry answered, but \`${escapeMrkdwn(formatMetric(e.metric))}\` has no data.`);
+  }
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } }];
+  if (check.query) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `Query: \`${escapeMrkdwn(truncate(check.query, 2900))}\`` }],
+    });
+  }
+  return {
+    text: `${feature.id}: ${check.verdict}. Expected ${expected}, actual ${actual}.`,
+    blocks,
+  };
+}

@@ -1,0 +1,95 @@
+import type { KnownBlock } from '@slack/types';
+import { formatNumber } from '../../domain/format-number';
+import type { Check, Feature } from '../../domain/model';
+import { type Message, cardMessage } from './card-blocks';
+import { chunkLines } from './digest-blocks';
+import { escapeMrkdwn, truncate } from './escape';
+
+const MAX_LIST_BLOCKS = 45;
+
+/** Everything about a feature, for `/donedone show`: the card without buttons, checks and notes. */
+export function showMessage(feature: Feature, checks: Check[], notes: { user: string; text: string; at: string }[] = []): Message {
+  const card = cardMessage(feature).blocks.filter((b) => b.type !== 'actions');
+  const blocks: KnownBlock[] = [...card];
+  if (feature.launchedAt && !feature.firstUseAt && feature.status !== 'dropped') {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: ':hourglass: *Waiting for first use*: nobody has used it since launch yet.' },
+    });
+  }
+  if (feature.decision) {
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*Decision* ${feature.decision.value} by <@${feature.decision.by}> on ${feature.decision.at.slice(0, 10)}`,
+      },
+    });
+  }
+  if (feature.flag) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `Feature flag \`${escapeMrkdwn(feature.flag.key)}\` since ${feature.flag.since}` }],
+    });
+  }
+  const recent = checks.slice(-10);
+  if (recent.length > 0) {
+    const unit = feature.expectation?.unit;
+    const lines = recent.map(
+      (c) =>
+        `• ${c.at.slice(0, 16).replace('T', ' ')} ${c.kind}: ${c.value === null ? 'no value' : formatNumber(c.value, unit)} → *${c.verdict}*`,
+    );
+    const header = checks.length > recent.length ? `*Checks* (last ${recent.length} of ${checks.length})` : '*Checks*';
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(`${header}\n${lines.join('\n')}`, 3000) } });
+  } else if (feature.expectation) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `No checks yet: \`/donedone check ${feature.id}\`` }] });
+  }
+  if (notes.length > 0) {
+    const lines = notes.slice(-10).map((n) => `• <@${n.user}> ${n.at.slice(0, 10)}: ${escapeMrkdwn(truncate(n.text, 200))}`);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(`*Notes*\n${lines.join('\n')}`, 3000) } });
+  }
+  return { text: cardMessage(feature).text, blocks };
+}
+
+export function listLine(feature: Feature): string {
+  const verdict = feature.lastVerdict ? ` · last check ${feature.lastVerdict}` : '';
+  return `• *${feature.id}* ${escapeMrkdwn(truncate(feature.title, 80))} — ${feature.status}${verdict} · <@${feature.ownerId}>`;
+}
+
+/** The board as a list, paged into sections within Slack's limits. */
+export function listMessage(features: Feature[], heading: string): Message {
+  if (features.length === 0) {
+    return {
+      text: `${heading}: nothing yet.`,
+      blocks: [
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: `*${heading}*: nothing yet. Propose one: \`/donedone propose Bulk export\`` },
+        },
+      ],
+    };
+  }
+  const sections = chunkLines(features.map(listLine));
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${heading}* (${features.length})` } }];
+  for (const text of sections.slice(0, MAX_LIST_BLOCKS)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
+  if (sections.length > MAX_LIST_BLOCKS) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'The list is cut here: narrow it with `mine` or an @mention.' }] });
+  }
+  return { text: `${heading}: ${features.length} features`, blocks };
+}
+
+export const HELP_TEXT = [
+  '*donedone* asks "How will we know it works in production?" and then checks.',
+  '`/donedone propose <title> [expect <expectation>]`: propose a feature (alone: open the form)',
+  '`/donedone expect F-3 <expectation>`: record or replace F-3\'s expectation',
+  '`/donedone launch F-3 [YYYY-MM-DD]`: F-3 shipped (today, or on a past date)',
+  '`/donedone check F-3`: measure now, in F-3\'s thread',
+  '`/donedone show F-3`: everything about F-3, only to you',
+  '`/donedone list [all|mine|@user]`: the board',
+  '`/donedone digest [every monday 09:00 Europe/Berlin|off|schedule]`: the channel digest',
+  '`/donedone scorecard [@user]`, `/donedone usage F-3`, `/donedone flag F-3 <key> [since YYYY-MM-DD]`',
+  '`/donedone retro F-3`, `/donedone drop F-3 [reason]`, `/donedone metrics [search]`',
+  '`/donedone canary <metric> <label>=<value> [over 1h]`: judge a canary against the other nodes',
+  '',
+  '*Expectations*: `<metric> <op> <number> [per day|week|month] [within <N> days|weeks]`, e.g. `bulk_export_total >= 200 per week within 30 days`, `checkout_total{variant="new"} at least 1.5k per week`, `posthog:"export clicked" >= 200 per week`.',
+].join('\n');

@@ -1,0 +1,145 @@
+import type { App } from '@slack/bolt';
+import { type Command, parseCommand } from '../../../domain/parse-command';
+import { formatNumber } from '../../../domain/format-number';
+import { escapeMrkdwn } from '../../blocks/escape';
+import { proposeModal } from '../../blocks/modal-blocks';
+import { HELP_TEXT, listMessage, showMessage } from '../../blocks/show-blocks';
+import { slackErrorCode } from '../../poster';
+import type { CommandContext, ListenerDeps } from '../deps';
+
+/**
+ * `/donedone`: grammar errors are answered in the acknowledgement itself (ephemeral, within
+ * Slack's 3 s); everything that touches Redis, telemetry or the Web API runs after `ack()`.
+ */
+export function register(app: App, deps: ListenerDeps): void {
+  app.command('/donedone', async ({ command, ack, respond, client }) => {
+    const started = process.hrtime.bigint();
+    const parsed = parseCommand(command.text ?? '');
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', text: parsed.error });
+      return;
+    }
+    const cmd = parsed.command;
+    if (cmd.name === 'help') {
+      await ack({ response_type: 'ephemeral', text: HELP_TEXT });
+      return;
+    }
+    // Expectations are grammar: refuse a bad one before acknowledging, so nothing changes.
+    const expectationText = cmd.name === 'expect' || cmd.name === 'propose' ? cmd.expectation : undefined;
+    const expectation = expectationText ? deps.service.parseExpectation(expectationText) : undefined;
+    if (expectation && !expectation.ok) {
+      await ack({ response_type: 'ephemeral', text: expectation.error });
+      return;
+    }
+    await ack();
+    deps.log.debug({ command: cmd.name, ackMs: Number(process.hrtime.bigint() - started) / 1e6 }, 'acknowledged');
+
+    const ctx: CommandContext = {
+      team: command.team_id,
+      channel: command.channel_id,
+      userId: command.user_id,
+      triggerId: command.trigger_id,
+      respond: async (message) => {
+        await respond({ response_type: 'ephemeral', replace_original: false, ...message } as never);
+      },
+    };
+    try {
+      if (cmd.name === 'propose' && !cmd.title) {
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: proposeModal({ channel: command.channel_id }, { ownerId: command.user_id }),
+        });
+        return;
+      }
+      await dispatch(cmd, ctx, deps, expectation?.ok ? expectation.value : undefined);
+    } catch (err) {
+      deps.log.error({ command: cmd.name, err: (err as Error).message }, 'command failed');
+      await ctx.respond({ text: friendlyError(err) }).catch(() => undefined);
+    }
+  });
+}
+
+/** Words for a failure the user cannot fix by retyping. */
+export function friendlyError(err: unknown): string {
+  const code = slackErrorCode(err);
+  if (code === 'not_in_channel' || code === 'channel_not_found') {
+    return ':warning: I can’t post in this channel. Invite me with `/invite @donedone` and try again; nothing was lost.';
+  }
+  return ':warning: Something went wrong on my side; nothing you typed was lost. Try again in a minute.';
+}
+
+async function dispatch(
+  cmd: Command,
+  ctx: CommandContext,
+  deps: ListenerDeps,
+  expectation: import('../../../domain/model').Expectation | undefined,
+): Promise<void> {
+  const { service, store } = deps;
+  switch (cmd.name) {
+    case 'propose': {
+      const result = await service.propose({
+        team: ctx.team,
+        channel: ctx.channel,
+        userId: ctx.userId,
+        title: cmd.title!,
+        ...(expectation ? { expectation } : {}),
+      });
+      if (!result.ok) return ctx.respond({ text: result.error });
+      const f = result.value;
+      const base = `Proposed *${f.id}* · ${escapeMrkdwn(f.title)}.`;
+      return ctx.respond({
+        text: result.note ? `${base}\n${result.note}` : f.expectation ? base : `${base} The card asks how we will know it works in production.`,
+      });
+    }
+    case 'expect': {
+      const result = await service.expect(ctx.team, cmd.id, expectation!);
+      if (!result.ok) return ctx.respond({ text: result.error });
+      const base = `Recorded for *${cmd.id}*: \`${escapeMrkdwn(expectation!.text)}\`.`;
+      return ctx.respond({ text: result.note ? `${base}\n${result.note}` : base });
+    }
+    case 'check': {
+      const result = await service.check(ctx.team, cmd.id);
+      if (!result.ok) return ctx.respond({ text: result.error });
+      const c = result.value;
+      return ctx.respond({
+        text: `Checked *${cmd.id}*: ${c.verdict}${c.value === null ? '' : ` (${formatNumber(c.value)})`}. The result is in its thread.`,
+      });
+    }
+    case 'show': {
+      const found = await service.get(ctx.team, cmd.id);
+      if (!found.ok) return ctx.respond({ text: found.error });
+      const checks = await store.checks(ctx.team, cmd.id);
+      const notes = await store.notes(ctx.team, cmd.id);
+      const message = showMessage(found.value, checks, notes);
+      return ctx.respond({ text: message.text, blocks: message.blocks });
+    }
+    case 'list': {
+      const all = await store.list(ctx.team);
+      let features = all;
+      let heading = 'Open features';
+      if (cmd.scope === 'open') features = all.filter((f) => f.status !== 'dropped' && f.status !== 'decided');
+      else if (cmd.scope === 'mine') {
+        features = all.filter((f) => f.ownerId === ctx.userId);
+        heading = 'Your features';
+      } else if (cmd.user) {
+        features = all.filter((f) => f.ownerId === cmd.user);
+        heading = `Features owned by <@${cmd.user}>`;
+      } else heading = 'All features';
+      const message = listMessage(features, heading);
+      return ctx.respond({ text: message.text, blocks: message.blocks });
+    }
+    case 'drop': {
+      const updated = await store.update(ctx.team, cmd.id, (f) =>
+        f.status === 'dropped' ? null : { ...f, status: 'dropped', ...(cmd.reason ? { droppedReason: cmd.reason } : {}) },
+      );
+      if (!updated) return ctx.respond({ text: (await service.get(ctx.team, cmd.id) as { error: string }).error });
+      await deps.service.updateCard(updated);
+      return ctx.respond({ text: `Dropped *${cmd.id}*: it is off the board.` });
+    }
+    default: {
+      const handler = deps.subcommands.get(cmd.name);
+      if (handler) return handler(cmd, ctx);
+      return ctx.respond({ text: `\`${cmd.name}\` is not available in this version of donedone yet. \`/donedone help\` lists what is.` });
+    }
+  }
+}

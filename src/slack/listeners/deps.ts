@@ -1,0 +1,28 @@
+import type { DateTime } from 'luxon';
+import type { Logger } from 'pino';
+import type { Config } from '../../config';
+import type { FeatureStore } from '../../store/feature-store';
+import type { Telemetry } from '../../telemetry/telemetry';
+import type { FeatureService } from '../../usecases/feature-service';
+
+/** What listeners need; built once in app.ts. */
+export interface ListenerDeps {
+  config: Config;
+  service: FeatureService;
+  store: FeatureStore;
+  telemetry: Telemetry;
+  log: Logger;
+  now: () => DateTime;
+  /** Extra subcommands added by later capabilities (launch, digest, canary…), by name. */
+  subcommands: Map<string, SubcommandHandler>;
+}
+
+export interface CommandContext {
+  team: string;
+  channel: string;
+  userId: string;
+  triggerId: string;
+  respond: (message: { text: string; blocks?: unknown[] }) => Promise<void>;
+}
+
+export type SubcommandHandler = (command: import('../../domain/parse-command').Command, ctx: CommandContext) => Promise<void>;

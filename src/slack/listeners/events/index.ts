@@ -1,0 +1,47 @@
+import type { App } from '@slack/bolt';
+import { MAX_TITLE } from '../../../domain/parse-command';
+import { truncate } from '../../blocks/escape';
+import type { ListenerDeps } from '../deps';
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The title a planning message proposes, or null when it does not start with a proposal prefix. */
+export function proposalTitle(text: string, prefixes: string[]): string | null {
+  const re = new RegExp(`^\\s*(?:${prefixes.map(escapeRegExp).join('|')})\\s*(.*)`, 'i');
+  const m = re.exec(text);
+  if (!m) return null;
+  const title = (m[1] ?? '').split('\n')[0]!.trim();
+  return title ? truncate(title, MAX_TITLE) : null;
+}
+
+/**
+ * Planning messages (`Proposal: …`, `Feature: …`) get the question as a threaded reply: the
+ * feature's card. Slack retries events it thinks were lost; the message's channel and ts
+ * key the work, so each message is handled once.
+ */
+export function register(app: App, deps: ListenerDeps): void {
+  app.event('message', async ({ event, body }) => {
+    if (event.subtype !== undefined || !('text' in event) || !event.text) return;
+    if ('bot_id' in event && event.bot_id) return;
+    if ('thread_ts' in event && event.thread_ts && event.thread_ts !== event.ts) return;
+    const title = proposalTitle(event.text, deps.config.proposalPrefixes);
+    if (!title) return;
+    const team = body.team_id;
+    if (!(await deps.store.once(`message:${team}:${event.channel}:${event.ts}`))) return;
+    try {
+      await deps.service.propose({
+        team,
+        channel: event.channel,
+        userId: event.user,
+        title,
+        threadTs: event.ts,
+      });
+    } catch (err) {
+      // Give the claim back so Slack's retry can try again.
+      await deps.store.release(`message:${team}:${event.channel}:${event.ts}`);
+      throw err;
+    }
+  });
+}

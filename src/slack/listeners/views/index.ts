@@ -1,0 +1,77 @@
+import type { App } from '@slack/bolt';
+import type { ModalContext } from '../../blocks/modal-blocks';
+import type { ListenerDeps } from '../deps';
+import { field, readExpectation } from './read-expectation';
+
+type Values = Parameters<typeof readExpectation>[0];
+
+/**
+ * Modal submissions. A field the bot cannot use is refused inline (`response_action: errors`)
+ * in the acknowledgement, so the user fixes it in place and nothing half-done is stored.
+ */
+export function register(app: App, deps: ListenerDeps): void {
+  const read = (values: Values, optional: boolean) =>
+    readExpectation(values, {
+      optional,
+      isCatalogName: deps.telemetry.isCatalogName,
+      whyUnmeasurable: (e) => deps.telemetry.whyUnmeasurable(e.metric),
+    });
+
+  app.view('propose_modal', async ({ ack, view, body, client }) => {
+    const values = view.state.values as Values;
+    const title = field(values, 'title');
+    const { expectation, errors } = read(values, true);
+    if (!title) errors.title = 'Give the feature a title.';
+    else if (title.length > 150) errors.title = `Keep the title to 150 characters (it has ${title.length}).`;
+    if (Object.keys(errors).length > 0) {
+      await ack({ response_action: 'errors', errors });
+      return;
+    }
+    await ack();
+    const ctx = JSON.parse(view.private_metadata || '{}') as ModalContext;
+    const team = body.team?.id ?? body.user.team_id ?? '';
+    const hypothesis = field(values, 'hypothesis');
+    const owner = field(values, 'owner');
+    try {
+      const result = await deps.service.propose({
+        team,
+        channel: ctx.channel,
+        userId: body.user.id,
+        title,
+        ...(hypothesis ? { hypothesis } : {}),
+        ...(expectation ? { expectation } : {}),
+        ...(owner ? { ownerId: owner } : {}),
+        ...(ctx.threadTs ? { threadTs: ctx.threadTs } : {}),
+      });
+      if (result.ok && result.note) {
+        await client.chat.postEphemeral({ channel: ctx.channel, user: body.user.id, text: result.note });
+      }
+    } catch (err) {
+      deps.log.error({ err: (err as Error).message }, 'proposal from modal failed');
+      await client.chat
+        .postMessage({
+          channel: body.user.id,
+          text: `:warning: I could not post the card for “${title}” in <#${ctx.channel}>. Invite me there (\`/invite @donedone\`) and propose again.`,
+        })
+        .catch(() => undefined);
+    }
+  });
+
+  app.view('answer_modal', async ({ ack, view, body, client }) => {
+    const values = view.state.values as Values;
+    const { expectation, errors } = read(values, false);
+    if (!expectation || Object.keys(errors).length > 0) {
+      await ack({ response_action: 'errors', errors });
+      return;
+    }
+    await ack();
+    const ctx = JSON.parse(view.private_metadata || '{}') as ModalContext;
+    const team = body.team?.id ?? body.user.team_id ?? '';
+    const owner = field(values, 'owner');
+    const result = await deps.service.expect(team, ctx.featureId ?? '', expectation, owner || undefined);
+    const text = result.ok ? (result.note ?? null) : result.error;
+    if (text && ctx.channel) {
+      await client.chat.postEphemeral({ channel: ctx.channel, user: body.user.id, text }).catch(() => undefined);
+    }
+  });
+}

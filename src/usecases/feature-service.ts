@@ -1,0 +1,161 @@
+import { DateTime } from 'luxon';
+import type { Logger } from 'pino';
+import type { Check, Expectation, Feature, Instrumented } from '../domain/model';
+import { type ParseResult, parseExpectation } from '../domain/parse-expectation';
+import { deadlineOf, judge, type Reading, windowDuration } from '../domain/verdict';
+import { checkMessage, instrumentationNote } from '../slack/blocks/card-blocks';
+import type { SlackPoster } from '../slack/poster';
+import type { FeatureStore } from '../store/feature-store';
+import type { Telemetry } from '../telemetry/telemetry';
+import { TelemetryQueryError, TelemetryUnavailableError } from '../telemetry/types';
+
+export interface ServiceDeps {
+  store: FeatureStore;
+  telemetry: Telemetry;
+  poster: SlackPoster;
+  log: Logger;
+  now: () => DateTime;
+}
+
+export type Outcome<T> = { ok: true; value: T; note?: string } | { ok: false; error: string };
+
+/**
+ * What donedone does, independent of how it was asked (slash command, button, modal, API, job).
+ * Slack listeners and job processors call these; they hold no Slack wire details.
+ */
+export class FeatureService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  parseExpectation(text: string): ParseResult<Expectation> {
+    const parsed = parseExpectation(text, this.deps.telemetry.isCatalogName);
+    if (!parsed.ok) return parsed;
+    const why = this.deps.telemetry.whyUnmeasurable(parsed.value.metric);
+    if (why) return { ok: false, error: `${why}.` };
+    return parsed;
+  }
+
+  async get(team: string, id: string): Promise<Outcome<Feature>> {
+    const feature = await this.deps.store.get(team, id);
+    if (!feature) {
+      return { ok: false, error: `There is no feature ${id} in this workspace. \`/donedone list all\` shows every feature.` };
+    }
+    return { ok: true, value: feature };
+  }
+
+  updateCard(feature: Feature): Promise<void> {
+    return this.deps.poster.updateCard(feature);
+  }
+
+  /** Creates a feature and posts its card; with an expectation, checks that the metric has data. */
+  async propose(args: {
+    team: string;
+    channel: string;
+    userId: string;
+    title: string;
+    hypothesis?: string;
+    expectation?: Expectation;
+    ownerId?: string;
+    threadTs?: string;
+  }): Promise<Outcome<Feature>> {
+    const now = this.deps.now();
+    let feature = await this.deps.store.create(args.team, () => ({
+      title: args.title,
+      ownerId: args.ownerId ?? args.userId,
+      proposedBy: args.userId,
+      status: args.expectation ? 'measurable' : 'proposed',
+      createdAt: now.toISO()!,
+      channel: args.channel,
+      ...(args.hypothesis ? { hypothesis: args.hypothesis } : {}),
+      ...(args.expectation ? { expectation: args.expectation } : {}),
+      ...(args.threadTs ? { parentTs: args.threadTs } : {}),
+    }));
+    const cardTs = await this.deps.poster.postCard(feature, args.channel, args.threadTs);
+    feature = (await this.deps.store.update(args.team, feature.id, (f) => ({ ...f, cardTs }))) ?? feature;
+    if (!args.expectation) return { ok: true, value: feature };
+    return this.checkInstrumented(feature);
+  }
+
+  /** Records or replaces the expectation, then checks the metric and updates the card. */
+  async expect(team: string, id: string, expectation: Expectation, ownerId?: string): Promise<Outcome<Feature>> {
+    const updated = await this.deps.store.update(team, id, (f) => ({
+      ...f,
+      expectation,
+      status: f.status === 'proposed' ? 'measurable' : f.status,
+      ...(ownerId ? { ownerId } : {}),
+    }));
+    if (!updated) return this.get(team, id);
+    const result = await this.checkInstrumented(updated);
+    return result;
+  }
+
+  /**
+   * Queries the metric over its window. No data → the card warns it is not instrumented;
+   * unreachable → kept, checked later. Never loses the expectation.
+   */
+  private async checkInstrumented(feature: Feature): Promise<Outcome<Feature>> {
+    const e = feature.expectation!;
+    let instrumented: Instrumented;
+    let error: string | undefined;
+    try {
+      const m = await this.deps.telemetry.valueOver(e.metric, windowDuration(e.window), this.deps.now());
+      instrumented = m.value === null ? 'no' : 'yes';
+    } catch (err) {
+      instrumented = 'unknown';
+      if (err instanceof TelemetryQueryError) error = err.message;
+      else if (!(err instanceof TelemetryUnavailableError)) throw err;
+      this.deps.log.warn({ feature: feature.id, err: (err as Error).message }, 'instrumentation check failed');
+    }
+    const updated =
+      (await this.deps.store.update(feature.team, feature.id, (f) => ({ ...f, instrumented }))) ?? feature;
+    await this.deps.poster.updateCard(updated);
+    let note = instrumentationNote(updated) ?? undefined;
+    if (error) note = `${note ?? ''}\n:warning: ${error}`.trim();
+    return note ? { ok: true, value: updated, note } : { ok: true, value: updated };
+  }
+
+  /**
+   * Measures a feature now, judges it, stores the check and posts it in the feature's thread.
+   * Telemetry failures give `unknown`, never `missed`.
+   */
+  async check(team: string, id: string, kind: Check['kind'] = 'manual', at?: DateTime): Promise<Outcome<Check>> {
+    const found = await this.get(team, id);
+    if (!found.ok) return found;
+    const feature = found.value;
+    if (!feature.expectation) {
+      return {
+        ok: false,
+        error: `${id} has no expectation yet, so there is nothing to check. Add one: \`/donedone expect ${id} bulk_export_total >= 200 per week\``,
+      };
+    }
+    const check = await this.measure(feature, at ?? this.deps.now(), kind);
+    await this.deps.store.addCheck(team, id, check);
+    const updated = await this.deps.store.update(team, id, (f) => ({
+      ...f,
+      lastVerdict: check.verdict,
+      ...(check.value !== null && f.instrumented !== 'yes' ? { instrumented: 'yes' as const } : {}),
+    }));
+    await this.deps.poster.inThread(updated ?? feature, checkMessage(updated ?? feature, check));
+    if (updated) await this.deps.poster.updateCard(updated);
+    return { ok: true, value: check };
+  }
+
+  /** One measurement and its verdict, without storing or posting it. */
+  async measure(feature: Feature, at: DateTime, kind: Check['kind']): Promise<Check> {
+    const e = feature.expectation!;
+    const deadline = feature.launchedAt ? deadlineOf(e, feature.launchedAt) : null;
+    try {
+      const m = await this.deps.telemetry.valueOver(e.metric, windowDuration(e.window), at);
+      const history: Reading[] = (await this.deps.store.checks(feature.team, feature.id))
+        .filter((c) => c.value !== null)
+        .map((c) => ({ at: DateTime.fromISO(c.at, { zone: 'utc' }), value: c.value! }));
+      const j = judge({ expectation: e, value: m.value, at, deadline, history });
+      const check: Check = { at: at.toUTC().toISO()!, kind, value: m.value, verdict: j.verdict, query: m.query };
+      if (j.projected !== undefined && deadline) check.projected = j.projected;
+      return check;
+    } catch (err) {
+      if (!(err instanceof TelemetryUnavailableError) && !(err instanceof TelemetryQueryError)) throw err;
+      this.deps.log.warn({ feature: feature.id, err: err.message }, 'check could not measure');
+      return { at: at.toUTC().toISO()!, kind, value: null, verdict: 'unknown', query: '', error: err.message };
+    }
+  }
+}

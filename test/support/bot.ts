@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import type { DateTime } from 'luxon';
+import pino from 'pino';
+import { createDonedone, type Donedone } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import type { CatalogEntry } from '../../src/domain/catalog';
+import type { TelemetrySource } from '../../src/telemetry/types';
+import { NOW } from '../fixtures/history';
+import { FakeSlack, SIGNING_SECRET } from './slack-requests';
+import { SlackStandIn } from './slack-stand-in';
+
+export interface RunningBot {
+  donedone: Donedone;
+  slackApi: SlackStandIn;
+  slack: FakeSlack;
+  url: string;
+  prefix: string;
+  clock: { now: DateTime };
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole bot over HTTP on a free port: real Redis (own key prefix), the test
+ * Prometheus, and the Web API pointed at a local stand-in.
+ */
+export async function startBot(
+  opts: { env?: Record<string, string>; catalog?: CatalogEntry[]; telemetrySources?: TelemetrySource[]; now?: DateTime } = {},
+): Promise<RunningBot> {
+  const slackApi = new SlackStandIn();
+  await slackApi.start();
+  const prefix = `test:${randomUUID()}:`;
+  const clock = { now: opts.now ?? NOW };
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: `${slackApi.url}/api/`,
+    PROMETHEUS_URL: process.env.TEST_PROMETHEUS_URL ?? 'http://127.0.0.1:9',
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...opts.env,
+  });
+  const donedone = createDonedone({
+    config,
+    now: () => clock.now,
+    keyPrefix: prefix,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ...(opts.catalog ? { catalog: opts.catalog } : {}),
+    ...(opts.telemetrySources ? { telemetrySources: opts.telemetrySources } : {}),
+  });
+  const { port } = await donedone.start(0);
+  const url = `http://127.0.0.1:${port}`;
+  const slack = new FakeSlack({ botUrl: url, responseBase: slackApi.url });
+  return {
+    donedone,
+    slackApi,
+    slack,
+    url,
+    prefix,
+    clock,
+    async stop() {
+      await donedone.stop();
+      await slackApi.stop();
+      const redis = new Redis(config.redisUrl);
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { createHmac } from 'node:crypto';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789';
+
+/** Slack's v0 request signature over `v0:{timestamp}:{body}`. */
+export function sign(body: string, timestamp = Math.floor(Date.now() / 1000), secret = SIGNING_SECRET): Record<string, string> {
+  const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature };
+}
+
+export interface SlackClientOptions {
+  botUrl: string;
+  responseBase: string;
+  team?: string;
+}
+
+/** Sends requests to the bot the way Slack does: signed, in Slack's content types. */
+export class FakeSlack {
+  private n = 0;
+  constructor(private readonly opts: SlackClientOptions) {}
+
+  private async post(body: string, contentType: string, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${this.opts.botUrl}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, ...sign(body), ...headers },
+      body,
+    });
+  }
+
+  /** A slash command; returns the HTTP response and the response_url id it carried. */
+  async command(text: string, user = 'U1', channel = 'C1'): Promise<{ res: Response; body: string; responseId: string }> {
+    const responseId = `r${++this.n}`;
+    const form = new URLSearchParams({
+      token: 'legacy',
+      team_id: this.opts.team ?? 'T1',
+      team_domain: 'acme',
+      channel_id: channel,
+      channel_name: 'planning',
+      user_id: user,
+      user_name: 'maria',
+      command: '/donedone',
+      text,
+      api_app_id: 'A1',
+      response_url: `${this.opts.responseBase}/response/${responseId}`,
+      trigger_id: `trigger-${this.n}`,
+    }).toString();
+    const res = await this.post(form, 'application/x-www-form-urlencoded');
+    return { res, body: await res.text(), responseId };
+  }
+
+  /** An interactive payload (block_actions, view_submission, message_action). */
+  async interactive(payload: Record<string, unknown>): Promise<{ res: Response; body: string }> {
+    const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const res = await this.post(form, 'application/x-www-form-urlencoded');
+    return { res, body: await res.text() };
+  }
+
+  async event(event: Record<string, unknown>, eventId: string, retryNum?: number): Promise<Response> {
+    const body = JSON.stringify({
+      token: 'legacy',
+      team_id: this.opts.team ?? 'T1',
+      api_app_id: 'A1',
+      type: 'event_callback',
+      event_id: eventId,
+      event_time: Math.floor(Date.now() / 1000),
+      event,
+    });
+    const headers: Record<string, string> = retryNum ? { 'x-slack-retry-num': String(retryNum), 'x-slack-retry-reason': 'http_timeout' } : {};
+    return this.post(body, 'application/json', headers);
+  }
+
+  user(id = 'U1') {
+    return { id, username: 'maria', name: 'maria', team_id: this.opts.team ?? 'T1' };
+  }
+
+  team() {
+    return { id: this.opts.team ?? 'T1', domain: 'acme' };
+  }
+}

@@ -1,0 +1,134 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+
+export interface RecordedCall {
+  method: string;
+  body: Record<string, unknown>;
+  token?: string;
+}
+
+function parseBody(raw: string, contentType: string | undefined): Record<string, unknown> {
+  if (contentType?.includes('application/json')) return raw ? JSON.parse(raw) : {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    // The WebClient form-encodes objects as JSON strings.
+    out[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
+  }
+  return out;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    req.on('data', (c) => {
+      data += c;
+    });
+    req.on('end', () => resolve(data));
+  });
+}
+
+/**
+ * A local stand-in for Slack's Web API and response URLs: it answers as Slack does and
+ * records what the bot said, so tests assert on what a user would see.
+ */
+export class SlackStandIn {
+  readonly calls: RecordedCall[] = [];
+  readonly responses: { id: string; body: Record<string, unknown> }[] = [];
+  private server: Server | undefined;
+  private seq = 0;
+  private failures = new Map<string, { error?: string; status?: number; retryAfter?: number; times: number }>();
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer(async (req, res) => {
+      const raw = await readBody(req);
+      const path = req.url ?? '';
+      const body = parseBody(raw, req.headers['content-type']);
+      if (path.startsWith('/response/')) {
+        this.responses.push({ id: path.slice('/response/'.length), body });
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        return;
+      }
+      if (path.startsWith('/upload/')) {
+        this.calls.push({ method: 'upload', body: { path, bytes: raw.length } });
+        res.writeHead(200).end('OK');
+        return;
+      }
+      const method = path.replace(/^\/api\//, '').split('?')[0]!;
+      const token = req.headers.authorization?.replace(/^Bearer /, '');
+      const failure = this.failures.get(method);
+      if (failure && failure.times > 0) {
+        failure.times--;
+        if (failure.status === 429) {
+          res.writeHead(429, { 'retry-after': String(failure.retryAfter ?? 1), 'content-type': 'application/json' });
+          res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+          return;
+        }
+        res.writeHead(failure.status ?? 200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: false, error: failure.error ?? 'internal_error' }));
+        return;
+      }
+      this.calls.push({ method, body, ...(token ? { token } : {}) });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(this.answer(method, body)));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  }
+
+  private answer(method: string, body: Record<string, unknown>): Record<string, unknown> {
+    const ts = `1793491200.${String(++this.seq).padStart(6, '0')}`;
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, team_id: 'T1', user_id: 'UBOT', bot_id: 'BBOT', url: 'https://acme.slack.com/' };
+      case 'chat.postMessage':
+        return { ok: true, channel: body.channel, ts, message: { text: body.text } };
+      case 'chat.update':
+        return { ok: true, channel: body.channel, ts: body.ts };
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: ts };
+      case 'views.open':
+      case 'views.publish':
+        return { ok: true, view: { id: `V${this.seq}` } };
+      case 'chat.getPermalink':
+        return { ok: true, permalink: `https://acme.slack.com/archives/${body.channel}/p${String(body.message_ts).replace('.', '')}` };
+      case 'users.info':
+        return { ok: true, user: { id: body.user, tz: 'Europe/Berlin' } };
+      case 'files.getUploadURLExternal':
+        return { ok: true, upload_url: `${this.url}/upload/F${this.seq}`, file_id: `F${this.seq}` };
+      case 'files.completeUploadExternal':
+        return { ok: true, files: [{ id: 'F1', title: 'chart' }] };
+      default:
+        return { ok: true };
+    }
+  }
+
+  /** Makes the next `times` calls of `method` fail, as Slack would. */
+  fail(method: string, failure: { error?: string; status?: number; retryAfter?: number; times?: number }): void {
+    this.failures.set(method, { ...failure, times: failure.times ?? 1 });
+  }
+
+  callsTo(method: string): RecordedCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+    this.responses.length = 0;
+  }
+
+  /** Waits until `predicate` holds over the recorded calls (the bot works after acknowledging). */
+  async waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = predicate();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting; calls so far: ${this.calls.map((c) => c.method).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
