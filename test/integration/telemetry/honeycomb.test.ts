@@ -1,0 +1,345 @@
+import { DateTime, Duration } from 'luxon';
+import { HoneycombClient } from '../../../src/telemetry/honeycomb-client';
+import { TelemetryQueryError, TelemetryUnavailableError } from '../../../src/telemetry/types';
+import {
+  fakeTime,
+  type RecordedRequest,
+  type StandIn,
+  type StandInReply,
+  startStandIn,
+} from '../../support/vendor-stand-ins';
+
+const API_KEY = 'hcaik_SECRETteamKEY456';
+const NOW = DateTime.fromISO('2026-01-15T12:00:00Z', { zone: 'utc' });
+const DAY = Duration.fromObject({ days: 1 });
+const WEEK = Duration.fromObject({ weeks: 1 });
+
+type Data = {
+  results?: { data: Record<string, unknown> }[];
+  series?: { time: string; data: Record<string, unknown> }[];
+};
+
+/**
+ * A small Honeycomb: queries are stored, query results complete after `pollsBeforeComplete`
+ * GETs, and `data` decides what a completed result holds.
+ */
+function honeycomb(data: (spec: Record<string, unknown>) => Data, pollsBeforeComplete = 1) {
+  const specs = new Map<string, Record<string, unknown>>();
+  const results = new Map<string, { queryId: string; polls: number }>();
+  return (req: RecordedRequest): StandInReply => {
+    if (req.headers['x-honeycomb-team'] !== API_KEY)
+      return { status: 401, json: { error: 'unknown API key - check your credentials' } };
+    if (req.method === 'POST' && req.path === '/1/queries/web') {
+      const id = `q${specs.size + 1}`;
+      specs.set(id, req.body as Record<string, unknown>);
+      return { json: { id, ...(req.body as object) } };
+    }
+    if (req.method === 'POST' && req.path === '/1/query_results/web') {
+      const id = `r${results.size + 1}`;
+      const queryId = (req.body as { query_id: string }).query_id;
+      results.set(id, { queryId, polls: 0 });
+      if (pollsBeforeComplete === 0) {
+        return { status: 201, json: { id, complete: true, data: data(specs.get(queryId) ?? {}), links: {} } };
+      }
+      return {
+        status: 201,
+        headers: { location: `/1/query_results/web/${id}` },
+        json: { id, complete: false },
+      };
+    }
+    const m = /^\/1\/query_results\/web\/(\w+)$/.exec(req.path);
+    if (req.method === 'GET' && m?.[1]) {
+      const r = results.get(m[1]);
+      if (!r) return { status: 404, json: { error: 'query result not found' } };
+      r.polls += 1;
+      if (r.polls < pollsBeforeComplete) return { json: { id: m[1], complete: false } };
+      return {
+        json: {
+          id: m[1],
+          complete: true,
+          query: specs.get(r.queryId),
+          data: data(specs.get(r.queryId) ?? {}),
+          links: { query_url: 'https://ui.honeycomb.io/x', graph_image_url: 'https://ui.honeycomb.io/x.png' },
+        },
+      };
+    }
+    return { status: 404, json: { error: 'not found' } };
+  };
+}
+
+let server: StandIn;
+let time: ReturnType<typeof fakeTime>;
+
+function client(extra: { timeoutMs?: number } = {}) {
+  return new HoneycombClient({
+    baseUrl: server.url,
+    apiKey: API_KEY,
+    dataset: 'web',
+    eventColumn: 'event.name',
+    sleep: time.sleep,
+    now: () => NOW,
+    resilience: { now: time.now, ...extra },
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof Error)) throw new Error('expected the call to fail');
+  expect(err.message).not.toContain(API_KEY);
+  expect(err.message).not.toContain('SECRET');
+  return err;
+}
+
+function specOf(n: number): Record<string, unknown> {
+  const queries = server.requests.filter((r) => r.method === 'POST' && r.path === '/1/queries/web');
+  return queries[n]?.body as Record<string, unknown>;
+}
+
+beforeEach(async () => {
+  server = await startStandIn();
+  time = fakeTime();
+});
+afterEach(() => server.close());
+
+describe('HoneycombClient against a Honeycomb stand-in', () => {
+  it('creates a query, runs it, polls until complete and reads the COUNT', async () => {
+    server.answer(honeycomb(() => ({ results: [{ data: { COUNT: 312 } }] }), 3));
+    const m = await client().valueOver({ source: 'honeycomb', event: 'export.done' }, WEEK, NOW);
+    expect(m.value).toBe(312);
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /1/queries/web',
+      'POST /1/query_results/web',
+      'GET /1/query_results/web/r1',
+      'GET /1/query_results/web/r1',
+      'GET /1/query_results/web/r1',
+    ]);
+    expect(specOf(0)).toEqual({
+      calculations: [{ op: 'COUNT' }],
+      filters: [{ column: 'event.name', op: '=', value: 'export.done' }],
+      filter_combination: 'AND',
+      time_range: 604800,
+    });
+    expect(server.requests[1]?.body).toEqual({ query_id: 'q1', disable_series: true });
+    expect(server.requests[0]?.headers['x-honeycomb-team']).toBe(API_KEY);
+    // Polls back off.
+    expect(time.sleeps).toEqual([250, 500, 1000]);
+    expect(m.query).toContain('"op":"COUNT"');
+    expect(m.query).not.toContain(API_KEY);
+  });
+
+  it('uses absolute times for a window that ended earlier, with the catalog calculation and filters', async () => {
+    server.answer(honeycomb(() => ({ results: [{ data: { 'COUNT_DISTINCT(user.id)': 41 } }] })));
+    const at = NOW.minus({ days: 2 });
+    const m = await client().valueOver(
+      {
+        source: 'honeycomb',
+        event: '',
+        calculation: { op: 'COUNT_DISTINCT', column: 'user.id' },
+        filters: [{ column: 'http.route', op: '=', value: '/export' }],
+      },
+      DAY,
+      at,
+    );
+    expect(m.value).toBe(41);
+    expect(specOf(0)).toEqual({
+      calculations: [{ op: 'COUNT_DISTINCT', column: 'user.id' }],
+      filters: [{ column: 'http.route', op: '=', value: '/export' }],
+      filter_combination: 'AND',
+      start_time: Math.floor(at.minus(DAY).toSeconds()),
+      end_time: Math.floor(at.toSeconds()),
+    });
+  });
+
+  it('answers 0 for a COUNT with no matching events', async () => {
+    server.answer(honeycomb(() => ({ results: [] })));
+    expect((await client().valueOver({ source: 'honeycomb', event: 'x' }, DAY, NOW)).value).toBe(0);
+  });
+
+  it('refuses a per month window plainly, without calling Honeycomb', async () => {
+    server.answer(honeycomb(() => ({ results: [] })));
+    const err = await failure(
+      client().valueOver({ source: 'honeycomb', event: 'x' }, Duration.fromObject({ months: 1 }), NOW),
+    );
+    expect(err).toBeInstanceOf(TelemetryQueryError);
+    expect(err.message).toBe(
+      'honeycomb: Honeycomb answers query results only for the last 7 days; a per month window cannot be measured there. Use per week or per day, or a catalog metric from another source.',
+    );
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('refuses a window that starts more than 7 days ago', async () => {
+    const err = await failure(
+      client().valueOver({ source: 'honeycomb', event: 'x' }, WEEK, NOW.minus({ days: 3 })),
+    );
+    expect(err).toBeInstanceOf(TelemetryQueryError);
+    expect(err.message).toMatch(
+      /only for the last 7 days; a window starting 2026-01-05 cannot be measured there/,
+    );
+    const series = client().series(
+      { source: 'honeycomb', event: 'x' },
+      DAY,
+      NOW.minus({ days: 7 }),
+      NOW,
+      DAY,
+    );
+    await expect(series).rejects.toThrow(/only for the last 7 days/);
+  });
+
+  it('builds a rolling series from buckets of one step', async () => {
+    // Daily buckets from 6 days ago: 1, 2, 3, 4, 5, 6.
+    server.answer(
+      honeycomb((spec) => {
+        const start = spec.start_time as number;
+        return {
+          series: [1, 2, 3, 4, 5, 6].map((v, i) => ({
+            time: DateTime.fromSeconds(start + i * 86400, { zone: 'utc' }).toISO() ?? '',
+            data: { COUNT: v },
+          })),
+          results: [{ data: { COUNT: 21 } }],
+        };
+      }),
+    );
+    const s = await client().series(
+      { source: 'honeycomb', event: 'x' },
+      Duration.fromObject({ days: 2 }),
+      NOW.minus({ days: 4 }),
+      NOW,
+      DAY,
+    );
+    expect(specOf(0)).toMatchObject({
+      granularity: 86400,
+      start_time: Math.floor(NOW.minus({ days: 6 }).toSeconds()),
+      end_time: Math.floor(NOW.toSeconds()),
+    });
+    expect(s.points.map((p) => [p.at.toISODate(), p.value])).toEqual([
+      ['2026-01-11', 3],
+      ['2026-01-12', 5],
+      ['2026-01-13', 7],
+      ['2026-01-14', 9],
+      ['2026-01-15', 11],
+    ]);
+  });
+
+  it('will not roll up a non-additive calculation', async () => {
+    const s = client().series(
+      { source: 'honeycomb', event: 'x', calculation: { op: 'P99', column: 'duration_ms' } },
+      Duration.fromObject({ days: 2 }),
+      NOW.minus({ days: 2 }),
+      NOW,
+      DAY,
+    );
+    await expect(s).rejects.toThrow(TelemetryQueryError);
+  });
+
+  it('checks existence with a 7-day COUNT and lists event names with a breakdown', async () => {
+    server.answer(
+      honeycomb((spec) => {
+        if (spec.breakdowns) {
+          return {
+            results: [
+              { data: { 'event.name': 'export.done', COUNT: 90 } },
+              { data: { 'event.name': 'export.failed', COUNT: 4 } },
+            ],
+          };
+        }
+        const filters = spec.filters as { value?: string }[];
+        return { results: filters[0]?.value === 'export.done' ? [{ data: { COUNT: 90 } }] : [] };
+      }, 0),
+    );
+    const c = client();
+    expect(await c.exists({ source: 'honeycomb', event: 'export.done' }, NOW)).toBe(true);
+    expect(await c.exists({ source: 'honeycomb', event: 'never.sent' }, NOW)).toBe(false);
+    expect(await c.list('export')).toEqual(['export.done', 'export.failed']);
+    expect(specOf(2)).toEqual({
+      calculations: [{ op: 'COUNT' }],
+      breakdowns: ['event.name'],
+      filters: [{ column: 'event.name', op: 'contains', value: 'export' }],
+      orders: [{ op: 'COUNT', order: 'descending' }],
+      limit: 1000,
+      time_range: 604800,
+    });
+  });
+
+  it('turns 401 into TelemetryUnavailableError at once', async () => {
+    server.answer(() => ({ status: 401, json: { error: `unknown API key ${API_KEY}` } }));
+    const err = await failure(client().valueOver({ source: 'honeycomb', event: 'x' }, DAY, NOW));
+    expect(err).toBeInstanceOf(TelemetryUnavailableError);
+    expect(err.message).toMatch(/refused the API key \(HTTP 401\)/);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('turns a 400 on the query into TelemetryQueryError with Honeycomb’s words', async () => {
+    server.answer(() => ({ status: 400, json: { error: 'invalid column in filter: nope' } }));
+    const err = await failure(client().valueOver({ source: 'honeycomb', event: 'x' }, DAY, NOW));
+    expect(err).toBeInstanceOf(TelemetryQueryError);
+    expect(err.message).toBe('honeycomb: Honeycomb rejected the query: invalid column in filter: nope');
+  });
+
+  it('retries a 429 without Retry-After (as the Query Data API sends it) and one with an HTTP-date Retry-After', async () => {
+    const inner = honeycomb(() => ({ results: [{ data: { COUNT: 1 } }] }), 0);
+    let resultCalls = 0;
+    server.answer((req) => {
+      if (req.method === 'POST' && req.path === '/1/query_results/web') {
+        resultCalls += 1;
+        const problem = {
+          status: 429,
+          type: 'https://api.honeycomb.io/problems/rate-limited',
+          title: 'You have exceeded your rate limit.',
+          error: 'You have exceeded your rate limit.',
+        };
+        if (resultCalls === 1) return { status: 429, json: problem };
+        if (resultCalls === 2) {
+          const retryAt = new Date(time.now() + 12_000).toUTCString();
+          return { status: 429, headers: { 'retry-after': retryAt }, json: problem };
+        }
+      }
+      return inner(req);
+    });
+    expect((await client().valueOver({ source: 'honeycomb', event: 'x' }, DAY, NOW)).value).toBe(1);
+    expect(resultCalls).toBe(3);
+    expect(time.sleeps[0]).toBeGreaterThanOrEqual(250);
+    expect(time.sleeps[0]).toBeLessThanOrEqual(500);
+    // An HTTP date has one-second precision.
+    expect(time.sleeps[1]).toBeGreaterThan(10_000);
+    expect(time.sleeps[1]).toBeLessThanOrEqual(12_000);
+  });
+
+  it('gives up on a 500 after the retries, plainly', async () => {
+    server.answer(() => ({ status: 500, json: { error: 'internal error' } }));
+    const err = await failure(client().valueOver({ source: 'honeycomb', event: 'x' }, DAY, NOW));
+    expect(err).toBeInstanceOf(TelemetryUnavailableError);
+    expect(err.message).toBe('honeycomb: HTTP 500 after 4 attempts');
+  });
+
+  it('times out a Honeycomb that does not answer', async () => {
+    server.answer(() => ({ hang: true }));
+    const err = await failure(client({ timeoutMs: 80 }).exists({ source: 'honeycomb', event: 'x' }, NOW));
+    expect(err.message).toBe('honeycomb: time-out (80 ms) after 4 attempts');
+  });
+
+  it('reports malformed JSON as unavailable', async () => {
+    server.answer(() => ({ raw: '<html>502 Bad Gateway</html>' }));
+    const err = await failure(client().exists({ source: 'honeycomb', event: 'x' }, NOW));
+    expect(err).toBeInstanceOf(TelemetryUnavailableError);
+    expect(err.message).toBe('honeycomb: unexpected answer: the answer was not JSON');
+  });
+
+  it('stops polling a query result that never completes', async () => {
+    server.answer(honeycomb(() => ({ results: [] }), 1000));
+    const err = await failure(client().exists({ source: 'honeycomb', event: 'x' }, NOW));
+    expect(err).toBeInstanceOf(TelemetryUnavailableError);
+    expect(err.message).toMatch(/^honeycomb: the query result was not ready after 14 polls/);
+  });
+
+  it('holds query results to 10 a minute on the client side', async () => {
+    server.answer(honeycomb(() => ({ results: [{ data: { COUNT: 1 } }] }), 0));
+    const c = client();
+    for (let i = 0; i < 11; i++) await c.exists({ source: 'honeycomb', event: 'x' }, NOW);
+    // Ten go at once; the eleventh waits for a token: 6 s at 10 a minute.
+    expect(time.sleeps).toEqual([6000]);
+    expect(server.requests.filter((r) => r.path === '/1/query_results/web')).toHaveLength(11);
+  });
+});
