@@ -73,6 +73,6 @@ export function ownerDmBlocks(input: OwnerDmInput): Rendered | null {
     }),
   );
   blocks.push(footer);
-  const counts = mine.map((g) => `${g.entries.length} ${g.label.toLowerCase()}`).join(', ');
+  const counts = mine.map((g) => `${g.label.toLowerCase()}: ${g.entries.length}`).join(', ');
   return { text: `donedone: ${lead} (${counts})`, blocks };
 }

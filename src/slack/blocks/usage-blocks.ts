@@ -1,9 +1,18 @@
 import type { KnownBlock } from '@slack/types';
-import type { Feature } from '../../domain/model';
+import type { Feature, MetricRef } from '../../domain/model';
 import type { MonthsUsed } from '../../domain/months-used';
 import { NO_DATA_CHAR, UNUSED_CHAR, USED_CHAR } from '../../domain/months-used';
 import { context, featureRef, type LinkFor, mrkdwn, type Rendered } from './digest-blocks';
 import { escapeMrkdwn, truncate } from './escape';
+
+/** The metric's name as the user wrote it, in inline code. */
+function inlineMetric(metric: MetricRef): string {
+  const name =
+    metric.source === 'prometheus' || metric.source === 'catalog'
+      ? metric.name
+      : `${metric.source}:"${metric.event}"`;
+  return `\`${escapeMrkdwn(truncate(name.replace(/`/g, "'"), 200))}\``;
+}
 
 export interface UsageInput {
   feature: Feature;
@@ -26,11 +35,9 @@ export function usageBlocks(input: UsageInput): Rendered {
     first && last
       ? `${first.setLocale('en').toFormat('LLL yyyy')} to ${last.setLocale('en').toFormat('LLL yyyy')} (so far)`
       : '';
-  const metric = feature.expectation
-    ? ` \`${escapeMrkdwn(truncate(feature.expectation.text.replace(/`/g, "'"), 200))}\``
-    : ' the metric';
+  const metric = feature.expectation ? inlineMetric(feature.expectation.metric) : 'the metric';
   const legend = [
-    `${USED_CHAR} used: the metric of${metric} was above zero in that calendar month`,
+    `${USED_CHAR} used: ${metric} above zero in that calendar month`,
     `${UNUSED_CHAR} not used`,
   ];
   const noData = usage.months.filter((m) => m.value === null);
@@ -44,5 +51,5 @@ export function usageBlocks(input: UsageInput): Rendered {
       context('The telemetry has no data for this metric in the last 12 months: is it instrumented?'),
     );
   }
-  return { text: `${feature.id} ${truncate(feature.title, 120)}: ${usage.text}`, blocks };
+  return { text: `${feature.id} ${title}: ${usage.text}`, blocks };
 }
