@@ -7,13 +7,13 @@ import type { Config } from './config';
 import type { CatalogEntry } from './domain/catalog';
 import { healthRoute } from './http/routes';
 import { createLogger } from './log';
+import { boltLogger } from './slack/bolt-logger';
 import * as actions from './slack/listeners/actions';
 import * as commands from './slack/listeners/commands/donedone-command';
 import type { ListenerDeps, SubcommandHandler } from './slack/listeners/deps';
 import * as events from './slack/listeners/events';
 import * as shortcuts from './slack/listeners/shortcuts';
 import * as views from './slack/listeners/views';
-import { boltLogger } from './slack/bolt-logger';
 import { SlackPoster } from './slack/poster';
 import { FeatureStore } from './store/feature-store';
 import { PrometheusClient } from './telemetry/prometheus-client';
@@ -123,15 +123,23 @@ export async function warnAboutRedis(redis: Redis, log: Logger): Promise<string[
     const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as string[];
     const [, save] = (await redis.config('GET', 'save')) as string[];
     if (appendonly !== 'yes' && !save) {
-      warnings.push('Redis has no persistence (appendonly off, no RDB snapshots): a restart loses every proposal. Set `appendonly yes`.');
+      warnings.push(
+        'Redis has no persistence (appendonly off, no RDB snapshots): a restart loses every proposal. Set `appendonly yes`.',
+      );
     } else if (appendonly !== 'yes') {
-      warnings.push('Redis persists only by RDB snapshots (appendonly off): a crash loses recent proposals. Set `appendonly yes`.');
+      warnings.push(
+        'Redis persists only by RDB snapshots (appendonly off): a crash loses recent proposals. Set `appendonly yes`.',
+      );
     }
     if (policy && policy !== 'noeviction') {
-      warnings.push(`Redis evicts keys under memory pressure (maxmemory-policy ${policy}): set maxmemory-policy noeviction.`);
+      warnings.push(
+        `Redis evicts keys under memory pressure (maxmemory-policy ${policy}): set maxmemory-policy noeviction.`,
+      );
     }
   } catch (err) {
-    warnings.push(`Could not read Redis' configuration (${(err as Error).message}); make sure it persists and does not evict.`);
+    warnings.push(
+      `Could not read Redis' configuration (${(err as Error).message}); make sure it persists and does not evict.`,
+    );
   }
   for (const w of warnings) log.warn(w);
   return warnings;

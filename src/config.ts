@@ -61,25 +61,31 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   };
 
   const botToken = get('SLACK_BOT_TOKEN');
-  if (!botToken) problems.push('SLACK_BOT_TOKEN is required: the bot token (xoxb-…) from OAuth & Permissions');
-  else if (!botToken.startsWith('xoxb-')) problems.push('SLACK_BOT_TOKEN must be a bot token starting with xoxb-');
+  if (!botToken)
+    problems.push('SLACK_BOT_TOKEN is required: the bot token (xoxb-…) from OAuth & Permissions');
+  else if (!botToken.startsWith('xoxb-'))
+    problems.push('SLACK_BOT_TOKEN must be a bot token starting with xoxb-');
   const appToken = get('SLACK_APP_TOKEN');
   if (appToken && !appToken.startsWith('xapp-')) {
     problems.push('SLACK_APP_TOKEN must be an app-level token starting with xapp- (or unset for HTTP mode)');
   }
   const signingSecret = get('SLACK_SIGNING_SECRET');
   if (!appToken && !signingSecret) {
-    problems.push('SLACK_SIGNING_SECRET is required in HTTP mode: Basic Information → App Credentials → Signing Secret');
+    problems.push(
+      'SLACK_SIGNING_SECRET is required in HTTP mode: Basic Information → App Credentials → Signing Secret',
+    );
   }
   let apiUrl = url('SLACK_API_URL', 'https://slack.com/api/') ?? 'https://slack.com/api/';
   if (!apiUrl.endsWith('/')) apiUrl += '/';
 
   const portText = get('PORT') ?? '3000';
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be a port number, e.g. PORT=3000 (got "${portText}")`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    problems.push(`PORT must be a port number, e.g. PORT=3000 (got "${portText}")`);
 
   const redisUrl = get('REDIS_URL') ?? 'redis://127.0.0.1:6379';
-  if (!/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must look like redis://host:6379 or rediss://…');
+  if (!/^rediss?:\/\//.test(redisUrl))
+    problems.push('REDIS_URL must look like redis://host:6379 or rediss://…');
 
   const prometheusUrl = url('PROMETHEUS_URL');
 
@@ -94,7 +100,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     return values as string[];
   };
   const ph = group(['POSTHOG_URL', 'POSTHOG_API_KEY', 'POSTHOG_PROJECT_ID'], 'PostHog');
-  if (ph && !validUrl(ph[0]!)) problems.push('POSTHOG_URL must be an http(s) URL, e.g. https://us.posthog.com');
+  if (ph && !validUrl(ph[0]!))
+    problems.push('POSTHOG_URL must be an http(s) URL, e.g. https://us.posthog.com');
   const hcKey = get('HONEYCOMB_API_KEY');
   const hcDataset = get('HONEYCOMB_DATASET');
   const hcUrl = url('HONEYCOMB_URL', 'https://api.honeycomb.io');

@@ -10,7 +10,16 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { service: 'donedone' },
       redact: {
-        paths: ['token', 'apiKey', 'authorization', '*.token', '*.apiKey', '*.authorization', 'headers', '*.headers'],
+        paths: [
+          'token',
+          'apiKey',
+          'authorization',
+          '*.token',
+          '*.apiKey',
+          '*.authorization',
+          'headers',
+          '*.headers',
+        ],
         censor: '[redacted]',
       },
       timestamp: pino.stdTimeFunctions.isoTime,

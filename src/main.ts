@@ -19,7 +19,10 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const donedone = createDonedone({ config, catalog, logger: log });
   const { port } = await donedone.start();
-  log.info({ port, mode: config.slack.appToken ? 'socket' : 'http', catalog: catalog.length }, 'donedone is running');
+  log.info(
+    { port, mode: config.slack.appToken ? 'socket' : 'http', catalog: catalog.length },
+    'donedone is running',
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -52,7 +52,15 @@ export interface Expectation {
 
 export type Verdict = 'met' | 'missed' | 'on track' | 'at risk' | 'no data' | 'unknown';
 
-export type Status = 'proposed' | 'measurable' | 'launched' | 'in use' | 'met' | 'missed' | 'decided' | 'dropped';
+export type Status =
+  | 'proposed'
+  | 'measurable'
+  | 'launched'
+  | 'in use'
+  | 'met'
+  | 'missed'
+  | 'decided'
+  | 'dropped';
 
 export type CheckKind = 'manual' | 'scheduled' | 'final';
 

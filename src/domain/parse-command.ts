@@ -9,7 +9,8 @@ export type Command =
   | { name: 'check' | 'show' | 'usage' | 'retro'; id: string }
   | { name: 'drop'; id: string; reason?: string }
   | { name: 'list'; scope: 'all' | 'mine' | 'open'; user?: string }
-  | { name: 'digest'; action: 'now' | 'off' | 'schedule' } | { name: 'digest'; action: 'every'; spec: string }
+  | { name: 'digest'; action: 'now' | 'off' | 'schedule' }
+  | { name: 'digest'; action: 'every'; spec: string }
   | { name: 'scorecard'; user?: string }
   | { name: 'flag'; id: string; key: string; since?: string }
   | { name: 'metrics'; search?: string }
@@ -87,7 +88,10 @@ export function parseCommand(input: string): CommandResult {
       const title = (m ? m[1]! : rest).trim();
       if (!title) return error('The proposal needs a title before `expect`.', 'propose');
       if (title.length > MAX_TITLE) {
-        return error(`The title is ${title.length} characters long; keep it to ${MAX_TITLE} or fewer.`, 'propose');
+        return error(
+          `The title is ${title.length} characters long; keep it to ${MAX_TITLE} or fewer.`,
+          'propose',
+        );
       }
       return { ok: true, command: m ? { name, title, expectation: m[2]!.trim() } : { name, title } };
     }
@@ -130,7 +134,10 @@ export function parseCommand(input: string): CommandResult {
       const lower = rest.toLowerCase();
       if (lower === 'off' || lower === 'schedule') return { ok: true, command: { name, action: lower } };
       if (lower.startsWith('every ')) return { ok: true, command: { name, action: 'every', spec: rest } };
-      return error(`\`digest ${rest}\` is not a digest command: use \`every …\`, \`off\` or \`schedule\`.`, name);
+      return error(
+        `\`digest ${rest}\` is not a digest command: use \`every …\`, \`off\` or \`schedule\`.`,
+        name,
+      );
     }
     case 'scorecard': {
       if (!rest) return { ok: true, command: { name } };
@@ -142,9 +149,16 @@ export function parseCommand(input: string): CommandResult {
       const r = withId(name, rest);
       if (isResult(r)) return r;
       const m = /^([A-Za-z0-9][A-Za-z0-9_.:-]{0,99})(?: since (\S+))?$/.exec(r.tail);
-      if (!m) return error('`flag` needs a flag key (letters, digits, `-`, `_`, `.`, `:`), and optionally `since YYYY-MM-DD`.', name);
+      if (!m)
+        return error(
+          '`flag` needs a flag key (letters, digits, `-`, `_`, `.`, `:`), and optionally `since YYYY-MM-DD`.',
+          name,
+        );
       if (m[2] && !parseDate(m[2])) return error(`\`${m[2]}\` is not a date: write it as YYYY-MM-DD.`, name);
-      return { ok: true, command: m[2] ? { name, id: r.id, key: m[1]!, since: m[2] } : { name, id: r.id, key: m[1]! } };
+      return {
+        ok: true,
+        command: m[2] ? { name, id: r.id, key: m[1]!, since: m[2] } : { name, id: r.id, key: m[1]! },
+      };
     }
     case 'metrics':
       return { ok: true, command: rest ? { name, search: rest } : { name } };

@@ -45,7 +45,9 @@ function readSelector(text: string, start: number): ParseResult<{ matchers: Labe
     skipSpace();
     const name = LABEL_NAME.exec(text.slice(i))?.[0];
     if (!name) {
-      return fail(`The label selector \`${text.slice(start)}\` is not valid: expected a label name at "${text.slice(i, i + 10)}".`);
+      return fail(
+        `The label selector \`${text.slice(start)}\` is not valid: expected a label name at "${text.slice(i, i + 10)}".`,
+      );
     }
     i += name.length;
     skipSpace();
@@ -53,7 +55,8 @@ function readSelector(text: string, start: number): ParseResult<{ matchers: Labe
     if (!op) return fail(`The label selector needs \`=\`, \`!=\`, \`=~\` or \`!~\` after \`${name}\`.`);
     i += op.length;
     skipSpace();
-    if (text[i] !== '"') return fail(`The value of label \`${name}\` must be in double quotes, like \`${name}="new"\`.`);
+    if (text[i] !== '"')
+      return fail(`The value of label \`${name}\` must be in double quotes, like \`${name}="new"\`.`);
     const quoted = readQuoted(text, i);
     if (!quoted) return fail(`The value of label \`${name}\` has no closing quote.`);
     if (op === '=~' || op === '!~') {
@@ -98,21 +101,27 @@ export function parseMetric(
       event = /^\S+/.exec(trimmed.slice(at))?.[0] ?? '';
       end = at + event.length;
     }
-    if (!event.trim()) return fail(`Name the ${source} event, like \`${source}:"export clicked" >= 200 per week\`.`);
+    if (!event.trim())
+      return fail(`Name the ${source} event, like \`${source}:"export clicked" >= 200 per week\`.`);
     if (event.length > 200) return fail(`The ${source} event name is longer than 200 characters.`);
     return { ok: true, value: { metric: { source, event }, rest: trimmed.slice(end) } };
   }
   const name = METRIC_NAME.exec(trimmed)?.[0];
   if (!name) {
     const word = trimmed.split(/\s+/)[0] ?? '';
-    return fail(`\`${word}\` is not a metric name. Use a catalog name, a Prometheus metric, or \`posthog:"event"\`.`);
+    return fail(
+      `\`${word}\` is not a metric name. Use a catalog name, a Prometheus metric, or \`posthog:"event"\`.`,
+    );
   }
   let rest = trimmed.slice(name.length);
   if (rest.startsWith('{')) {
     const selector = readSelector(rest, 0);
     if (!selector.ok) return selector;
     rest = rest.slice(selector.value.end);
-    return { ok: true, value: { metric: { source: 'prometheus', name, matchers: selector.value.matchers }, rest } };
+    return {
+      ok: true,
+      value: { metric: { source: 'prometheus', name, matchers: selector.value.matchers }, rest },
+    };
   }
   if (isCatalogName(name)) return { ok: true, value: { metric: { source: 'catalog', name }, rest } };
   return { ok: true, value: { metric: { source: 'prometheus', name, matchers: [] }, rest } };
@@ -180,7 +189,9 @@ export function parseExpectation(
   if (words[0]?.toLowerCase() === 'per') {
     const unit = words[1]?.toLowerCase().replace(/s$/, '');
     if (unit !== 'day' && unit !== 'week' && unit !== 'month') {
-      return fail(`\`per ${words[1] ?? ''}\` is not a window. Use \`per day\`, \`per week\` or \`per month\`.`);
+      return fail(
+        `\`per ${words[1] ?? ''}\` is not a window. Use \`per day\`, \`per week\` or \`per month\`.`,
+      );
     }
     window = unit;
     words = words.slice(2);
@@ -194,7 +205,8 @@ export function parseExpectation(
       );
     }
     deadlineDays = unit === 'week' ? n * 7 : n;
-    if (deadlineDays > MAX_DEADLINE_DAYS) return fail(`A deadline of ${deadlineDays} days is over a year away.`);
+    if (deadlineDays > MAX_DEADLINE_DAYS)
+      return fail(`A deadline of ${deadlineDays} days is over a year away.`);
     words = words.slice(3);
   }
   if (words.length > 0) {
@@ -242,7 +254,12 @@ export function formatExpectation(e: Expectation): string {
   return `${formatMetric(e.metric)} ${e.op} ${formatTarget(e)} per ${e.window} within ${e.deadlineDays} days`;
 }
 
-const OP_WORDS: Record<Op, string> = { '>=': 'at least', '>': 'more than', '<=': 'at most', '<': 'less than' };
+const OP_WORDS: Record<Op, string> = {
+  '>=': 'at least',
+  '>': 'more than',
+  '<=': 'at most',
+  '<': 'less than',
+};
 
 /** The expectation in plain words, for cards: "at least 200 bulk_export_total per week, 30 days after launch". */
 export function describeExpectation(e: Expectation): string {

@@ -13,7 +13,9 @@ export function healthRoute(redis: Redis): CustomRoute {
     path: '/healthz',
     method: ['GET'],
     handler: (_req: IncomingMessage, res: ServerResponse) => {
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref());
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('timeout')), 1000).unref(),
+      );
       Promise.race([redis.ping(), timeout])
         .then(() => sendJson(res, 200, { ok: true, redis: 'up' }))
         .catch(() => sendJson(res, 503, { ok: false, redis: 'down' }));

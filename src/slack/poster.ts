@@ -23,7 +23,12 @@ export class SlackPoster {
   async updateCard(feature: Feature): Promise<void> {
     if (!feature.channel || !feature.cardTs) return;
     const message = cardMessage(feature);
-    await this.client.chat.update({ channel: feature.channel, ts: feature.cardTs, text: message.text, blocks: message.blocks });
+    await this.client.chat.update({
+      channel: feature.channel,
+      ts: feature.cardTs,
+      text: message.text,
+      blocks: message.blocks,
+    });
   }
 
   /** Posts in the feature's thread; returns the message ts. */

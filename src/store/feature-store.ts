@@ -85,7 +85,11 @@ export class FeatureStore {
     return items.map((item) => JSON.parse(item) as Check);
   }
 
-  async addNote(team: string, id: string, note: { user: string; text: string; at: string; ts: string }): Promise<void> {
+  async addNote(
+    team: string,
+    id: string,
+    note: { user: string; text: string; at: string; ts: string },
+  ): Promise<void> {
     await this.redis.rpush(this.key(team, 'notes', id), JSON.stringify(note));
   }
 

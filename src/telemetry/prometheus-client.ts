@@ -8,8 +8,8 @@ import {
   type Measurement,
   type Series,
   TelemetryQueryError,
-  TelemetryUnavailableError,
   type TelemetrySource,
+  TelemetryUnavailableError,
 } from './types';
 
 type SamplePair = (string | number)[];
@@ -45,7 +45,13 @@ export class PrometheusClient implements TelemetrySource {
     return { value: values.length === 0 ? null : values.reduce((a, b) => a + b, 0), query };
   }
 
-  async series(metric: MetricRef, window: Duration, start: DateTime, end: DateTime, step: Duration): Promise<Series> {
+  async series(
+    metric: MetricRef,
+    window: Duration,
+    start: DateTime,
+    end: DateTime,
+    step: Duration,
+  ): Promise<Series> {
     const query = promqlFor(metric, window.as('seconds'));
     const { data, error, response } = await this.call(() =>
       this.client.GET('/api/v1/query_range', {
@@ -88,7 +94,12 @@ export class PrometheusClient implements TelemetrySource {
     const { data, error, response } = await this.call(() =>
       this.client.GET('/api/v1/query_range', {
         params: {
-          query: { query, start: String(start.toSeconds()), end: String(end.toSeconds()), step: String(step.as('seconds')) },
+          query: {
+            query,
+            start: String(start.toSeconds()),
+            end: String(end.toSeconds()),
+            step: String(step.as('seconds')),
+          },
         },
       }),
     );

@@ -51,7 +51,10 @@ export class Telemetry {
     const name = resolved.source as SourceName;
     const source = this.sources.get(name);
     if (!source) {
-      throw new TelemetryQueryError(name, `${name} is not configured: set ${SETTINGS[name]} to measure this metric`);
+      throw new TelemetryQueryError(
+        name,
+        `${name} is not configured: set ${SETTINGS[name]} to measure this metric`,
+      );
     }
     return { source, metric: resolved };
   }
@@ -61,7 +64,13 @@ export class Telemetry {
     return r.source.valueOver(r.metric, window, at);
   }
 
-  series(metric: MetricRef, window: Duration, start: DateTime, end: DateTime, step: Duration): Promise<Series> {
+  series(
+    metric: MetricRef,
+    window: Duration,
+    start: DateTime,
+    end: DateTime,
+    step: Duration,
+  ): Promise<Series> {
     const r = this.resolve(metric);
     return r.source.series(r.metric, window, start, end, step);
   }
@@ -71,7 +80,9 @@ export class Telemetry {
   }
 
   /** Everything that can be measured: catalog names first, then each source's own names. */
-  async list(search?: string): Promise<{ catalog: CatalogEntry[]; bySource: { source: string; names: string[]; error?: string }[] }> {
+  async list(
+    search?: string,
+  ): Promise<{ catalog: CatalogEntry[]; bySource: { source: string; names: string[]; error?: string }[] }> {
     const needle = search?.toLowerCase();
     const catalog = this.catalog.filter(
       (e) => !needle || e.name.includes(needle) || e.description.toLowerCase().includes(needle),

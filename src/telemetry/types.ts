@@ -28,7 +28,13 @@ export interface TelemetrySource {
   /** The metric aggregated over `window`, ending at `at`. */
   valueOver(metric: MetricRef, window: Duration, at: DateTime): Promise<Measurement>;
   /** The metric aggregated over `window`, evaluated every `step` from `start` to `end`. */
-  series(metric: MetricRef, window: Duration, start: DateTime, end: DateTime, step: Duration): Promise<Series>;
+  series(
+    metric: MetricRef,
+    window: Duration,
+    start: DateTime,
+    end: DateTime,
+    step: Duration,
+  ): Promise<Series>;
   /** Whether the metric has any data at all (ever, or recently, as the API allows). */
   exists(metric: MetricRef, at: DateTime): Promise<boolean>;
   /** Names that can be measured, optionally filtered by a search string. */

@@ -37,7 +37,10 @@ export class FeatureService {
   async get(team: string, id: string): Promise<Outcome<Feature>> {
     const feature = await this.deps.store.get(team, id);
     if (!feature) {
-      return { ok: false, error: `There is no feature ${id} in this workspace. \`/donedone list all\` shows every feature.` };
+      return {
+        ok: false,
+        error: `There is no feature ${id} in this workspace. \`/donedone list all\` shows every feature.`,
+      };
     }
     return { ok: true, value: feature };
   }
@@ -76,7 +79,12 @@ export class FeatureService {
   }
 
   /** Records or replaces the expectation, then checks the metric and updates the card. */
-  async expect(team: string, id: string, expectation: Expectation, ownerId?: string): Promise<Outcome<Feature>> {
+  async expect(
+    team: string,
+    id: string,
+    expectation: Expectation,
+    ownerId?: string,
+  ): Promise<Outcome<Feature>> {
     const updated = await this.deps.store.update(team, id, (f) => ({
       ...f,
       expectation,
@@ -103,7 +111,10 @@ export class FeatureService {
       instrumented = 'unknown';
       if (err instanceof TelemetryQueryError) error = err.message;
       else if (!(err instanceof TelemetryUnavailableError)) throw err;
-      this.deps.log.warn({ feature: feature.id, err: (err as Error).message }, 'instrumentation check failed');
+      this.deps.log.warn(
+        { feature: feature.id, err: (err as Error).message },
+        'instrumentation check failed',
+      );
     }
     const updated =
       (await this.deps.store.update(feature.team, feature.id, (f) => ({ ...f, instrumented }))) ?? feature;
@@ -117,7 +128,12 @@ export class FeatureService {
    * Measures a feature now, judges it, stores the check and posts it in the feature's thread.
    * Telemetry failures give `unknown`, never `missed`.
    */
-  async check(team: string, id: string, kind: Check['kind'] = 'manual', at?: DateTime): Promise<Outcome<Check>> {
+  async check(
+    team: string,
+    id: string,
+    kind: Check['kind'] = 'manual',
+    at?: DateTime,
+  ): Promise<Outcome<Check>> {
     const found = await this.get(team, id);
     if (!found.ok) return found;
     const feature = found.value;
@@ -149,13 +165,26 @@ export class FeatureService {
         .filter((c) => c.value !== null)
         .map((c) => ({ at: DateTime.fromISO(c.at, { zone: 'utc' }), value: c.value! }));
       const j = judge({ expectation: e, value: m.value, at, deadline, history });
-      const check: Check = { at: at.toUTC().toISO()!, kind, value: m.value, verdict: j.verdict, query: m.query };
+      const check: Check = {
+        at: at.toUTC().toISO()!,
+        kind,
+        value: m.value,
+        verdict: j.verdict,
+        query: m.query,
+      };
       if (j.projected !== undefined && deadline) check.projected = j.projected;
       return check;
     } catch (err) {
       if (!(err instanceof TelemetryUnavailableError) && !(err instanceof TelemetryQueryError)) throw err;
       this.deps.log.warn({ feature: feature.id, err: err.message }, 'check could not measure');
-      return { at: at.toUTC().toISO()!, kind, value: null, verdict: 'unknown', query: '', error: err.message };
+      return {
+        at: at.toUTC().toISO()!,
+        kind,
+        value: null,
+        verdict: 'unknown',
+        query: '',
+        error: err.message,
+      };
     }
   }
 }

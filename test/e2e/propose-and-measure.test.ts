@@ -16,7 +16,9 @@ function texts(blocks: unknown): string {
 
 describe('/donedone propose', () => {
   it('posts a card with the expectation, checks the metric has data, and stores F-1', async () => {
-    const { res, body } = await bot.slack.command('propose Bulk export expect bulk_export_total >= 200 per week within 30 days');
+    const { res, body } = await bot.slack.command(
+      'propose Bulk export expect bulk_export_total >= 200 per week within 30 days',
+    );
     expect(res.status).toBe(200);
     expect(body).toBe('');
     const post = await bot.slackApi.waitFor(() => bot.slackApi.callsTo('chat.postMessage')[0]);
@@ -28,7 +30,13 @@ describe('/donedone propose', () => {
     expect(reply.body.response_type).toBe('ephemeral');
     expect(String(reply.body.text)).toContain('Proposed *F-1*');
     const feature = await bot.donedone.store.get('T1', 'F-1');
-    expect(feature).toMatchObject({ id: 'F-1', title: 'Bulk export', status: 'measurable', instrumented: 'yes', ownerId: 'U1' });
+    expect(feature).toMatchObject({
+      id: 'F-1',
+      title: 'Bulk export',
+      status: 'measurable',
+      instrumented: 'yes',
+      ownerId: 'U1',
+    });
     expect(feature?.cardTs).toBe(post.body.ts ?? feature?.cardTs);
   });
 
@@ -54,7 +62,10 @@ describe('/donedone propose', () => {
     expect(String(reply.body.text)).toContain('not instrumented');
     const update = await bot.slackApi.waitFor(() => bot.slackApi.callsTo('chat.update')[0]);
     expect(texts(update.body.blocks)).toContain('not instrumented');
-    expect(await bot.donedone.store.get('T1', 'F-1')).toMatchObject({ instrumented: 'no', status: 'measurable' });
+    expect(await bot.donedone.store.get('T1', 'F-1')).toMatchObject({
+      instrumented: 'no',
+      status: 'measurable',
+    });
   });
 
   it('opens the proposal modal when given no title', async () => {
@@ -72,16 +83,19 @@ describe('bad input', () => {
     [`propose ${'x'.repeat(151)}`, 'keep it to 150 or fewer'],
     ['propose X expect checkout_total{variant=new} >= 5', 'must be in double quotes'],
     ['expect F-x bulk_export_total >= 5', '`F-x` is not a feature id'],
-  ])('`/donedone %s` is refused in the acknowledgement, naming the mistake with an example', async (text, message) => {
-    const { res, body } = await bot.slack.command(text);
-    expect(res.status).toBe(200);
-    const json = JSON.parse(body);
-    expect(json.response_type).toBe('ephemeral');
-    expect(json.text).toContain(message);
-    expect(json.text).toContain('Example: `');
-    expect(await bot.donedone.store.list('T1')).toEqual([]);
-    expect(bot.slackApi.callsTo('chat.postMessage')).toEqual([]);
-  });
+  ])(
+    '`/donedone %s` is refused in the acknowledgement, naming the mistake with an example',
+    async (text, message) => {
+      const { res, body } = await bot.slack.command(text);
+      expect(res.status).toBe(200);
+      const json = JSON.parse(body);
+      expect(json.response_type).toBe('ephemeral');
+      expect(json.text).toContain(message);
+      expect(json.text).toContain('Example: `');
+      expect(await bot.donedone.store.list('T1')).toEqual([]);
+      expect(bot.slackApi.callsTo('chat.postMessage')).toEqual([]);
+    },
+  );
 
   it('answers an unknown feature id, changing nothing', async () => {
     await bot.slack.command('check F-42');
@@ -91,16 +105,30 @@ describe('bad input', () => {
   });
 
   it('rejects requests with a bad or stale signature with 401 and no effect', async () => {
-    const form = new URLSearchParams({ team_id: 'T1', channel_id: 'C1', user_id: 'U1', command: '/donedone', text: 'propose Evil', response_url: `${bot.slackApi.url}/response/x`, trigger_id: 't' }).toString();
+    const form = new URLSearchParams({
+      team_id: 'T1',
+      channel_id: 'C1',
+      user_id: 'U1',
+      command: '/donedone',
+      text: 'propose Evil',
+      response_url: `${bot.slackApi.url}/response/x`,
+      trigger_id: 't',
+    }).toString();
     const bad = await fetch(`${bot.url}/slack/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...sign(form, undefined, 'wrong-secret') },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...sign(form, undefined, 'wrong-secret'),
+      },
       body: form,
     });
     expect(bad.status).toBe(401);
     const stale = await fetch(`${bot.url}/slack/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...sign(form, Math.floor(Date.now() / 1000) - 600) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...sign(form, Math.floor(Date.now() / 1000) - 600),
+      },
       body: form,
     });
     expect(stale.status).toBe(401);

@@ -25,7 +25,12 @@ export interface RunningBot {
  * Prometheus, and the Web API pointed at a local stand-in.
  */
 export async function startBot(
-  opts: { env?: Record<string, string>; catalog?: CatalogEntry[]; telemetrySources?: TelemetrySource[]; now?: DateTime } = {},
+  opts: {
+    env?: Record<string, string>;
+    catalog?: CatalogEntry[];
+    telemetrySources?: TelemetrySource[];
+    now?: DateTime;
+  } = {},
 ): Promise<RunningBot> {
   const slackApi = new SlackStandIn();
   await slackApi.start();

@@ -10,7 +10,9 @@ async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -31,9 +33,13 @@ export async function startPrometheus(): Promise<RunningPrometheus> {
   mkdirSync(data);
   const input = join(dir, 'history.om');
   writeFileSync(input, toOpenMetrics(generateHistory()));
-  execFileSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', input, data, '--max-block-duration=720h'], {
-    stdio: 'pipe',
-  });
+  execFileSync(
+    'promtool',
+    ['tsdb', 'create-blocks-from', 'openmetrics', input, data, '--max-block-duration=720h'],
+    {
+      stdio: 'pipe',
+    },
+  );
   const config = join(dir, 'prometheus.yml');
   writeFileSync(config, 'global:\n  scrape_interval: 1m\n');
   const port = await freePort();

@@ -3,7 +3,11 @@ import { createHmac } from 'node:crypto';
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
 /** Slack's v0 request signature over `v0:{timestamp}:{body}`. */
-export function sign(body: string, timestamp = Math.floor(Date.now() / 1000), secret = SIGNING_SECRET): Record<string, string> {
+export function sign(
+  body: string,
+  timestamp = Math.floor(Date.now() / 1000),
+  secret = SIGNING_SECRET,
+): Record<string, string> {
   const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
   return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature };
 }
@@ -19,7 +23,11 @@ export class FakeSlack {
   private n = 0;
   constructor(private readonly opts: SlackClientOptions) {}
 
-  private async post(body: string, contentType: string, headers: Record<string, string> = {}): Promise<Response> {
+  private async post(
+    body: string,
+    contentType: string,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     return fetch(`${this.opts.botUrl}/slack/events`, {
       method: 'POST',
       headers: { 'content-type': contentType, ...sign(body), ...headers },
@@ -28,7 +36,11 @@ export class FakeSlack {
   }
 
   /** A slash command; returns the HTTP response and the response_url id it carried. */
-  async command(text: string, user = 'U1', channel = 'C1'): Promise<{ res: Response; body: string; responseId: string }> {
+  async command(
+    text: string,
+    user = 'U1',
+    channel = 'C1',
+  ): Promise<{ res: Response; body: string; responseId: string }> {
     const responseId = `r${++this.n}`;
     const form = new URLSearchParams({
       token: 'legacy',
@@ -65,7 +77,9 @@ export class FakeSlack {
       event_time: Math.floor(Date.now() / 1000),
       event,
     });
-    const headers: Record<string, string> = retryNum ? { 'x-slack-retry-num': String(retryNum), 'x-slack-retry-reason': 'http_timeout' } : {};
+    const headers: Record<string, string> = retryNum
+      ? { 'x-slack-retry-num': String(retryNum), 'x-slack-retry-reason': 'http_timeout' }
+      : {};
     return this.post(body, 'application/json', headers);
   }
 

@@ -35,7 +35,10 @@ export class SlackStandIn {
   readonly responses: { id: string; body: Record<string, unknown> }[] = [];
   private server: Server | undefined;
   private seq = 0;
-  private failures = new Map<string, { error?: string; status?: number; retryAfter?: number; times: number }>();
+  private failures = new Map<
+    string,
+    { error?: string; status?: number; retryAfter?: number; times: number }
+  >();
   url = '';
 
   async start(): Promise<void> {
@@ -59,7 +62,10 @@ export class SlackStandIn {
       if (failure && failure.times > 0) {
         failure.times--;
         if (failure.status === 429) {
-          res.writeHead(429, { 'retry-after': String(failure.retryAfter ?? 1), 'content-type': 'application/json' });
+          res.writeHead(429, {
+            'retry-after': String(failure.retryAfter ?? 1),
+            'content-type': 'application/json',
+          });
           res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
           return;
         }
@@ -91,7 +97,10 @@ export class SlackStandIn {
       case 'views.publish':
         return { ok: true, view: { id: `V${this.seq}` } };
       case 'chat.getPermalink':
-        return { ok: true, permalink: `https://acme.slack.com/archives/${body.channel}/p${String(body.message_ts).replace('.', '')}` };
+        return {
+          ok: true,
+          permalink: `https://acme.slack.com/archives/${body.channel}/p${String(body.message_ts).replace('.', '')}`,
+        };
       case 'users.info':
         return { ok: true, user: { id: body.user, tz: 'Europe/Berlin' } };
       case 'files.getUploadURLExternal':
@@ -104,7 +113,10 @@ export class SlackStandIn {
   }
 
   /** Makes the next `times` calls of `method` fail, as Slack would. */
-  fail(method: string, failure: { error?: string; status?: number; retryAfter?: number; times?: number }): void {
+  fail(
+    method: string,
+    failure: { error?: string; status?: number; retryAfter?: number; times?: number },
+  ): void {
     this.failures.set(method, { ...failure, times: failure.times ?? 1 });
   }
 
@@ -123,7 +135,8 @@ export class SlackStandIn {
     for (;;) {
       const value = predicate();
       if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting; calls so far: ${this.calls.map((c) => c.method).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting; calls so far: ${this.calls.map((c) => c.method).join(', ')}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -84,7 +84,12 @@ export function cardMessage(feature: Feature): Message {
         value: feature.id,
       });
     } else {
-      elements.push({ type: 'button', action_id: 'check_now', text: { type: 'plain_text', text: 'Check now' }, value: feature.id });
+      elements.push({
+        type: 'button',
+        action_id: 'check_now',
+        text: { type: 'plain_text', text: 'Check now' },
+        value: feature.id,
+      });
       if (!feature.launchedAt) {
         elements.push({
           type: 'button',
@@ -127,7 +132,9 @@ export function checkMessage(feature: Feature, check: Check): Message {
     );
   }
   if (check.verdict === 'no data') {
-    lines.push(`:warning: The telemetry answered, but \`${escapeMrkdwn(formatMetric(e.metric))}\` has no data.`);
+    lines.push(
+      `:warning: The telemetry answered, but \`${escapeMrkdwn(formatMetric(e.metric))}\` has no data.`,
+    );
   }
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } }];
   if (check.query) {

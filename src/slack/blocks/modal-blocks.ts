@@ -23,7 +23,10 @@ function option(text: string, value: string) {
   return { text: { type: 'plain_text' as const, text }, value };
 }
 
-function expectationInputs(current: Partial<Expectation> & { ownerId?: string }, optional: boolean): KnownBlock[] {
+function expectationInputs(
+  current: Partial<Expectation> & { ownerId?: string },
+  optional: boolean,
+): KnownBlock[] {
   const op = OPS.find((o) => o.value === (current.op ?? '>=')) ?? OPS[0]!;
   const window = current.window ?? 'week';
   return [
@@ -64,7 +67,14 @@ function expectationInputs(current: Partial<Expectation> & { ownerId?: string },
         type: 'plain_text_input',
         action_id: 'value',
         placeholder: { type: 'plain_text', text: '200' },
-        ...(current.target !== undefined ? { initial_value: formatTarget({ target: current.target, ...(current.unit ? { unit: current.unit } : {}) }) } : {}),
+        ...(current.target !== undefined
+          ? {
+              initial_value: formatTarget({
+                target: current.target,
+                ...(current.unit ? { unit: current.unit } : {}),
+              }),
+            }
+          : {}),
       },
     },
     {
@@ -135,12 +145,18 @@ export function proposeModal(ctx: ModalContext, prefill: { title?: string; owner
           action_id: 'value',
           multiline: true,
           max_length: 2000,
-          placeholder: { type: 'plain_text', text: 'Teams with large accounts will export weekly instead of asking support' },
+          placeholder: {
+            type: 'plain_text',
+            text: 'Teams with large accounts will export weekly instead of asking support',
+          },
         },
       },
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: '*How will we know it works in production?* Leave it empty to answer later.' },
+        text: {
+          type: 'mrkdwn',
+          text: '*How will we know it works in production?* Leave it empty to answer later.',
+        },
       },
       ...expectationInputs({ ownerId: prefill.ownerId }, true),
     ],
@@ -148,7 +164,11 @@ export function proposeModal(ctx: ModalContext, prefill: { title?: string; owner
 }
 
 /** The modal that answers the question for an existing feature. */
-export function answerModal(ctx: ModalContext, title: string, current: Partial<Expectation> & { ownerId: string }): View {
+export function answerModal(
+  ctx: ModalContext,
+  title: string,
+  current: Partial<Expectation> & { ownerId: string },
+): View {
   return {
     type: 'modal',
     callback_id: 'answer_modal',
@@ -159,7 +179,10 @@ export function answerModal(ctx: ModalContext, title: string, current: Partial<E
     blocks: [
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: `*${ctx.featureId} · ${truncate(title, 150).replace(/[<>&]/g, '')}*\nHow will we know it works in production?` },
+        text: {
+          type: 'mrkdwn',
+          text: `*${ctx.featureId} · ${truncate(title, 150).replace(/[<>&]/g, '')}*\nHow will we know it works in production?`,
+        },
       },
       ...expectationInputs(current, false),
     ],

@@ -1,20 +1,28 @@
 import type { KnownBlock } from '@slack/types';
 import { formatNumber } from '../../domain/format-number';
 import type { Check, Feature } from '../../domain/model';
-import { type Message, cardMessage } from './card-blocks';
+import { cardMessage, type Message } from './card-blocks';
 import { chunkLines } from './digest-blocks';
 import { escapeMrkdwn, truncate } from './escape';
 
 const MAX_LIST_BLOCKS = 45;
+const LIST_TEXT_BUDGET = 11_000;
 
 /** Everything about a feature, for `/donedone show`: the card without buttons, checks and notes. */
-export function showMessage(feature: Feature, checks: Check[], notes: { user: string; text: string; at: string }[] = []): Message {
+export function showMessage(
+  feature: Feature,
+  checks: Check[],
+  notes: { user: string; text: string; at: string }[] = [],
+): Message {
   const card = cardMessage(feature).blocks.filter((b) => b.type !== 'actions');
   const blocks: KnownBlock[] = [...card];
   if (feature.launchedAt && !feature.firstUseAt && feature.status !== 'dropped') {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: ':hourglass: *Waiting for first use*: nobody has used it since launch yet.' },
+      text: {
+        type: 'mrkdwn',
+        text: ':hourglass: *Waiting for first use*: nobody has used it since launch yet.',
+      },
     });
   }
   if (feature.decision) {
@@ -29,7 +37,12 @@ export function showMessage(feature: Feature, checks: Check[], notes: { user: st
   if (feature.flag) {
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `Feature flag \`${escapeMrkdwn(feature.flag.key)}\` since ${feature.flag.since}` }],
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Feature flag \`${escapeMrkdwn(feature.flag.key)}\` since ${feature.flag.since}`,
+        },
+      ],
     });
   }
   const recent = checks.slice(-10);
@@ -39,14 +52,26 @@ export function showMessage(feature: Feature, checks: Check[], notes: { user: st
       (c) =>
         `• ${c.at.slice(0, 16).replace('T', ' ')} ${c.kind}: ${c.value === null ? 'no value' : formatNumber(c.value, unit)} → *${c.verdict}*`,
     );
-    const header = checks.length > recent.length ? `*Checks* (last ${recent.length} of ${checks.length})` : '*Checks*';
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(`${header}\n${lines.join('\n')}`, 3000) } });
+    const header =
+      checks.length > recent.length ? `*Checks* (last ${recent.length} of ${checks.length})` : '*Checks*';
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(`${header}\n${lines.join('\n')}`, 3000) },
+    });
   } else if (feature.expectation) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `No checks yet: \`/donedone check ${feature.id}\`` }] });
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `No checks yet: \`/donedone check ${feature.id}\`` }],
+    });
   }
   if (notes.length > 0) {
-    const lines = notes.slice(-10).map((n) => `• <@${n.user}> ${n.at.slice(0, 10)}: ${escapeMrkdwn(truncate(n.text, 200))}`);
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(`*Notes*\n${lines.join('\n')}`, 3000) } });
+    const lines = notes
+      .slice(-10)
+      .map((n) => `• <@${n.user}> ${n.at.slice(0, 10)}: ${escapeMrkdwn(truncate(n.text, 200))}`);
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(`*Notes*\n${lines.join('\n')}`, 3000) },
+    });
   }
   return { text: cardMessage(feature).text, blocks };
 }
@@ -56,7 +81,7 @@ export function listLine(feature: Feature): string {
   return `• *${feature.id}* ${escapeMrkdwn(truncate(feature.title, 80))} — ${feature.status}${verdict} · <@${feature.ownerId}>`;
 }
 
-/** The board as a list, paged into sections within Slack's limits. */
+/** The board as a list, within Slack's limits: about 11,000 characters of text, then a pointer to the rest. */
 export function listMessage(features: Feature[], heading: string): Message {
   if (features.length === 0) {
     return {
@@ -69,11 +94,22 @@ export function listMessage(features: Feature[], heading: string): Message {
       ],
     };
   }
-  const sections = chunkLines(features.map(listLine));
+  const lines: string[] = [];
+  let used = 0;
+  for (const feature of features) {
+    const line = listLine(feature);
+    if (used + line.length + 1 > LIST_TEXT_BUDGET) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${heading}* (${features.length})` } }];
-  for (const text of sections.slice(0, MAX_LIST_BLOCKS)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
-  if (sections.length > MAX_LIST_BLOCKS) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'The list is cut here: narrow it with `mine` or an @mention.' }] });
+  for (const text of chunkLines(lines).slice(0, MAX_LIST_BLOCKS)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
+  const rest = features.length - lines.length;
+  if (rest > 0) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `…and ${rest} more. The list is cut here: narrow it with \`mine\` or an @mention.` }],
+    });
   }
   return { text: `${heading}: ${features.length} features`, blocks };
 }
@@ -81,9 +117,9 @@ export function listMessage(features: Feature[], heading: string): Message {
 export const HELP_TEXT = [
   '*donedone* asks "How will we know it works in production?" and then checks.',
   '`/donedone propose <title> [expect <expectation>]`: propose a feature (alone: open the form)',
-  '`/donedone expect F-3 <expectation>`: record or replace F-3\'s expectation',
+  "`/donedone expect F-3 <expectation>`: record or replace F-3's expectation",
   '`/donedone launch F-3 [YYYY-MM-DD]`: F-3 shipped (today, or on a past date)',
-  '`/donedone check F-3`: measure now, in F-3\'s thread',
+  "`/donedone check F-3`: measure now, in F-3's thread",
   '`/donedone show F-3`: everything about F-3, only to you',
   '`/donedone list [all|mine|@user]`: the board',
   '`/donedone digest [every monday 09:00 Europe/Berlin|off|schedule]`: the channel digest',

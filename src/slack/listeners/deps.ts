@@ -25,4 +25,7 @@ export interface CommandContext {
   respond: (message: { text: string; blocks?: unknown[] }) => Promise<void>;
 }
 
-export type SubcommandHandler = (command: import('../../domain/parse-command').Command, ctx: CommandContext) => Promise<void>;
+export type SubcommandHandler = (
+  command: import('../../domain/parse-command').Command,
+  ctx: CommandContext,
+) => Promise<void>;

@@ -9,7 +9,11 @@ export function register(app: App, deps: ListenerDeps): void {
     const team = body.team?.id ?? body.user.team_id ?? '';
     const feature = await deps.store.get(team, body.actions[0]!.value ?? '');
     if (!feature) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: 'That feature no longer exists.' });
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'That feature no longer exists.',
+      });
       return;
     }
     await client.views.open({
@@ -26,6 +30,7 @@ export function register(app: App, deps: ListenerDeps): void {
     await ack();
     const team = body.team?.id ?? body.user.team_id ?? '';
     const result = await deps.service.check(team, body.actions[0]!.value ?? '');
-    if (!result.ok) await respond({ response_type: 'ephemeral', replace_original: false, text: result.error });
+    if (!result.ok)
+      await respond({ response_type: 'ephemeral', replace_original: false, text: result.error });
   });
 }

@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
-import { type Command, parseCommand } from '../../../domain/parse-command';
 import { formatNumber } from '../../../domain/format-number';
+import { type Command, parseCommand } from '../../../domain/parse-command';
 import { escapeMrkdwn } from '../../blocks/escape';
 import { proposeModal } from '../../blocks/modal-blocks';
 import { HELP_TEXT, listMessage, showMessage } from '../../blocks/show-blocks';
@@ -32,7 +32,10 @@ export function register(app: App, deps: ListenerDeps): void {
       return;
     }
     await ack();
-    deps.log.debug({ command: cmd.name, ackMs: Number(process.hrtime.bigint() - started) / 1e6 }, 'acknowledged');
+    deps.log.debug(
+      { command: cmd.name, ackMs: Number(process.hrtime.bigint() - started) / 1e6 },
+      'acknowledged',
+    );
 
     const ctx: CommandContext = {
       team: command.team_id,
@@ -88,7 +91,11 @@ async function dispatch(
       const f = result.value;
       const base = `Proposed *${f.id}* · ${escapeMrkdwn(f.title)}.`;
       return ctx.respond({
-        text: result.note ? `${base}\n${result.note}` : f.expectation ? base : `${base} The card asks how we will know it works in production.`,
+        text: result.note
+          ? `${base}\n${result.note}`
+          : f.expectation
+            ? base
+            : `${base} The card asks how we will know it works in production.`,
       });
     }
     case 'expect': {
@@ -117,7 +124,8 @@ async function dispatch(
       const all = await store.list(ctx.team);
       let features = all;
       let heading = 'Open features';
-      if (cmd.scope === 'open') features = all.filter((f) => f.status !== 'dropped' && f.status !== 'decided');
+      if (cmd.scope === 'open')
+        features = all.filter((f) => f.status !== 'dropped' && f.status !== 'decided');
       else if (cmd.scope === 'mine') {
         features = all.filter((f) => f.ownerId === ctx.userId);
         heading = 'Your features';
@@ -130,16 +138,21 @@ async function dispatch(
     }
     case 'drop': {
       const updated = await store.update(ctx.team, cmd.id, (f) =>
-        f.status === 'dropped' ? null : { ...f, status: 'dropped', ...(cmd.reason ? { droppedReason: cmd.reason } : {}) },
+        f.status === 'dropped'
+          ? null
+          : { ...f, status: 'dropped', ...(cmd.reason ? { droppedReason: cmd.reason } : {}) },
       );
-      if (!updated) return ctx.respond({ text: (await service.get(ctx.team, cmd.id) as { error: string }).error });
+      if (!updated)
+        return ctx.respond({ text: ((await service.get(ctx.team, cmd.id)) as { error: string }).error });
       await deps.service.updateCard(updated);
       return ctx.respond({ text: `Dropped *${cmd.id}*: it is off the board.` });
     }
     default: {
       const handler = deps.subcommands.get(cmd.name);
       if (handler) return handler(cmd, ctx);
-      return ctx.respond({ text: `\`${cmd.name}\` is not available in this version of donedone yet. \`/donedone help\` lists what is.` });
+      return ctx.respond({
+        text: `\`${cmd.name}\` is not available in this version of donedone yet. \`/donedone help\` lists what is.`,
+      });
     }
   }
 }

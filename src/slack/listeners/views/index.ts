@@ -71,7 +71,9 @@ export function register(app: App, deps: ListenerDeps): void {
     const result = await deps.service.expect(team, ctx.featureId ?? '', expectation, owner || undefined);
     const text = result.ok ? (result.note ?? null) : result.error;
     if (text && ctx.channel) {
-      await client.chat.postEphemeral({ channel: ctx.channel, user: body.user.id, text }).catch(() => undefined);
+      await client.chat
+        .postEphemeral({ channel: ctx.channel, user: body.user.id, text })
+        .catch(() => undefined);
     }
   });
 }

@@ -1,7 +1,13 @@
 import type { Expectation } from '../../../domain/model';
 import { parseExpectation, parseMetric, parseNumber } from '../../../domain/parse-expectation';
 
-type Values = Record<string, Record<string, { value?: string | null; selected_option?: { value: string } | null; selected_user?: string | null }>>;
+type Values = Record<
+  string,
+  Record<
+    string,
+    { value?: string | null; selected_option?: { value: string } | null; selected_user?: string | null }
+  >
+>;
 
 export function field(values: Values, block: string): string {
   const v = values[block]?.value;
@@ -14,7 +20,11 @@ export function field(values: Values, block: string): string {
  */
 export function readExpectation(
   values: Values,
-  opts: { optional: boolean; isCatalogName: (name: string) => boolean; whyUnmeasurable: (e: Expectation) => string | null },
+  opts: {
+    optional: boolean;
+    isCatalogName: (name: string) => boolean;
+    whyUnmeasurable: (e: Expectation) => string | null;
+  },
 ): { expectation?: Expectation; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const metric = field(values, 'metric');
@@ -25,11 +35,14 @@ export function readExpectation(
   if (metric) {
     const m = parseMetric(metric, opts.isCatalogName);
     if (!m.ok) errors.metric = m.error.split('\n')[0]!;
-    else if (m.value.rest.trim()) errors.metric = `Only the metric goes here; "${m.value.rest.trim()}" is extra.`;
+    else if (m.value.rest.trim())
+      errors.metric = `Only the metric goes here; "${m.value.rest.trim()}" is extra.`;
   }
-  if (target && !parseNumber(target)) errors.target = `"${target}" is not a number: write 200, 1.5k, 2m or 12.5%.`;
+  if (target && !parseNumber(target))
+    errors.target = `"${target}" is not a number: write 200, 1.5k, 2m or 12.5%.`;
   const deadline = Number(field(values, 'deadline') || '30');
-  if (!Number.isInteger(deadline) || deadline < 1 || deadline > 366) errors.deadline = 'A whole number of days, 1 to 366.';
+  if (!Number.isInteger(deadline) || deadline < 1 || deadline > 366)
+    errors.deadline = 'A whole number of days, 1 to 366.';
   if (Object.keys(errors).length > 0) return { errors };
   const text = `${metric} ${field(values, 'op') || '>='} ${target} per ${field(values, 'window') || 'week'} within ${deadline} days`;
   const parsed = parseExpectation(text, opts.isCatalogName);

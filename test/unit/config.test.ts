@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('loadConfig', () => {
+  it('reads a minimal HTTP-mode environment with the documented defaults', () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' });
+    expect(c).toMatchObject({
+      port: 3000,
+      redisUrl: 'redis://127.0.0.1:6379',
+      staleFlagDays: 180,
+      timezone: 'UTC',
+      slack: { apiUrl: 'https://slack.com/api/' },
+    });
+  });
+
+  it('lists every problem at once, never echoing secrets', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({
+        SLACK_BOT_TOKEN: 'not-a-token-SECRET',
+        PORT: 'eighty',
+        PROMETHEUS_URL: 'prometheus:9090',
+        POSTHOG_URL: 'https://us.posthog.com',
+        DONEDONE_TIMEZONE: 'Mars/Olympus',
+        DONEDONE_STALE_FLAG_DAYS: '-1',
+        DONEDONE_API_TOKEN: 'short',
+      });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toHaveLength(8);
+    expect(error!.message).toContain('SLACK_SIGNING_SECRET is required');
+    expect(error!.message).toContain('missing: POSTHOG_API_KEY, POSTHOG_PROJECT_ID');
+    expect(error!.message).not.toContain('not-a-token-SECRET');
+  });
+
+  it('needs no signing secret in Socket Mode', () => {
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack.appToken).toBe('xapp-1');
+  });
+});
