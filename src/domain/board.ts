@@ -68,10 +68,14 @@ export interface BoardOptions {
   staleFlagDays: number;
 }
 
-function parseIso(iso: string | undefined): DateTime | undefined {
+/**
+ * Reads a stored ISO date-time as UTC. `Date.parse` is several times faster than `DateTime.fromISO`, which
+ * matters when a digest groups thousands of features; stored times are always ISO.
+ */
+export function parseIso(iso: string | undefined): DateTime | undefined {
   if (!iso) return undefined;
-  const d = DateTime.fromISO(iso, { zone: 'utc' });
-  return d.isValid ? d : undefined;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : DateTime.fromMillis(ms, { zone: 'utc' });
 }
 
 /** launchedAt + deadlineDays of the current cycle, or undefined before launch or without an expectation. */
@@ -115,8 +119,11 @@ export function standingOf(feature: Feature): StandingKey | null {
  * taken before this cycle's deadline belongs to an earlier cycle, so it does not count.
  */
 export function isRetroDue(feature: Feature, now: DateTime): boolean {
+  return retroDue(feature, deadlineOf(feature), now);
+}
+
+function retroDue(feature: Feature, deadline: DateTime | undefined, now: DateTime): boolean {
   if (feature.status === 'dropped' || feature.status === 'decided') return false;
-  const deadline = deadlineOf(feature);
   if (!deadline || deadline > now) return false;
   const decision = feature.decision;
   if (!decision) return true;
@@ -147,18 +154,21 @@ export function groupBoard(features: readonly Feature[], now: DateTime, opts: Bo
     const entry: BoardEntry = { feature };
     const launchedAt = parseIso(feature.launchedAt);
     if (launchedAt) entry.launchedAt = launchedAt;
-    const deadline = deadlineOf(feature);
+    const deadline =
+      launchedAt && feature.expectation
+        ? launchedAt.plus({ days: feature.expectation.deadlineDays })
+        : undefined;
     if (deadline) entry.deadline = deadline;
     const standing = standingOf(feature);
     if (standing) buckets.get(standing)!.push(entry);
-    if (isRetroDue(feature, now)) buckets.get('retro due')!.push(entry);
+    if (retroDue(feature, deadline, now)) buckets.get('retro due')!.push(entry);
     const stale = staleFlag(feature, now, opts.staleFlagDays);
     if (stale) buckets.get('stale flags')!.push({ ...entry, staleFlag: stale });
   }
   return GROUP_ORDER.map((key) => {
     const entries = buckets.get(key)!;
     if (key === 'retro due') {
-      entries.sort((a, b) => a.deadline!.toMillis() - b.deadline!.toMillis() || byId(a, b));
+      entries.sort((a, b) => a.deadline!.valueOf() - b.deadline!.valueOf() || byId(a, b));
     } else if (key === 'stale flags') {
       entries.sort((a, b) => b.staleFlag!.ageDays - a.staleFlag!.ageDays || byId(a, b));
     } else {

@@ -7,7 +7,7 @@ export type StaleFlagReason = 'old' | 'decided';
 export interface StaleFlag {
   key: string;
   since: DateTime;
-  /** Whole days from `since` to `now`. */
+  /** Whole days (24 hours each) from `since` to `now`. */
   ageDays: number;
   /** `decided` wins over `old`: a decision is the stronger reason to remove the flag. */
   reason: StaleFlagReason;
@@ -27,9 +27,9 @@ export function isDecidedForGood(feature: Feature): boolean {
 export function staleFlag(feature: Feature, now: DateTime, staleFlagDays: number): StaleFlag | null {
   const flag = feature.flag;
   if (!flag) return null;
-  const parsed = DateTime.fromISO(flag.since, { zone: 'utc' });
-  const since = parsed.isValid ? parsed : now;
-  const ageDays = Math.max(0, Math.floor(now.diff(since, 'days').days));
+  const ms = Date.parse(flag.since);
+  const since = Number.isNaN(ms) ? now : DateTime.fromMillis(ms, { zone: 'utc' });
+  const ageDays = Math.max(0, Math.floor((now.toMillis() - since.toMillis()) / 86_400_000));
   if (isDecidedForGood(feature)) return { key: flag.key, since, ageDays, reason: 'decided' };
   if (ageDays > staleFlagDays) return { key: flag.key, since, ageDays, reason: 'old' };
   return null;

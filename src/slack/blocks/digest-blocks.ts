@@ -66,8 +66,15 @@ function inlineCode(text: string, max: number): string {
   return `\`${escapeMrkdwn(truncate(text.replace(/`/g, "'"), max))}\``;
 }
 
+const monthAgoCache = new WeakMap<DateTime, number>();
+
 function launchedOverAMonth(entry: BoardEntry, now: DateTime): boolean {
-  return entry.launchedAt !== undefined && entry.launchedAt <= now.minus({ months: 1 });
+  let monthAgo = monthAgoCache.get(now);
+  if (monthAgo === undefined) {
+    monthAgo = now.minus({ months: 1 }).toMillis();
+    monthAgoCache.set(now, monthAgo);
+  }
+  return entry.launchedAt !== undefined && entry.launchedAt.toMillis() <= monthAgo;
 }
 
 /** What a line adds after the title, depending on the group it is listed in. */
