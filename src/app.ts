@@ -16,6 +16,8 @@ import * as shortcuts from './slack/listeners/shortcuts';
 import * as views from './slack/listeners/views';
 import { SlackPoster } from './slack/poster';
 import { FeatureStore } from './store/feature-store';
+import { HoneycombClient } from './telemetry/honeycomb-client';
+import { PostHogClient } from './telemetry/posthog-client';
 import { PrometheusClient } from './telemetry/prometheus-client';
 import { createResilientFetch } from './telemetry/resilient-fetch';
 import { Telemetry } from './telemetry/telemetry';
@@ -52,6 +54,26 @@ function telemetryFrom(config: Config, log: Logger): TelemetrySource[] {
       new PrometheusClient({
         baseUrl: config.prometheusUrl,
         fetch: createResilientFetch({ source: 'prometheus', timeoutMs: 10_000, retries: 2, log }),
+      }),
+    );
+  }
+  if (config.posthog) {
+    sources.push(
+      new PostHogClient({
+        baseUrl: config.posthog.url,
+        apiKey: config.posthog.apiKey,
+        projectId: config.posthog.projectId,
+        log,
+      }),
+    );
+  }
+  if (config.honeycomb) {
+    sources.push(
+      new HoneycombClient({
+        baseUrl: config.honeycomb.url,
+        apiKey: config.honeycomb.apiKey,
+        dataset: config.honeycomb.dataset,
+        log,
       }),
     );
   }

@@ -74,7 +74,14 @@ describe('check message', () => {
   });
 
   it('says an unreachable telemetry is not a miss', () => {
-    const m = checkMessage(base, { at: '2026-10-15T00:00:00.000Z', kind: 'manual', value: null, verdict: 'unknown', query: '', error: 'prometheus: HTTP 503' });
+    const m = checkMessage(base, {
+      at: '2026-10-15T00:00:00.000Z',
+      kind: 'manual',
+      value: null,
+      verdict: 'unknown',
+      query: '',
+      error: 'prometheus: HTTP 503',
+    });
     expect(JSON.stringify(m.blocks)).toContain('This is not a miss');
   });
 });

@@ -35,6 +35,8 @@ describe('loadConfig', () => {
   });
 
   it('needs no signing secret in Socket Mode', () => {
-    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack.appToken).toBe('xapp-1');
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack.appToken).toBe(
+      'xapp-1',
+    );
   });
 });

@@ -2,10 +2,16 @@ import { formatExpectation, parseExpectation, parseNumber } from '../../src/doma
 
 describe('parseExpectation: the forms in PRODUCT.md', () => {
   it.each([
-    ['bulk_export_total >= 200 per week within 30 days', { op: '>=', target: 200, window: 'week', deadlineDays: 30 }],
+    [
+      'bulk_export_total >= 200 per week within 30 days',
+      { op: '>=', target: 200, window: 'week', deadlineDays: 30 },
+    ],
     ['bulk_export_total >= 200', { op: '>=', target: 200, window: 'week', deadlineDays: 30 }],
     ['bulk_export_total > 1.5k per day', { op: '>', target: 1500, window: 'day' }],
-    ['bulk_export_total <= 2m per month within 6 weeks', { op: '<=', target: 2_000_000, window: 'month', deadlineDays: 42 }],
+    [
+      'bulk_export_total <= 2m per month within 6 weeks',
+      { op: '<=', target: 2_000_000, window: 'month', deadlineDays: 42 },
+    ],
     ['error_ratio < 12.5%', { op: '<', target: 0.125, unit: '%' }],
     ['bulk_export_total at least 200 per week', { op: '>=', target: 200 }],
     ['bulk_export_total at most 1,000 per week within 1 week', { op: '<=', target: 1000, deadlineDays: 7 }],
@@ -26,7 +32,9 @@ describe('parseExpectation: the forms in PRODUCT.md', () => {
         { name: 'region', op: '!~', value: 'eu-.*' },
       ],
     });
-    expect(r.ok && r.value.text).toBe('checkout_total{variant="new",region!~"eu-.*"} >= 100 per week within 30 days');
+    expect(r.ok && r.value.text).toBe(
+      'checkout_total{variant="new",region!~"eu-.*"} >= 100 per week within 30 days',
+    );
   });
 
   it('keeps quotes and backslashes in label values escaped, so user text cannot break out of the string', () => {

@@ -15,12 +15,12 @@ const at = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' });
 
 describe('verdicts', () => {
   it('compares with each operator', () => {
-    expect([compare(200, '>=', 200), compare(200, '>', 200), compare(200, '<=', 200), compare(200, '<', 200)]).toEqual([
-      true,
-      false,
-      true,
-      false,
-    ]);
+    expect([
+      compare(200, '>=', 200),
+      compare(200, '>', 200),
+      compare(200, '<=', 200),
+      compare(200, '<', 200),
+    ]).toEqual([true, false, true, false]);
   });
 
   it('is met or missed at the deadline', () => {
@@ -34,7 +34,13 @@ describe('verdicts', () => {
     const deadline = deadlineOf(e, launch);
     const history = [{ at: at('2026-10-08T00:00:00Z'), value: 50 }];
     // 50 → 120 in a week: 70 more a week, 260 at the deadline (two weeks later).
-    const rising = judge({ expectation: e, value: 120, at: at('2026-10-15T00:00:00Z'), deadline, history: [...history] });
+    const rising = judge({
+      expectation: e,
+      value: 120,
+      at: at('2026-10-15T00:00:00Z'),
+      deadline,
+      history: [...history],
+    });
     expect(rising.verdict).toBe('on track');
     expect(rising.projected).toBeCloseTo(120 + 70 * (16 / 7), 5);
     const flat = judge({ expectation: e, value: 50, at: at('2026-10-15T00:00:00Z'), deadline, history });
@@ -47,18 +53,17 @@ describe('verdicts', () => {
   });
 
   it('projects no lower than zero', () => {
-    const p = project({ at: at('2026-10-15T00:00:00Z'), value: 10 }, [{ at: at('2026-10-08T00:00:00Z'), value: 300 }], at('2026-10-31T00:00:00Z'));
+    const p = project(
+      { at: at('2026-10-15T00:00:00Z'), value: 10 },
+      [{ at: at('2026-10-08T00:00:00Z'), value: 300 }],
+      at('2026-10-31T00:00:00Z'),
+    );
     expect(p).toBe(0);
   });
 
   it('lets a rollout go on only when met or on track', () => {
-    expect(['met', 'on track', 'at risk', 'missed', 'no data', 'unknown'].map((v) => isGood(v as never))).toEqual([
-      true,
-      true,
-      false,
-      false,
-      false,
-      false,
-    ]);
+    expect(
+      ['met', 'on track', 'at risk', 'missed', 'no data', 'unknown'].map((v) => isGood(v as never)),
+    ).toEqual([true, true, false, false, false, false]);
   });
 });

@@ -89,7 +89,10 @@ export function listMessage(features: Feature[], heading: string): Message {
       blocks: [
         {
           type: 'section',
-          text: { type: 'mrkdwn', text: `*${heading}*: nothing yet. Propose one: \`/donedone propose Bulk export\`` },
+          text: {
+            type: 'mrkdwn',
+            text: `*${heading}*: nothing yet. Propose one: \`/donedone propose Bulk export\``,
+          },
         },
       ],
     };
@@ -102,13 +105,21 @@ export function listMessage(features: Feature[], heading: string): Message {
     lines.push(line);
     used += line.length + 1;
   }
-  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${heading}* (${features.length})` } }];
-  for (const text of chunkLines(lines).slice(0, MAX_LIST_BLOCKS)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${heading}* (${features.length})` } },
+  ];
+  for (const text of chunkLines(lines).slice(0, MAX_LIST_BLOCKS))
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
   const rest = features.length - lines.length;
   if (rest > 0) {
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `…and ${rest} more. The list is cut here: narrow it with \`mine\` or an @mention.` }],
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `…and ${rest} more. The list is cut here: narrow it with \`mine\` or an @mention.`,
+        },
+      ],
     });
   }
   return { text: `${heading}: ${features.length} features`, blocks };
