@@ -1,6 +1,6 @@
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import type { Feature } from './model';
-import { type StaleFlag, staleFlag } from './stale-flags';
+import { parseIso, type StaleFlag, staleFlag } from './stale-flags';
 
 /**
  * The board's groups. The first eight are a feature's *standing*: every feature on the board (not dropped,
@@ -66,16 +66,6 @@ export interface BoardGroup {
 
 export interface BoardOptions {
   staleFlagDays: number;
-}
-
-/**
- * Reads a stored ISO date-time as UTC. `Date.parse` is several times faster than `DateTime.fromISO`, which
- * matters when a digest groups thousands of features; stored times are always ISO.
- */
-export function parseIso(iso: string | undefined): DateTime | undefined {
-  if (!iso) return undefined;
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? undefined : DateTime.fromMillis(ms, { zone: 'utc' });
 }
 
 /** launchedAt + deadlineDays of the current cycle, or undefined before launch or without an expectation. */

@@ -59,7 +59,8 @@ function fail(error: string): ParseScheduleResult {
 }
 
 /**
- * Parses `every <weekday|day> HH:MM [Area/City]` (a leading `digest` is allowed). Without a zone the schedule
+ * Parses `every <weekday|day> [at] HH:MM [Area/City]` (a leading `digest` is allowed; so is a zone in
+ * parentheses, so what `describeSchedule` writes reads back). Without a zone the schedule
  * uses `defaultZone` (the asker's Slack time zone, else DONEDONE_TIMEZONE); an invalid default falls back to UTC.
  * Mistakes are answered with a message naming the problem and a correct example, never thrown.
  */
@@ -91,6 +92,9 @@ export function parseDigestSchedule(input: string, defaultZone: string): ParseSc
     }
     days = weekday;
   }
+  // "every Monday at 09:00 (Europe/Berlin)", as describeSchedule writes it, reads back.
+  if (words[2]?.toLowerCase() === 'at') words.splice(2, 1);
+  if (words[3] !== undefined) words[3] = words[3].replace(/^\((.*)\)$/, '$1');
   const timeWord = words[2];
   if (timeWord === undefined) {
     return fail(`Missing the time: give it as 24-hour HH:MM after the day, e.g. ${EXAMPLE}.`);

@@ -1,6 +1,17 @@
 import { DateTime } from 'luxon';
 import type { Feature } from './model';
 
+/**
+ * Reads a stored ISO date-time as UTC. `Date.parse` is several times faster than `DateTime.fromISO`, which
+ * matters when a digest groups thousands of features; stored times are always ISO.
+ */
+export function parseIso(iso: string | undefined): DateTime | undefined {
+  if (!iso) return undefined;
+  // Date.parse reads a date-time without an offset as local time; stored times without one mean UTC.
+  const ms = Date.parse(/T[\d:.]+$/.test(iso) ? `${iso}Z` : iso);
+  return Number.isNaN(ms) ? undefined : DateTime.fromMillis(ms, { zone: 'utc' });
+}
+
 /** Why a linked feature flag should be removed. */
 export type StaleFlagReason = 'old' | 'decided';
 
@@ -27,8 +38,7 @@ export function isDecidedForGood(feature: Feature): boolean {
 export function staleFlag(feature: Feature, now: DateTime, staleFlagDays: number): StaleFlag | null {
   const flag = feature.flag;
   if (!flag) return null;
-  const ms = Date.parse(flag.since);
-  const since = Number.isNaN(ms) ? now : DateTime.fromMillis(ms, { zone: 'utc' });
+  const since = parseIso(flag.since) ?? now;
   const ageDays = Math.max(0, Math.floor((now.toMillis() - since.toMillis()) / 86_400_000));
   if (isDecidedForGood(feature)) return { key: flag.key, since, ageDays, reason: 'decided' };
   if (ageDays > staleFlagDays) return { key: flag.key, since, ageDays, reason: 'old' };

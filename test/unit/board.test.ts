@@ -146,6 +146,14 @@ describe('staleFlag', () => {
     expect(staleFlag(decided('remove'), NOW, 180)?.reason).toBe('decided');
     expect(staleFlag(decided('iterate'), NOW, 180)).toBeNull();
   });
+  it('reads a since without an offset as UTC, and a plain date', () => {
+    expect(
+      staleFlag(feature({ id: 'F-1', flag: { key: 'k', since: '2026-05-29T09:00:00' } }), NOW, 180)?.ageDays,
+    ).toBe(181);
+    expect(
+      staleFlag(feature({ id: 'F-1', flag: { key: 'k', since: '2026-05-29' } }), NOW, 180)?.ageDays,
+    ).toBe(181);
+  });
   it('is null without a flag', () => {
     expect(staleFlag(feature({ id: 'F-1' }), NOW, 180)).toBeNull();
   });

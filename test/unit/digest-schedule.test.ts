@@ -26,6 +26,11 @@ describe('parseDigestSchedule', () => {
     ['every Sunday 23:59 asia/tokyo', { days: 7, hour: 23, minute: 59, tz: 'Asia/Tokyo' }, '59 23 * * 0'],
     ['digest every TUE 00:00', { days: 2, hour: 0, minute: 0, tz: 'UTC' }, '0 0 * * 2'],
     ['  every   thurs  07:05  ', { days: 4, hour: 7, minute: 5, tz: 'UTC' }, '5 7 * * 4'],
+    [
+      'every Monday at 09:00 (Europe/Berlin)',
+      { days: 1, hour: 9, minute: 0, tz: 'Europe/Berlin' },
+      '0 9 * * 1',
+    ],
   ])('reads %s', (text, schedule, cron) => {
     const r = parsed(text);
     expect(r.schedule).toEqual(schedule);
@@ -137,6 +142,11 @@ describe('nextRuns', () => {
 });
 
 describe('describeSchedule', () => {
+  it('writes what parseDigestSchedule reads back', () => {
+    const s = parsed('every sat 7:05 America/New_York').schedule;
+    expect(parsed(describeSchedule(s)).schedule).toEqual(s);
+  });
+
   it.each([
     [{ days: 1, hour: 9, minute: 0, tz: 'Europe/Berlin' }, 'every Monday at 09:00 (Europe/Berlin)'],
     [{ days: 'day', hour: 18, minute: 30, tz: 'UTC' }, 'every day at 18:30 (UTC)'],
