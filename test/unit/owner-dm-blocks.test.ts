@@ -22,6 +22,9 @@ describe('ownerDmBlocks', () => {
     expect(json).toContain('Search ranking');
     expect(json).not.toContain('*Met*');
     expect(json).not.toContain('<@UANNA> ·'); // no owner mention on each line of their own DM
+    // Placeholders are escaped, or Slack would read `<n>` as a control sequence.
+    expect(json).toContain('`/donedone expect F-&lt;n&gt; &lt;expectation&gt;`');
+    expect(json).not.toMatch(/<(n|expectation)>/);
   });
 
   it('is null when nothing needs the owner', () => {

@@ -253,7 +253,9 @@ export function digestBlocks(input: DigestInput): Rendered {
   ];
   const text = `donedone digest: ${head.text}`;
   if (head.total === 0) {
-    blocks.push(mrkdwn('Nothing on the board yet. Propose a feature with `/donedone propose <title>`.'));
+    blocks.push(
+      mrkdwn('Nothing on the board yet. Propose a feature with `/donedone propose &lt;title&gt;`.'),
+    );
     return { text, blocks };
   }
   const footer = context(

@@ -25,10 +25,10 @@ export const OWNER_GROUPS: readonly GroupKey[] = [
 
 /** What the owner is asked to do, after each group's title. */
 const ASKS: Partial<Record<GroupKey, string>> = {
-  'no expectation': ' — how will we know it works? `/donedone expect F-<n> <expectation>`',
-  'at risk': ' — the metric is behind its target: `/donedone check F-<n>`',
+  'no expectation': ' — how will we know it works? `/donedone expect F-&lt;n&gt; &lt;expectation&gt;`',
+  'at risk': ' — the metric is behind its target: `/donedone check F-&lt;n&gt;`',
   missed: ' — the deadline passed below target',
-  'retro due': ' — decide keep, iterate or remove in the retro thread: `/donedone retro F-<n>`',
+  'retro due': ' — decide keep, iterate or remove in the retro thread: `/donedone retro F-&lt;n&gt;`',
   'stale flags': ' — remove the flag from the code and the flag service',
 };
 
@@ -58,7 +58,7 @@ export function ownerDmBlocks(input: OwnerDmInput): Rendered | null {
   const lead = `${n} of your ${n === 1 ? 'feature needs' : 'features need'} you`;
   const blocks: KnownBlock[] = [mrkdwn(`Hi <@${escapeMrkdwn(input.ownerId)}>, ${lead}:`)];
   const footer = context(
-    'All of yours: `/donedone list mine` · everything about one: `/donedone show F-<n>`',
+    'All of yours: `/donedone list mine` · everything about one: `/donedone show F-&lt;n&gt;`',
   );
   const groups = groupLines(
     mine,
