@@ -1,0 +1,416 @@
+/**
+ * Slash-command acknowledgement latency at 200 signed requests a second: donedone (the whole bot,
+ * real Redis, 1,000 features in T1) against a bare Bolt app that only acknowledges, in the same
+ * run. Target: donedone's p99 within 1.5× of bare Bolt's.
+ *
+ * Each server runs in its own child process (each with its own Slack Web API stand-in), so the
+ * load generator's event loop is not the one being measured; the parent sends open-loop load
+ * (a fixed schedule whatever the responses) to one server at a time, alternating servers in
+ * rounds so both see the same machine conditions, and both get the same command sequence.
+ *
+ * Run with `npm run bench` (node -r ts-node/register/transpile-only bench/ack-latency.ts).
+ * `BENCH_MIX=ack-only` sends only `help` (no work after the ack); `BENCH_CPU_PROF=<dir>` writes a
+ * CPU profile of the donedone process there.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import type { Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { keepAliveAgent, type PreparedRequest, runPhase, type Sample, summarize } from './lib/open-loop';
+
+const RATE = 200;
+const FEATURES = 1000;
+const WARM_UP_MS = 3_000;
+const ROUNDS = 3;
+/** Load sent to a server before each measured phase and discarded: the other server may still be busy. */
+const LEAD_IN_MS = 1_000;
+const MEASURED_MS = 5_000;
+const TARGET_RATIO = 1.5;
+/** Nothing here may run longer than this, whatever goes wrong. */
+const HARD_LIMIT_MS = 120_000;
+
+type TargetName = 'bare' | 'donedone';
+const LABEL: Record<TargetName, string> = { bare: 'bare Bolt', donedone: 'donedone' };
+
+// ---------------------------------------------------------------------------------------------
+// The command mix: the same seeded sequence for both servers.
+
+type MixEntry = { weight: number; kind: string; text: (r: () => number, n: number) => string };
+const MIXES: Record<string, { entries: MixEntry[]; description: string }> = {
+  realistic: {
+    entries: [
+      { weight: 30, kind: 'list mine', text: () => 'list mine' },
+      { weight: 30, kind: 'show', text: (r) => `show F-${1 + Math.floor(r() * FEATURES)}` },
+      { weight: 15, kind: 'check', text: (r) => `check F-${1 + Math.floor(r() * FEATURES)}` },
+      { weight: 20, kind: 'help', text: () => 'help' },
+      {
+        weight: 5,
+        kind: 'propose',
+        text: (_r, n) => `propose Bench feature ${n} expect bulk_export_total >= 200 per week`,
+      },
+    ],
+    description:
+      'realistic: 30% `list mine` (users U001–U020, ~50 features each), 30% `show F-<1..1000>`, ' +
+      '15% `check F-<1..1000>`, 20% `help`, 5% `propose Bench feature <n> expect bulk_export_total >= 200 per week`; ' +
+      'all but help do real work after the ack in the same process (Redis, the Web API stand-in, ' +
+      'and for check/propose a dead Prometheus at 127.0.0.1:9)',
+  },
+  // The acknowledgement path alone: `help` is answered in the ack and does nothing after it.
+  'ack-only': {
+    entries: [{ weight: 1, kind: 'help', text: () => 'help' }],
+    description: 'ack-only: 100% `help` (answered in the ack itself, no work after it)',
+  },
+};
+const MIX_NAME = process.env.BENCH_MIX ?? 'realistic';
+const MIX = MIXES[MIX_NAME]?.entries ?? [];
+const MIX_TEXT = MIXES[MIX_NAME]?.description ?? '';
+
+/** mulberry32: a small deterministic PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function commandsFor(seed: number, count: number): { kind: string; text: string; user: string }[] {
+  const r = prng(seed);
+  const totalWeight = MIX.reduce((s, m) => s + m.weight, 0);
+  const out: { kind: string; text: string; user: string }[] = [];
+  for (let i = 0; i < count; i++) {
+    let x = r() * totalWeight;
+    let entry = MIX[MIX.length - 1]!;
+    for (const m of MIX) {
+      x -= m.weight;
+      if (x < 0) {
+        entry = m;
+        break;
+      }
+    }
+    const user = `U${String(1 + Math.floor(r() * 20)).padStart(3, '0')}`;
+    out.push({ kind: entry.kind, text: entry.text(r, seed * 100_000 + i), user });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: one server each, answering the parent over IPC.
+
+type ToChild = { id: number; type: 'mark' | 'sample' | 'stop' };
+type Ready = { type: 'ready'; port: number; responseBase: string; features: number };
+type Reply = { type: 'reply'; id: number; data: Record<string, number> };
+
+async function serve(target: TargetName): Promise<void> {
+  const send = (m: Ready | Reply) => process.send?.(m);
+  const eld = monitorEventLoopDelay({ resolution: 5 });
+  let cpuMark = process.cpuUsage();
+  let timeMark = performance.now();
+  let stop: () => Promise<Record<string, number>>;
+  let extra: () => Record<string, number> = () => ({});
+
+  if (target === 'donedone') {
+    const { startBot } = await import('../test/support/bot');
+    const { generateFeatures } = await import('../test/fixtures/board');
+    const bot = await startBot();
+    const generated = generateFeatures(FEATURES, bot.clock.now);
+    // One at a time, so F-n in Redis is F-n of the generator (ids come from Redis' counter).
+    for (const f of generated) {
+      const { id: _id, team: _team, ...rest } = f;
+      await bot.donedone.store.create('T1', () => rest);
+    }
+    const features = (await bot.donedone.store.list('T1')).length;
+    // The stand-in records every call; count and forget them so its memory does not count as the bot's.
+    let responses = 0;
+    let calls = 0;
+    const drain = setInterval(() => {
+      responses += bot.slackApi.responses.length;
+      calls += bot.slackApi.calls.length;
+      bot.slackApi.reset();
+    }, 500);
+    extra = () => ({
+      responses: responses + bot.slackApi.responses.length,
+      calls: calls + bot.slackApi.calls.length,
+    });
+    stop = async () => {
+      clearInterval(drain);
+      const final = { ...extra(), features: (await bot.donedone.store.list('T1')).length };
+      await bot.stop();
+      const { default: Redis } = await import('ioredis');
+      const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+      const left = (await redis.keys(`${bot.prefix}*`)).length;
+      redis.disconnect();
+      return { ...final, keysLeft: left };
+    };
+    send({ type: 'ready', port: Number(new URL(bot.url).port), responseBase: bot.slackApi.url, features });
+  } else {
+    const { App, LogLevel } = await import('@slack/bolt');
+    const { SlackStandIn } = await import('../test/support/slack-stand-in');
+    const { SIGNING_SECRET } = await import('../test/support/slack-requests');
+    const slackApi = new SlackStandIn();
+    await slackApi.start();
+    const app = new App({
+      token: 'xoxb-test',
+      signingSecret: SIGNING_SECRET,
+      logLevel: LogLevel.ERROR,
+      clientOptions: { slackApiUrl: `${slackApi.url}/api/` },
+    });
+    app.command('/donedone', async ({ ack }) => {
+      await ack();
+    });
+    const server = (await app.start(0)) as unknown as Server;
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    stop = async () => {
+      await app.stop().catch(() => undefined);
+      await slackApi.stop();
+      return {};
+    };
+    send({ type: 'ready', port, responseBase: slackApi.url, features: 0 });
+  }
+
+  let stopping = false;
+  const shutDown = async (id?: number) => {
+    if (stopping) return;
+    stopping = true;
+    const data = await stop().catch(() => ({}));
+    if (id !== undefined) send({ type: 'reply', id, data });
+    process.exit(0);
+  };
+  // If the parent dies, still clean up Redis and go.
+  process.on('disconnect', () => void shutDown());
+  process.on('message', (m: ToChild) => {
+    if (m.type === 'mark') {
+      eld.reset();
+      eld.enable();
+      cpuMark = process.cpuUsage();
+      timeMark = performance.now();
+      send({ type: 'reply', id: m.id, data: {} });
+    } else if (m.type === 'sample') {
+      eld.disable();
+      const cpu = process.cpuUsage(cpuMark);
+      send({
+        type: 'reply',
+        id: m.id,
+        data: {
+          rssMb: process.memoryUsage().rss / 2 ** 20,
+          cpuPercent: ((cpu.user + cpu.system) / 1000 / (performance.now() - timeMark)) * 100,
+          eldP99: eld.percentile(99) / 1e6,
+          eldMax: eld.max / 1e6,
+          ...extra(),
+        },
+      });
+    } else if (m.type === 'stop') {
+      void shutDown(m.id);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent: starts both servers, sends the load, prints the figures.
+
+interface Target {
+  name: TargetName;
+  child: ChildProcess;
+  port: number;
+  responseBase: string;
+  features: number;
+  ask(type: ToChild['type']): Promise<Record<string, number>>;
+}
+
+function startTarget(name: TargetName): Promise<Target> {
+  const child = fork(__filename, ['--serve', name], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [
+      ...process.execArgv,
+      ...(process.env.BENCH_CPU_PROF && name === 'donedone'
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : []),
+    ],
+  });
+  let nextId = 0;
+  const waiting = new Map<number, (data: Record<string, number>) => void>();
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${name} server exited early (code ${code})`)));
+    child.on('message', (m: Ready | Reply) => {
+      if (m.type === 'reply') {
+        waiting.get(m.id)?.(m.data);
+        waiting.delete(m.id);
+        return;
+      }
+      resolve({
+        name,
+        child,
+        port: m.port,
+        responseBase: m.responseBase,
+        features: m.features,
+        ask(type) {
+          const id = ++nextId;
+          return new Promise((res) => {
+            waiting.set(id, res);
+            child.send({ id, type } satisfies ToChild);
+          });
+        },
+      });
+    });
+  });
+}
+
+function preparer(target: Target, commands: { kind: string; text: string; user: string }[]) {
+  // Loaded lazily so the children do not pay for it twice.
+  const { sign } =
+    require('../test/support/slack-requests') as typeof import('../test/support/slack-requests');
+  let n = 0;
+  return (i: number): PreparedRequest => {
+    const c = commands[i % commands.length]!;
+    const seq = ++n;
+    const body = new URLSearchParams({
+      token: 'legacy',
+      team_id: 'T1',
+      team_domain: 'acme',
+      channel_id: 'C1',
+      channel_name: 'planning',
+      user_id: c.user,
+      user_name: 'maria',
+      command: '/donedone',
+      text: c.text,
+      api_app_id: 'A1',
+      response_url: `${target.responseBase}/response/b${seq}`,
+      trigger_id: `trigger-${seq}`,
+    }).toString();
+    return {
+      kind: c.kind,
+      path: '/slack/events',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...sign(body) },
+      body,
+    };
+  };
+}
+
+const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-').padStart(8);
+
+async function main(): Promise<void> {
+  if (MIX.length === 0) throw new Error(`BENCH_MIX must be one of ${Object.keys(MIXES).join(', ')}`);
+  const began = Date.now();
+  const children: ChildProcess[] = [];
+  const hardLimit = setTimeout(() => {
+    console.error(`bench: gave up after ${HARD_LIMIT_MS / 1000} s`);
+    for (const c of children) c.kill();
+    process.exit(1);
+  }, HARD_LIMIT_MS);
+  const [bare, donedone] = await Promise.all([startTarget('bare'), startTarget('donedone')]);
+  children.push(bare.child, donedone.child);
+  const targets = { bare, donedone };
+  const agents = { bare: keepAliveAgent(), donedone: keepAliveAgent() };
+  const phase = (t: Target, durationMs: number, seed: number) =>
+    runPhase({
+      host: '127.0.0.1',
+      port: t.port,
+      ratePerSecond: RATE,
+      durationMs,
+      make: preparer(t, commandsFor(seed, Math.round((RATE * durationMs) / 1000))),
+      agent: agents[t.name],
+    });
+
+  console.log(
+    `ack latency, open loop at ${RATE} signed requests/s to one server at a time: ${WARM_UP_MS / 1000} s warm-up ` +
+      `per server, then ${ROUNDS} rounds of ${MEASURED_MS / 1000} s measured per server (order alternating, ` +
+      `each after a ${LEAD_IN_MS / 1000} s discarded lead-in); latency = request sent → HTTP response (the ack) ` +
+      `received, keep-alive node:http`,
+  );
+  console.log(`mix: ${MIX_TEXT}`);
+  console.log(`donedone: ${donedone.features} features stored in T1 before the load`);
+
+  for (const name of ['bare', 'donedone'] as const) await phase(targets[name], WARM_UP_MS, 999);
+
+  const measured: Record<TargetName, Sample[][]> = { bare: [], donedone: [] };
+  const server: Record<TargetName, Record<string, number>[]> = { bare: [], donedone: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order: TargetName[] = round % 2 === 0 ? ['bare', 'donedone'] : ['donedone', 'bare'];
+    for (const name of order) {
+      const t = targets[name];
+      await phase(t, LEAD_IN_MS, 500 + round);
+      await t.ask('mark');
+      measured[name].push(await phase(t, MEASURED_MS, round + 1));
+      server[name].push(await t.ask('sample'));
+    }
+  }
+
+  const summaries = { bare: summarize(measured.bare), donedone: summarize(measured.donedone) };
+  console.log('');
+  console.log(
+    `${'server'.padEnd(10)}${'requests'.padStart(9)}${'rate/s'.padStart(8)}${'p50 ms'.padStart(8)}` +
+      `${'p90 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'max ms'.padStart(8)}${'errors'.padStart(8)}`,
+  );
+  for (const name of ['bare', 'donedone'] as const) {
+    const s = summaries[name];
+    console.log(
+      `${LABEL[name].padEnd(10)}${String(s.requests).padStart(9)}${s.achievedRate.toFixed(1).padStart(8)}` +
+        `${ms(s.p50)}${ms(s.p90)}${ms(s.p99)}${ms(s.max)}${String(s.errors).padStart(8)}`,
+    );
+  }
+  const ratio = summaries.donedone.p99 / summaries.bare.p99;
+  console.log(
+    `\np99 donedone / bare Bolt = ${ratio.toFixed(2)}× (target ≤ ${TARGET_RATIO}×): ${ratio <= TARGET_RATIO ? 'MET' : 'NOT MET'}`,
+  );
+  const perRound = measured.bare.map((b, i) => {
+    const d = measured.donedone[i]!;
+    const pb = summarize([b]).p99;
+    const pd = summarize([d]).p99;
+    return `round ${i + 1}: ${pd.toFixed(2)} / ${pb.toFixed(2)} ms = ${(pd / pb).toFixed(2)}×`;
+  });
+  console.log(`p99 per round (donedone / bare): ${perRound.join('; ')}`);
+
+  for (const name of ['bare', 'donedone'] as const) {
+    const kinds = [...new Set(measured[name].flat().map((s) => s.kind))];
+    const perKind = kinds.map((k) => {
+      const s = summarize([measured[name].flat().filter((x) => x.kind === k)]);
+      return `${k} ${s.p50.toFixed(2)}/${s.p99.toFixed(2)} (${s.requests})`;
+    });
+    console.log(`${LABEL[name]} p50/p99 ms by command: ${perKind.join(', ')}`);
+  }
+  for (const name of ['bare', 'donedone'] as const) {
+    const rows = server[name];
+    const avg = (k: string) => rows.reduce((s, r) => s + (r[k] ?? 0), 0) / rows.length;
+    const max = (k: string) => Math.max(...rows.map((r) => r[k] ?? 0));
+    console.log(
+      `${LABEL[name]} process while measured: CPU ${avg('cpuPercent').toFixed(0)}% of a core, event-loop delay ` +
+        `p99 ${max('eldP99').toFixed(1)} ms / max ${max('eldMax').toFixed(1)} ms, RSS ${rows[rows.length - 1]!.rssMb!.toFixed(0)} MB ` +
+        `(peak ${max('rssMb').toFixed(0)} MB)`,
+    );
+  }
+  for (const name of ['bare', 'donedone'] as const) {
+    const s = summaries[name];
+    console.log(
+      `generator lag sending to ${LABEL[name]}: p99 ${s.lagP99.toFixed(2)} ms, max ${s.lagMax.toFixed(2)} ms`,
+    );
+  }
+
+  agents.bare.destroy();
+  agents.donedone.destroy();
+  // Let donedone finish its work after the last acks before counting it and stopping it.
+  await sleep(1_000);
+  const [, final] = await Promise.all([bare.ask('stop'), donedone.ask('stop')]);
+  console.log(
+    `donedone after its acks: ${final!.responses} response_url posts, ${final!.calls} Web API calls; ` +
+      `${final!.features} features at the end (propose adds some); ` +
+      `Redis keys left under its prefix: ${final!.keysLeft}`,
+  );
+  console.log(`total ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  clearTimeout(hardLimit);
+}
+
+if (process.argv[2] === '--serve') {
+  serve(process.argv[3] as TargetName).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
