@@ -1,15 +1,22 @@
 import type { Server } from 'node:http';
-import { App, type CustomRoute, LogLevel } from '@slack/bolt';
+import { App, type CustomRoute, LogLevel, webApi } from '@slack/bolt';
+import type { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { CatalogEntry } from './domain/catalog';
+import { apiRoutes } from './http/api';
+import { BotMetrics } from './http/metrics';
 import { healthRoute } from './http/routes';
+import { Effects } from './jobs/effects';
+import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings } from './jobs/queue';
+import { createWorker } from './jobs/worker';
 import { createLogger } from './log';
 import { boltLogger } from './slack/bolt-logger';
 import * as actions from './slack/listeners/actions';
 import * as commands from './slack/listeners/commands/donedone-command';
+import { launchHandler } from './slack/listeners/commands/launch';
 import type { ListenerDeps, SubcommandHandler } from './slack/listeners/deps';
 import * as events from './slack/listeners/events';
 import * as shortcuts from './slack/listeners/shortcuts';
@@ -17,14 +24,20 @@ import * as views from './slack/listeners/views';
 import { SlackPoster } from './slack/poster';
 import { FeatureStore } from './store/feature-store';
 import { HoneycombClient } from './telemetry/honeycomb-client';
+import { MeasurementCache } from './telemetry/measurement-cache';
 import { PostHogClient } from './telemetry/posthog-client';
 import { PrometheusClient } from './telemetry/prometheus-client';
 import { createResilientFetch } from './telemetry/resilient-fetch';
 import { Telemetry } from './telemetry/telemetry';
 import type { TelemetrySource } from './telemetry/types';
 import { FeatureService } from './usecases/feature-service';
+import { WatchService } from './usecases/watch-service';
 
 export interface AppOptions {
+  /** Queue settings (tests shorten the back-off and use their own prefix). */
+  queue?: Partial<QueueSettings>;
+  /** Run a job worker in this process (default true). */
+  worker?: boolean;
   config: Config;
   catalog?: CatalogEntry[];
   /** The clock; tests pass a fixed one. */
@@ -38,6 +51,9 @@ export interface AppOptions {
 
 export interface Donedone {
   bolt: App;
+  queue: Queue<JobData>;
+  watch: WatchService;
+  metrics: BotMetrics;
   redis: Redis;
   store: FeatureStore;
   service: FeatureService;
@@ -85,12 +101,36 @@ export function createDonedone(opts: AppOptions): Donedone {
   const { config } = opts;
   const log = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => DateTime.utc());
+  const prefix = opts.keyPrefix ?? 'dd:';
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const store = new FeatureStore(redis, opts.keyPrefix ?? 'dd:');
-  const telemetry = new Telemetry(opts.telemetrySources ?? telemetryFrom(config, log), opts.catalog ?? []);
+  // BullMQ needs connections that retry forever (maxRetriesPerRequest: null).
+  const queueRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  queueRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (queue) connection error'));
+  const queueSettings: QueueSettings = {
+    ...DEFAULT_QUEUE_SETTINGS,
+    prefix: `${prefix}bull`,
+    ...opts.queue,
+  };
+  const queue = createQueue(queueRedis, queueSettings);
+  const store = new FeatureStore(redis, prefix);
+  const telemetry = new Telemetry(
+    opts.telemetrySources ?? telemetryFrom(config, log),
+    opts.catalog ?? [],
+    new MeasurementCache(redis, prefix),
+  );
+  const metrics = new BotMetrics(() =>
+    queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed'),
+  );
 
-  const customRoutes: CustomRoute[] = [healthRoute(redis)];
+  const clientOptions = {
+    slackApiUrl: config.slack.apiUrl,
+    // Bolt's default retries for about 30 minutes; a chat bot's answer is useless by then.
+    retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
+    timeout: 10_000,
+  };
+  let watch: WatchService | undefined;
+  const customRoutes: CustomRoute[] = [healthRoute(redis), metrics.route()];
   const bolt = new App({
     token: config.slack.botToken,
     ...(config.slack.appToken
@@ -99,23 +139,46 @@ export function createDonedone(opts: AppOptions): Donedone {
     customRoutes,
     logger: boltLogger(log),
     logLevel: LogLevel.WARN,
-    clientOptions: {
-      slackApiUrl: config.slack.apiUrl,
-      // Bolt's default retries for about 30 minutes; a chat bot's answer is useless by then.
-      retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
-      timeout: 10_000,
-    },
+    clientOptions,
   });
   const poster = new SlackPoster(bolt.client);
-  const service = new FeatureService({ store, telemetry, poster, log, now });
-  const subcommands = new Map<string, SubcommandHandler>();
-  const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands };
+  const service = new FeatureService({
+    store,
+    telemetry,
+    poster,
+    log,
+    now,
+    onExpectationChanged: (previous, feature) => watch!.expectationChanged(previous, feature),
+  });
+  // Jobs post through a client that fails fast on 429, so a job waits in the delayed set, not in a worker.
+  const jobClient = new webApi.WebClient(config.slack.botToken, {
+    ...clientOptions,
+    rejectRateLimitedCalls: true,
+  });
+  watch = new WatchService({
+    store,
+    telemetry,
+    features: service,
+    queue,
+    queueSettings,
+    poster: new SlackPoster(jobClient),
+    effects: new Effects(store, redis, prefix),
+    metrics,
+    log,
+    now,
+  });
+  customRoutes.push(
+    ...apiRoutes({ ...(config.apiToken ? { token: config.apiToken } : {}), store, features: service, watch }),
+  );
+  const subcommands = new Map<string, SubcommandHandler>([['launch', launchHandler(watch)]]);
+  const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
   for (const listeners of [commands, actions, views, events, shortcuts]) listeners.register(bolt, deps);
   bolt.error(async (err) => {
     log.error({ err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
   });
 
-  let server: Server | undefined;
+  let worker: Worker<JobData> | undefined;
+  const watchService = watch;
   return {
     bolt,
     redis,
@@ -123,16 +186,31 @@ export function createDonedone(opts: AppOptions): Donedone {
     service,
     telemetry,
     log,
+    queue,
+    watch: watchService,
+    metrics,
     async start(port = config.port) {
       await warnAboutRedis(redis, log);
       const started = (await bolt.start(port)) as unknown as Server | undefined;
-      server = started && typeof started.address === 'function' ? started : undefined;
+      const server = started && typeof started.address === 'function' ? started : undefined;
+      if (opts.worker !== false) {
+        worker = createWorker({
+          connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
+          settings: queueSettings,
+          watch: watchService,
+          log,
+        });
+      }
       const address = server?.address();
       return { port: typeof address === 'object' && address ? address.port : port };
     },
+    /** Stops taking work, lets running jobs finish, closes every connection. */
     async stop() {
       await bolt.stop().catch(() => undefined);
-      redis.disconnect();
+      if (worker) await worker.close();
+      await queue.close();
+      queueRedis.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -1,4 +1,7 @@
-import type { WebClient } from '@slack/web-api';
+import type { webApi } from '@slack/bolt';
+
+type WebClient = webApi.WebClient;
+
 import type { Feature } from '../domain/model';
 import type { Message } from './blocks/card-blocks';
 import { cardMessage } from './blocks/card-blocks';

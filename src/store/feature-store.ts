@@ -76,13 +76,25 @@ export class FeatureStore {
     throw new Error(`feature ${id} changed too often to update`);
   }
 
+  /** Stores a check, keyed by its time and kind: storing the same check twice keeps one. */
   async addCheck(team: string, id: string, check: Check): Promise<void> {
-    await this.redis.rpush(this.key(team, 'checks', id), JSON.stringify(check));
+    await this.redis.hset(this.key(team, 'checks', id), `${check.at}|${check.kind}`, JSON.stringify(check));
   }
 
+  /** Removes the checks that `which` selects (a relaunch starts a new series of scheduled checks). */
+  async clearChecks(team: string, id: string, which: (c: Check) => boolean): Promise<void> {
+    const key = this.key(team, 'checks', id);
+    const all = await this.redis.hgetall(key);
+    const fields = Object.entries(all)
+      .filter(([, json]) => which(JSON.parse(json) as Check))
+      .map(([field]) => field);
+    if (fields.length > 0) await this.redis.hdel(key, ...fields);
+  }
+
+  /** The checks of a feature, oldest first. */
   async checks(team: string, id: string): Promise<Check[]> {
-    const items = await this.redis.lrange(this.key(team, 'checks', id), 0, -1);
-    return items.map((item) => JSON.parse(item) as Check);
+    const items = await this.redis.hvals(this.key(team, 'checks', id));
+    return items.map((item) => JSON.parse(item) as Check).sort((a, b) => a.at.localeCompare(b.at));
   }
 
   async addNote(
@@ -101,6 +113,25 @@ export class FeatureStore {
   /** True the first time `key` is claimed within `ttlSeconds`: makes retried events and jobs act once. */
   async once(key: string, ttlSeconds = 7 * 24 * 3600): Promise<boolean> {
     return (await this.redis.set(`${this.prefix}once:${key}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
+  /**
+   * Exactly-once effects across retries, restarts and several processes: `claimed` means do it
+   * now (then call `done`), `done` means it was done, `busy` means another run holds it. A
+   * claim lapses after `leaseSeconds`, so a process killed mid-way does not block it forever.
+   */
+  async claim(key: string, leaseSeconds = 120): Promise<'claimed' | 'done' | 'busy'> {
+    const k = `${this.prefix}effect:${key}`;
+    if ((await this.redis.set(k, 'pending', 'EX', leaseSeconds, 'NX')) === 'OK') return 'claimed';
+    return (await this.redis.get(k)) === 'done' ? 'done' : 'busy';
+  }
+
+  async done(key: string): Promise<void> {
+    await this.redis.set(`${this.prefix}effect:${key}`, 'done', 'EX', 400 * 24 * 3600);
+  }
+
+  async unclaim(key: string): Promise<void> {
+    await this.redis.del(`${this.prefix}effect:${key}`);
   }
 
   /** Gives a claimed key back, when the work it guarded failed and should be tried again. */

@@ -1,6 +1,7 @@
 import type { DateTime, Duration } from 'luxon';
 import { type CatalogEntry, catalogMetricRef, findCatalogEntry } from '../domain/catalog';
 import type { MetricRef } from '../domain/model';
+import type { MeasurementCache } from './measurement-cache';
 import { type Measurement, type Series, TelemetryQueryError, type TelemetrySource } from './types';
 
 type SourceName = TelemetrySource['name'];
@@ -21,6 +22,7 @@ export class Telemetry {
   constructor(
     sources: TelemetrySource[],
     readonly catalog: readonly CatalogEntry[] = [],
+    private readonly cache?: MeasurementCache,
   ) {
     for (const source of sources) this.sources.set(source.name, source);
   }
@@ -59,9 +61,12 @@ export class Telemetry {
     return { source, metric: resolved };
   }
 
+  /** The metric over `window` ending at `at`; shared with every other caller asking the same. */
   valueOver(metric: MetricRef, window: Duration, at: DateTime): Promise<Measurement> {
     const r = this.resolve(metric);
-    return r.source.valueOver(r.metric, window, at);
+    const call = () => r.source.valueOver(r.metric, window, at);
+    if (!this.cache) return call();
+    return this.cache.get([r.source.name, r.metric, window.as('seconds'), at.toMillis()], call);
   }
 
   series(

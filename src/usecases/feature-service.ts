@@ -15,6 +15,8 @@ export interface ServiceDeps {
   poster: SlackPoster;
   log: Logger;
   now: () => DateTime;
+  /** Called when a launched feature's expectation changes, so its checks are planned anew. */
+  onExpectationChanged?: (previous: Feature | null, feature: Feature) => Promise<void>;
 }
 
 export type Outcome<T> = { ok: true; value: T; note?: string } | { ok: false; error: string };
@@ -43,6 +45,10 @@ export class FeatureService {
       };
     }
     return { ok: true, value: feature };
+  }
+
+  now(): DateTime {
+    return this.deps.now();
   }
 
   updateCard(feature: Feature): Promise<void> {
@@ -85,14 +91,20 @@ export class FeatureService {
     expectation: Expectation,
     ownerId?: string,
   ): Promise<Outcome<Feature>> {
-    const updated = await this.deps.store.update(team, id, (f) => ({
-      ...f,
-      expectation,
-      status: f.status === 'proposed' ? 'measurable' : f.status,
-      ...(ownerId ? { ownerId } : {}),
-    }));
+    let previous: Feature | null = null;
+    const updated = await this.deps.store.update(team, id, (f) => {
+      previous = f;
+      return {
+        ...f,
+        expectation,
+        status: f.status === 'proposed' ? 'measurable' : f.status,
+        ...(ownerId ? { ownerId } : {}),
+      };
+    });
     if (!updated) return this.get(team, id);
     const result = await this.checkInstrumented(updated);
+    if (updated.launchedAt && this.deps.onExpectationChanged)
+      await this.deps.onExpectationChanged(previous, updated);
     return result;
   }
 

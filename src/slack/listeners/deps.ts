@@ -13,6 +13,8 @@ export interface ListenerDeps {
   telemetry: Telemetry;
   log: Logger;
   now: () => DateTime;
+  watch: import('../../usecases/watch-service').WatchService;
+  metrics: import('../../http/metrics').BotMetrics;
   /** Extra subcommands added by later capabilities (launch, digest, canary…), by name. */
   subcommands: Map<string, SubcommandHandler>;
 }

@@ -26,6 +26,14 @@ export function register(app: App, deps: ListenerDeps): void {
     });
   });
 
+  app.action<BlockAction<ButtonAction>>('mark_launched', async ({ ack, body, respond }) => {
+    await ack();
+    const team = body.team?.id ?? body.user.team_id ?? '';
+    const result = await deps.watch.launch(team, body.actions[0]!.value ?? '');
+    if (!result.ok)
+      await respond({ response_type: 'ephemeral', replace_original: false, text: result.error });
+  });
+
   app.action<BlockAction<ButtonAction>>('check_now', async ({ ack, body, respond }) => {
     await ack();
     const team = body.team?.id ?? body.user.team_id ?? '';

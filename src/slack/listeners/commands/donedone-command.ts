@@ -17,6 +17,7 @@ export function register(app: App, deps: ListenerDeps): void {
     const parsed = parseCommand(command.text ?? '');
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: parsed.error });
+      deps.metrics.commands.inc({ command: 'invalid', outcome: 'refused' });
       return;
     }
     const cmd = parsed.command;
@@ -29,6 +30,7 @@ export function register(app: App, deps: ListenerDeps): void {
     const expectation = expectationText ? deps.service.parseExpectation(expectationText) : undefined;
     if (expectation && !expectation.ok) {
       await ack({ response_type: 'ephemeral', text: expectation.error });
+      deps.metrics.commands.inc({ command: cmd.name, outcome: 'refused' });
       return;
     }
     await ack();
@@ -55,9 +57,16 @@ export function register(app: App, deps: ListenerDeps): void {
         return;
       }
       await dispatch(cmd, ctx, deps, expectation?.ok ? expectation.value : undefined);
+      deps.metrics.commands.inc({ command: cmd.name, outcome: 'ok' });
     } catch (err) {
+      deps.metrics.commands.inc({ command: cmd.name, outcome: 'error' });
       deps.log.error({ command: cmd.name, err: (err as Error).message }, 'command failed');
       await ctx.respond({ text: friendlyError(err) }).catch(() => undefined);
+    } finally {
+      deps.metrics.commandSeconds.observe(
+        { command: cmd.name },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
     }
   });
 }

@@ -1,0 +1,67 @@
+import { DateTime } from 'luxon';
+import type { CheckKind, Expectation } from './model';
+import { deadlineOf } from './verdict';
+
+export interface Checkpoint {
+  at: DateTime;
+  kind: Extract<CheckKind, 'scheduled' | 'final'>;
+}
+
+/** A check every week after launch, and the final one at the deadline (PRODUCT.md). */
+export function checkpoints(expectation: Expectation, launchedAt: string): Checkpoint[] {
+  const launch = DateTime.fromISO(launchedAt, { zone: 'utc' });
+  const deadline = deadlineOf(expectation, launchedAt);
+  const out: Checkpoint[] = [];
+  for (let week = 1; ; week++) {
+    const at = launch.plus({ weeks: week });
+    if (at >= deadline) break;
+    out.push({ at, kind: 'scheduled' });
+  }
+  out.push({ at: deadline, kind: 'final' });
+  return out;
+}
+
+/**
+ * Splits checkpoints into those due at `now` and those to come. Of the due intermediate checks
+ * only the latest is posted, so a launch in the past does not flood the thread; the final
+ * check is always posted.
+ */
+export function planCatchUp(
+  all: Checkpoint[],
+  now: DateTime,
+): { due: (Checkpoint & { post: boolean })[]; future: Checkpoint[] } {
+  const due = all.filter((c) => c.at <= now);
+  const future = all.filter((c) => c.at > now);
+  const lastScheduled = [...due].reverse().find((c) => c.kind === 'scheduled');
+  return {
+    due: due.map((c) => ({ ...c, post: c.kind === 'final' || c === lastScheduled })),
+    future,
+  };
+}
+
+/** The first point above zero: the first customer use. */
+export function firstUse(points: { at: DateTime; value: number }[]): DateTime | null {
+  return points.find((p) => p.value > 0)?.at ?? null;
+}
+
+export type LaunchDateResult = { ok: true; at: DateTime } | { ok: false; error: string };
+
+/** A launch date or date-time: today or in the past, never in the future. */
+export function parseLaunchAt(text: string | undefined, now: DateTime): LaunchDateResult {
+  if (!text) return { ok: true, at: now.toUTC().startOf('second') };
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const at = DateTime.fromISO(text, { zone: 'utc' });
+  if (!at.isValid) {
+    return {
+      ok: false,
+      error: `\`${text}\` is not a date: write YYYY-MM-DD (e.g. 2026-10-01) or an ISO date-time.`,
+    };
+  }
+  if (dateOnly ? at.startOf('day') > now.toUTC().startOf('day') : at > now.plus({ minutes: 5 })) {
+    return {
+      ok: false,
+      error: `\`${text}\` is in the future: launch a feature when it has shipped, today or on a past date.`,
+    };
+  }
+  return { ok: true, at: at.toUTC() };
+}

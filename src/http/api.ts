@@ -1,0 +1,175 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CustomRoute } from '@slack/bolt';
+import type { ParamsIncomingMessage } from '@slack/bolt/dist/receivers/ParamsIncomingMessage';
+import type { Feature } from '../domain/model';
+import { normaliseFeatureId } from '../domain/model';
+import { isGood } from '../domain/verdict';
+import type { FeatureStore } from '../store/feature-store';
+import type { FeatureService } from '../usecases/feature-service';
+import type { WatchService } from '../usecases/watch-service';
+import { sendJson } from './routes';
+
+export interface ApiDeps {
+  token?: string;
+  store: FeatureStore;
+  features: FeatureService;
+  watch: WatchService;
+}
+
+function authorised(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+async function readJson(req: IncomingMessage, limit = 16_384): Promise<unknown> {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > limit) throw new Error('body too large');
+  }
+  return body.trim() ? JSON.parse(body) : {};
+}
+
+function paramId(req: ParamsIncomingMessage): string {
+  const id = req.params?.id;
+  return Array.isArray(id) ? (id[0] ?? '') : (id ?? '');
+}
+
+type Handler = (req: ParamsIncomingMessage, res: ServerResponse, team: string) => Promise<void>;
+
+/**
+ * The HTTP API for deploy pipelines and dashboards (PRODUCT.md). Bearer `DONEDONE_API_TOKEN`;
+ * without the setting the API is off. With several workspaces, `?team=T…` says which.
+ */
+export function apiRoutes(deps: ApiDeps): CustomRoute[] {
+  const guard =
+    (handler: Handler) =>
+    (req: ParamsIncomingMessage, res: ServerResponse): void => {
+      if (!deps.token) {
+        sendJson(res, 404, { error: 'The HTTP API is off: set DONEDONE_API_TOKEN to turn it on.' });
+        return;
+      }
+      if (!authorised(req, deps.token)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        sendJson(res, 401, { error: 'Send Authorization: Bearer <DONEDONE_API_TOKEN>.' });
+        return;
+      }
+      (async () => {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        const teams = await deps.store.teams();
+        const team = url.searchParams.get('team') ?? (teams.length === 1 ? teams[0] : undefined);
+        if (!team) {
+          sendJson(res, 400, {
+            error:
+              teams.length === 0
+                ? 'No features yet.'
+                : `Several workspaces use this bot: add ?team= one of ${teams.join(', ')}.`,
+          });
+          return;
+        }
+        await handler(req, res, team);
+      })().catch((err) => {
+        if (!res.headersSent) sendJson(res, 500, { error: 'Internal error' });
+        void err;
+      });
+    };
+
+  const featureOr404 = async (
+    req: ParamsIncomingMessage,
+    res: ServerResponse,
+    team: string,
+  ): Promise<Feature | null> => {
+    const id = normaliseFeatureId(paramId(req));
+    const feature = id ? await deps.store.get(team, id) : null;
+    if (!feature) sendJson(res, 404, { error: `No feature ${paramId(req)}.` });
+    return feature;
+  };
+
+  const summary = (f: Feature) => ({
+    id: f.id,
+    title: f.title,
+    owner: f.ownerId,
+    status: f.status,
+    expectation: f.expectation?.text ?? null,
+    launchedAt: f.launchedAt ?? null,
+    firstUseAt: f.firstUseAt ?? null,
+    verdict: f.lastVerdict ?? null,
+  });
+
+  return [
+    {
+      path: '/api/features',
+      method: ['GET'],
+      handler: guard(async (_req, res, team) => {
+        sendJson(res, 200, { data: (await deps.store.list(team)).map(summary) });
+      }),
+    },
+    {
+      path: '/api/features/:id',
+      method: ['GET'],
+      handler: guard(async (req, res, team) => {
+        const feature = await featureOr404(req, res, team);
+        if (!feature) return;
+        const checks = await deps.store.checks(team, feature.id);
+        sendJson(res, 200, {
+          data: {
+            ...summary(feature),
+            hypothesis: feature.hypothesis ?? null,
+            expectation: feature.expectation ?? null,
+            checks,
+            decision: feature.decision ?? null,
+          },
+        });
+      }),
+    },
+    {
+      path: '/api/features/:id/launch',
+      method: ['POST'],
+      handler: guard(async (req, res, team) => {
+        let body: { at?: unknown };
+        try {
+          body = (await readJson(req)) as { at?: unknown };
+        } catch {
+          sendJson(res, 400, { error: 'The body must be JSON, e.g. {"at": "2026-10-01"}.' });
+          return;
+        }
+        if (body.at !== undefined && typeof body.at !== 'string') {
+          sendJson(res, 400, { error: '"at" must be a date or date-time string, e.g. "2026-10-01".' });
+          return;
+        }
+        const id = normaliseFeatureId(paramId(req)) ?? '';
+        const result = await deps.watch.launch(team, id, body.at);
+        if (!result.ok) {
+          sendJson(res, /no feature/i.test(result.error) ? 404 : 400, { error: result.error });
+          return;
+        }
+        const { feature, changed } = result.value;
+        sendJson(res, 200, { data: { id: feature.id, launchedAt: feature.launchedAt, changed } });
+      }),
+    },
+    {
+      path: '/api/features/:id/gate',
+      method: ['GET'],
+      handler: guard(async (req, res, team) => {
+        const feature = await featureOr404(req, res, team);
+        if (!feature) return;
+        if (!feature.expectation) {
+          sendJson(res, 409, { error: `${feature.id} has no expectation to judge.` });
+          return;
+        }
+        const check = await deps.features.measure(feature, deps.features.now(), 'manual');
+        const data = {
+          ok: isGood(check.verdict),
+          verdict: check.verdict,
+          actual: check.value,
+          expected: feature.expectation.target,
+        };
+        // An outage is not a failed rollout: answer 503 so the analysis counts an error, not a failure.
+        sendJson(res, check.verdict === 'unknown' ? 503 : 200, { data });
+      }),
+    },
+  ];
+}

@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+import type { FeatureStore } from '../store/feature-store';
+
+/** Work that must wait `delayMs` before being tried again, without holding a worker meanwhile. */
+export class RetryLater extends Error {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'RetryLater';
+  }
+}
+
+const SLOT_SCRIPT = `
+local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
+local now = tonumber(ARGV[1])
+if nextFree <= now then
+  redis.call('SET', KEYS[1], now + tonumber(ARGV[2]), 'PX', 60000)
+  return 0
+end
+return nextFree - now`;
+
+/** The retry delay of a Web API call Slack rate-limited (WebClient with rejectRateLimitedCalls). */
+function rateLimitedMs(err: unknown): number | null {
+  const e = err as { code?: string; retryAfter?: number };
+  return e?.code === 'slack_webapi_rate_limited_error' ? Math.max(1, e.retryAfter ?? 1) * 1000 : null;
+}
+
+/**
+ * Slack effects of background jobs: each happens exactly once (keyed, across retries,
+ * restarts and processes) and keeps to chat.postMessage's one message a second per channel.
+ * When it must wait (its channel's slot, Slack's Retry-After) it throws `RetryLater`, and the
+ * job is moved to the delayed set instead of sleeping in a worker.
+ */
+export class Effects {
+  constructor(
+    private readonly store: FeatureStore,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly perChannelMs = 1100,
+  ) {}
+
+  async once(key: string, channel: string, effect: () => Promise<unknown>): Promise<'done' | 'already'> {
+    const state = await this.store.claim(key);
+    if (state === 'done') return 'already';
+    if (state === 'busy') throw new RetryLater(5_000, `effect ${key} is being done by another run`);
+    try {
+      const wait = Number(
+        await this.redis.eval(SLOT_SCRIPT, 1, `${this.prefix}slot:${channel}`, Date.now(), this.perChannelMs),
+      );
+      if (wait > 0) throw new RetryLater(wait, `channel ${channel} posted less than a second ago`);
+      await effect();
+      await this.store.done(key);
+      return 'done';
+    } catch (err) {
+      await this.store.unclaim(key);
+      const limited = rateLimitedMs(err);
+      if (limited !== null) throw new RetryLater(limited, 'Slack rate limit (Retry-After)');
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { DelayedError, type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { WatchService } from '../usecases/watch-service';
+import { RetryLater } from './effects';
+import { type CheckJob, type FeatureJob, type JobData, QUEUE_NAME, type QueueSettings } from './queue';
+
+/**
+ * One worker for donedone's queue; several bot processes can run one each and share the work.
+ * Each job name has its processor; `RetryLater` moves the job to the delayed set (Slack's
+ * Retry-After, a channel's posting slot) rather than sleeping in the worker.
+ */
+export function createWorker(opts: {
+  connection: Redis;
+  settings: QueueSettings;
+  watch: WatchService;
+  log: Logger;
+  concurrency?: number;
+}): Worker<JobData> {
+  const { watch, log } = opts;
+  const worker = new Worker<JobData>(
+    QUEUE_NAME,
+    async (job: Job<JobData>, token?: string) => {
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      try {
+        switch (job.name) {
+          case 'catch-up':
+            return await watch.catchUp(job.data as FeatureJob, lastAttempt);
+          case 'first-use':
+            return await watch.firstUseJob(job.data as FeatureJob);
+          case 'check': {
+            const check = await watch.checkpoint(job.data as CheckJob, { post: true, lastAttempt });
+            return check ? check.verdict : 'skipped';
+          }
+          default:
+            log.warn({ job: job.name }, 'unknown job name');
+            return 'unknown job';
+        }
+      } catch (err) {
+        if (err instanceof RetryLater && token) {
+          await job.moveToDelayed(Date.now() + err.delayMs, token);
+          throw new DelayedError(err.message);
+        }
+        throw err;
+      }
+    },
+    {
+      connection: opts.connection,
+      prefix: opts.settings.prefix,
+      concurrency: opts.concurrency ?? 20,
+    },
+  );
+  worker.on('failed', (job, err) => {
+    log.warn({ job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');
+  });
+  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  return worker;
+}
