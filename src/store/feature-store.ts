@@ -28,6 +28,7 @@ export class FeatureStore {
       .multi()
       .hset(this.key(team, 'f', id), 'v', '1', 'json', JSON.stringify(feature))
       .zadd(this.key(team, 'ids'), n, id)
+      .zadd(this.key(team, 'owner', feature.ownerId), n, id)
       .sadd(`${this.prefix}teams`, team)
       .exec();
     return feature;
@@ -40,7 +41,16 @@ export class FeatureStore {
 
   /** All features of a workspace, in id order. */
   async list(team: string): Promise<Feature[]> {
-    const ids = await this.redis.zrange(this.key(team, 'ids'), 0, -1);
+    return this.load(team, await this.redis.zrange(this.key(team, 'ids'), 0, -1));
+  }
+
+  /** The features one person owns, in id order, read through the owner index. */
+  async listByOwner(team: string, ownerId: string): Promise<Feature[]> {
+    const features = await this.load(team, await this.redis.zrange(this.key(team, 'owner', ownerId), 0, -1));
+    return features.filter((f) => f.ownerId === ownerId);
+  }
+
+  private async load(team: string, ids: string[]): Promise<Feature[]> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hget(this.key(team, 'f', id), 'json');
@@ -71,7 +81,18 @@ export class FeatureStore {
         String(Number(version) + 1),
         JSON.stringify(next),
       );
-      if (written === 1) return next;
+      if (written === 1) {
+        const before = JSON.parse(json) as Feature;
+        if (before.ownerId !== next.ownerId) {
+          const n = Number(id.slice(2));
+          await this.redis
+            .multi()
+            .zrem(this.key(team, 'owner', before.ownerId), id)
+            .zadd(this.key(team, 'owner', next.ownerId), n, id)
+            .exec();
+        }
+        return next;
+      }
     }
     throw new Error(`feature ${id} changed too often to update`);
   }

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { formatNumber } from '../../../domain/format-number';
+import type { Feature } from '../../../domain/model';
 import { type Command, parseCommand } from '../../../domain/parse-command';
 import { escapeMrkdwn } from '../../blocks/escape';
 import { proposeModal } from '../../blocks/modal-blocks';
@@ -130,18 +131,19 @@ async function dispatch(
       return ctx.respond({ text: message.text, blocks: message.blocks });
     }
     case 'list': {
-      const all = await store.list(ctx.team);
-      let features = all;
-      let heading = 'Open features';
-      if (cmd.scope === 'open')
-        features = all.filter((f) => f.status !== 'dropped' && f.status !== 'decided');
-      else if (cmd.scope === 'mine') {
-        features = all.filter((f) => f.ownerId === ctx.userId);
-        heading = 'Your features';
-      } else if (cmd.user) {
-        features = all.filter((f) => f.ownerId === cmd.user);
-        heading = `Features owned by <@${cmd.user}>`;
-      } else heading = 'All features';
+      let features: Feature[];
+      let heading: string;
+      if (cmd.scope === 'mine' || cmd.user) {
+        const owner = cmd.scope === 'mine' ? ctx.userId : cmd.user!;
+        features = await store.listByOwner(ctx.team, owner);
+        heading = cmd.scope === 'mine' ? 'Your features' : `Features owned by <@${owner}>`;
+      } else if (cmd.scope === 'open') {
+        features = (await store.list(ctx.team)).filter((f) => f.status !== 'dropped' && f.status !== 'decided');
+        heading = 'Open features';
+      } else {
+        features = await store.list(ctx.team);
+        heading = 'All features';
+      }
       const message = listMessage(features, heading);
       return ctx.respond({ text: message.text, blocks: message.blocks });
     }
