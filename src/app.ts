@@ -130,7 +130,17 @@ export function createDonedone(opts: AppOptions): Donedone {
     timeout: 10_000,
   };
   let watch: WatchService | undefined;
-  const customRoutes: CustomRoute[] = [healthRoute(redis), metrics.route()];
+  // Bolt reads its routes when constructed; the API's services are made below, hence the getter.
+  const customRoutes: CustomRoute[] = [
+    healthRoute(redis),
+    metrics.route(),
+    ...apiRoutes(() => ({
+      ...(config.apiToken ? { token: config.apiToken } : {}),
+      store,
+      features: service,
+      watch: watch!,
+    })),
+  ];
   const bolt = new App({
     token: config.slack.botToken,
     ...(config.slack.appToken
@@ -167,9 +177,6 @@ export function createDonedone(opts: AppOptions): Donedone {
     log,
     now,
   });
-  customRoutes.push(
-    ...apiRoutes({ ...(config.apiToken ? { token: config.apiToken } : {}), store, features: service, watch }),
-  );
   const subcommands = new Map<string, SubcommandHandler>([['launch', launchHandler(watch)]]);
   const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
   for (const listeners of [commands, actions, views, events, shortcuts]) listeners.register(bolt, deps);

@@ -38,16 +38,17 @@ function paramId(req: ParamsIncomingMessage): string {
   return Array.isArray(id) ? (id[0] ?? '') : (id ?? '');
 }
 
-type Handler = (req: ParamsIncomingMessage, res: ServerResponse, team: string) => Promise<void>;
+type Handler = (req: ParamsIncomingMessage, res: ServerResponse, team: string, deps: ApiDeps) => Promise<void>;
 
 /**
  * The HTTP API for deploy pipelines and dashboards (PRODUCT.md). Bearer `DONEDONE_API_TOKEN`;
  * without the setting the API is off. With several workspaces, `?team=T…` says which.
  */
-export function apiRoutes(deps: ApiDeps): CustomRoute[] {
+export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
   const guard =
     (handler: Handler) =>
     (req: ParamsIncomingMessage, res: ServerResponse): void => {
+      const deps = lazyDeps();
       if (!deps.token) {
         sendJson(res, 404, { error: 'The HTTP API is off: set DONEDONE_API_TOKEN to turn it on.' });
         return;
@@ -70,7 +71,7 @@ export function apiRoutes(deps: ApiDeps): CustomRoute[] {
           });
           return;
         }
-        await handler(req, res, team);
+        await handler(req, res, team, deps);
       })().catch((err) => {
         if (!res.headersSent) sendJson(res, 500, { error: 'Internal error' });
         void err;
@@ -81,6 +82,7 @@ export function apiRoutes(deps: ApiDeps): CustomRoute[] {
     req: ParamsIncomingMessage,
     res: ServerResponse,
     team: string,
+    deps: ApiDeps,
   ): Promise<Feature | null> => {
     const id = normaliseFeatureId(paramId(req));
     const feature = id ? await deps.store.get(team, id) : null;
@@ -103,15 +105,15 @@ export function apiRoutes(deps: ApiDeps): CustomRoute[] {
     {
       path: '/api/features',
       method: ['GET'],
-      handler: guard(async (_req, res, team) => {
+      handler: guard(async (_req, res, team, deps) => {
         sendJson(res, 200, { data: (await deps.store.list(team)).map(summary) });
       }),
     },
     {
       path: '/api/features/:id',
       method: ['GET'],
-      handler: guard(async (req, res, team) => {
-        const feature = await featureOr404(req, res, team);
+      handler: guard(async (req, res, team, deps) => {
+        const feature = await featureOr404(req, res, team, deps);
         if (!feature) return;
         const checks = await deps.store.checks(team, feature.id);
         sendJson(res, 200, {
@@ -128,7 +130,7 @@ export function apiRoutes(deps: ApiDeps): CustomRoute[] {
     {
       path: '/api/features/:id/launch',
       method: ['POST'],
-      handler: guard(async (req, res, team) => {
+      handler: guard(async (req, res, team, deps) => {
         let body: { at?: unknown };
         try {
           body = (await readJson(req)) as { at?: unknown };
@@ -153,8 +155,8 @@ export function apiRoutes(deps: ApiDeps): CustomRoute[] {
     {
       path: '/api/features/:id/gate',
       method: ['GET'],
-      handler: guard(async (req, res, team) => {
-        const feature = await featureOr404(req, res, team);
+      handler: guard(async (req, res, team, deps) => {
+        const feature = await featureOr404(req, res, team, deps);
         if (!feature) return;
         if (!feature.expectation) {
           sendJson(res, 409, { error: `${feature.id} has no expectation to judge.` });

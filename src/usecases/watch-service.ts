@@ -133,22 +133,26 @@ export class WatchService {
     }
   }
 
-  /** The catch-up job's work. */
+  /**
+   * The catch-up job's work. The future is planned first (idempotent: deterministic ids), so an
+   * outage during the catch-up never loses the schedule; then first use is looked for, and the
+   * checks already due run in order.
+   */
   async catchUp(job: FeatureJob, lastAttempt: boolean): Promise<string> {
     const feature = await this.current(job);
     if (!feature?.expectation) return 'skipped: feature changed';
     const now = this.deps.now();
     const plan = planCatchUp(checkpoints(feature.expectation, job.launchedAt), now);
-    const foundFirstUse = await this.findFirstUse(job);
-    for (const c of plan.due) {
-      await this.checkpoint({ ...job, at: c.at.toISO()!, kind: c.kind }, { post: c.post, lastAttempt });
-    }
     for (const c of plan.future) {
       const data: CheckJob = { ...job, at: c.at.toISO()!, kind: c.kind };
-      await this.deps.queue.add('check', data, {
-        jobId: checkJobId(data),
-        delay: Math.max(0, c.at.diff(now).as('milliseconds')),
-      });
+      await this.deps.queue.add('check', data, { jobId: checkJobId(data), delay: Math.max(0, c.at.diff(now).as('milliseconds')) });
+    }
+    let foundFirstUse = false;
+    try {
+      foundFirstUse = await this.findFirstUse(job);
+    } catch (err) {
+      // The hourly watch below tries again; an outage must not hold up the checks.
+      this.deps.log.warn({ feature: job.id, err: (err as Error).message }, 'first-use search failed');
     }
     if (!foundFirstUse) {
       await this.deps.queue.upsertJobScheduler(
@@ -156,6 +160,9 @@ export class WatchService {
         { every: this.deps.queueSettings.firstUseEveryMs },
         { name: 'first-use', data: job },
       );
+    }
+    for (const c of plan.due) {
+      await this.checkpoint({ ...job, at: c.at.toISO()!, kind: c.kind }, { post: c.post, lastAttempt });
     }
     return `caught up: ${plan.due.length} due, ${plan.future.length} scheduled`;
   }

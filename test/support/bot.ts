@@ -5,6 +5,7 @@ import pino from 'pino';
 import { createDonedone, type Donedone } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import type { CatalogEntry } from '../../src/domain/catalog';
+import type { QueueSettings } from '../../src/jobs/queue';
 import type { TelemetrySource } from '../../src/telemetry/types';
 import { NOW } from '../fixtures/history';
 import { FakeSlack, SIGNING_SECRET } from './slack-requests';
@@ -30,6 +31,7 @@ export async function startBot(
     catalog?: CatalogEntry[];
     telemetrySources?: TelemetrySource[];
     now?: DateTime;
+    queue?: Partial<QueueSettings>;
   } = {},
 ): Promise<RunningBot> {
   const slackApi = new SlackStandIn();
@@ -49,6 +51,8 @@ export async function startBot(
     config,
     now: () => clock.now,
     keyPrefix: prefix,
+    // Short back-off so retries happen within a test.
+    queue: { attempts: 3, backoffMs: 100, ...opts.queue },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(opts.catalog ? { catalog: opts.catalog } : {}),
     ...(opts.telemetrySources ? { telemetrySources: opts.telemetrySources } : {}),
