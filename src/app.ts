@@ -101,7 +101,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   const { config } = opts;
   const log = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => DateTime.utc());
-  const prefix = opts.keyPrefix ?? 'dd:';
+  const prefix = opts.keyPrefix ?? config.redisPrefix;
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   // BullMQ needs connections that retry forever (maxRetriesPerRequest: null).

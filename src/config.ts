@@ -9,6 +9,8 @@ export interface Config {
   };
   port: number;
   redisUrl: string;
+  /** Prefix of every Redis key, so several installs (or tests) can share one server. */
+  redisPrefix: string;
   prometheusUrl?: string;
   posthog?: { url: string; apiKey: string; projectId: string };
   honeycomb?: { url: string; apiKey: string; dataset: string };
@@ -87,6 +89,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (!/^rediss?:\/\//.test(redisUrl))
     problems.push('REDIS_URL must look like redis://host:6379 or rediss://…');
 
+  const redisPrefix = get('DONEDONE_REDIS_PREFIX') ?? 'dd:';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(redisPrefix)) {
+    problems.push('DONEDONE_REDIS_PREFIX may hold letters, digits and _ . : - (e.g. dd:)');
+  }
   const prometheusUrl = url('PROMETHEUS_URL');
 
   const group = (names: string[], label: string): string[] | undefined => {
@@ -132,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     slack: { botToken: botToken!, apiUrl },
     port,
     redisUrl,
+    redisPrefix,
     staleFlagDays,
     timezone,
     proposalPrefixes,

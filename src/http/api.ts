@@ -38,7 +38,12 @@ function paramId(req: ParamsIncomingMessage): string {
   return Array.isArray(id) ? (id[0] ?? '') : (id ?? '');
 }
 
-type Handler = (req: ParamsIncomingMessage, res: ServerResponse, team: string, deps: ApiDeps) => Promise<void>;
+type Handler = (
+  req: ParamsIncomingMessage,
+  res: ServerResponse,
+  team: string,
+  deps: ApiDeps,
+) => Promise<void>;
 
 /**
  * The HTTP API for deploy pipelines and dashboards (PRODUCT.md). Bearer `DONEDONE_API_TOKEN`;

@@ -145,7 +145,10 @@ export class WatchService {
     const plan = planCatchUp(checkpoints(feature.expectation, job.launchedAt), now);
     for (const c of plan.future) {
       const data: CheckJob = { ...job, at: c.at.toISO()!, kind: c.kind };
-      await this.deps.queue.add('check', data, { jobId: checkJobId(data), delay: Math.max(0, c.at.diff(now).as('milliseconds')) });
+      await this.deps.queue.add('check', data, {
+        jobId: checkJobId(data),
+        delay: Math.max(0, c.at.diff(now).as('milliseconds')),
+      });
     }
     let foundFirstUse = false;
     try {

@@ -31,7 +31,9 @@ describe('a launch in the past', () => {
   });
 
   it('finds the real first-use day, runs due checks in order, posts only the latest intermediate and the final verdict', async () => {
-    const id = await propose('Bulk export expect bulk_export_total{app="web"} >= 200 per week within 30 days');
+    const id = await propose(
+      'Bulk export expect bulk_export_total{app="web"} >= 200 per week within 30 days',
+    );
     await bot.slack.command(`launch ${id} 2026-10-01`);
     await waitForStatus(id, 'met');
     const feature = (await bot.donedone.store.get('T1', id))!;
@@ -54,7 +56,9 @@ describe('a launch in the past', () => {
     // The launch note, done-done, the latest intermediate check (29 Oct) and the final verdict: no flood.
     expect(posts).toHaveLength(4);
     expect(posts.some((t) => t.includes('done-done: first customer use on 2026-10-05'))).toBe(true);
-    expect(posts.filter((t) => t.startsWith(`${id}: on track`) || t.startsWith(`${id}: at risk`))).toHaveLength(1);
+    expect(
+      posts.filter((t) => t.startsWith(`${id}: on track`) || t.startsWith(`${id}: at risk`)),
+    ).toHaveLength(1);
     expect(posts.some((t) => t.startsWith(`${id}: met.`))).toBe(true);
     // No DM for a met expectation.
     expect(bot.slackApi.callsTo('chat.postMessage').filter((c) => c.body.channel === 'U1')).toEqual([]);
@@ -65,7 +69,9 @@ describe('a launch in the past', () => {
     await bot.slack.command(`launch ${id} 2026-10-01`);
     await waitForStatus(id, 'missed');
     const dm = await bot.slackApi.waitFor(() =>
-      bot.slackApi.callsTo('chat.postMessage').find((c) => c.body.channel === 'U1' && String(c.body.text).includes('missed')),
+      bot.slackApi
+        .callsTo('chat.postMessage')
+        .find((c) => c.body.channel === 'U1' && String(c.body.text).includes('missed')),
     );
     expect(JSON.stringify(dm.body.blocks)).toContain('56 against >= 200 per week');
     const final = (await bot.donedone.store.checks('T1', id)).find((c) => c.kind === 'final');
@@ -87,8 +93,12 @@ describe('a launch in the past', () => {
     expect(threadPosts(ts)).toHaveLength(postsBefore);
 
     await bot.slack.command(`launch ${id} 2026-10-20`);
-    await waitFor(async () => (await bot.donedone.store.get('T1', id))?.launchedAt === '2026-10-20T00:00:00.000Z');
-    await waitFor(async () => (await bot.donedone.store.checks('T1', id)).some((c) => c.at.startsWith('2026-10-27')));
+    await waitFor(
+      async () => (await bot.donedone.store.get('T1', id))?.launchedAt === '2026-10-20T00:00:00.000Z',
+    );
+    await waitFor(async () =>
+      (await bot.donedone.store.checks('T1', id)).some((c) => c.at.startsWith('2026-10-27')),
+    );
     const checks = (await bot.donedone.store.checks('T1', id)).map((c) => `${c.at.slice(0, 10)} ${c.kind}`);
     // Only the new launch's checks: 27 Oct is due, the rest are scheduled for later.
     expect(checks).toEqual(['2026-10-27 scheduled']);
@@ -138,7 +148,10 @@ describe('bad launches', () => {
 
 describe('telemetry down', () => {
   it('gives unknown after retries, never missed, and says the bot will try again', async () => {
-    bot = await startBot({ env: { PROMETHEUS_URL: 'http://127.0.0.1:9' }, queue: { attempts: 2, backoffMs: 50 } });
+    bot = await startBot({
+      env: { PROMETHEUS_URL: 'http://127.0.0.1:9' },
+      queue: { attempts: 2, backoffMs: 50 },
+    });
     const id = await propose('Dark mode expect dark_mode_toggles_total >= 200 per week within 7 days');
     expect((await bot.donedone.store.get('T1', id))!.instrumented).toBe('unknown');
     await bot.slack.command(`launch ${id} 2026-10-01`);
@@ -148,7 +161,9 @@ describe('telemetry down', () => {
       () => threadPosts(ts).find((c) => String(c.body.text).startsWith(`${id}: unknown`)),
       30_000,
     );
-    expect(JSON.stringify(post.body.blocks)).toContain('could not be reached. This is not a miss: donedone will try again.');
+    expect(JSON.stringify(post.body.blocks)).toContain(
+      'could not be reached. This is not a miss: donedone will try again.',
+    );
     expect(JSON.stringify(post.body.blocks)).not.toContain('127.0.0.1:9');
     const feature = (await bot.donedone.store.get('T1', id))!;
     expect(feature.status).toBe('launched');
@@ -180,14 +195,21 @@ describe('HTTP API', () => {
 
   it('launches from a deploy pipeline and answers the gate in Argo Rollouts’ shape', async () => {
     const id = await propose('Bulk export expect bulk_export_total >= 200 per week within 30 days');
-    const launch = await api(`/api/features/${id}/launch`, { method: 'POST', body: JSON.stringify({ at: '2026-10-01' }) });
+    const launch = await api(`/api/features/${id}/launch`, {
+      method: 'POST',
+      body: JSON.stringify({ at: '2026-10-01' }),
+    });
     expect(launch.status).toBe(200);
-    expect(await launch.json()).toEqual({ data: { id, launchedAt: '2026-10-01T00:00:00.000Z', changed: true } });
+    expect(await launch.json()).toEqual({
+      data: { id, launchedAt: '2026-10-01T00:00:00.000Z', changed: true },
+    });
     await waitForStatus(id, 'met');
     const gate = await api(`/api/features/${id}/gate`);
     expect(gate.status).toBe(200);
     expect(await gate.json()).toEqual({ data: { ok: true, verdict: 'met', actual: 336, expected: 200 } });
-    const one = (await (await api(`/api/features/${id}`)).json()) as { data: { firstUseAt: string; checks: unknown[] } };
+    const one = (await (await api(`/api/features/${id}`)).json()) as {
+      data: { firstUseAt: string; checks: unknown[] };
+    };
     expect(one.data.firstUseAt).toBe(BULK_EXPORT_FIRST_USE.toISO());
     expect(one.data.checks).toHaveLength(5);
     const all = (await (await api('/api/features')).json()) as { data: { id: string; status: string }[] };
@@ -196,7 +218,10 @@ describe('HTTP API', () => {
 
   it('answers a bad launch date with 400 and an unknown feature with 404', async () => {
     await propose('Bulk export');
-    const bad = await api('/api/features/F-1/launch', { method: 'POST', body: JSON.stringify({ at: '2026-13-45' }) });
+    const bad = await api('/api/features/F-1/launch', {
+      method: 'POST',
+      body: JSON.stringify({ at: '2026-13-45' }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toContain('is not a date');
     expect((await api('/api/features/F-9/gate')).status).toBe(404);
@@ -225,7 +250,10 @@ describe('Slack rate limits', () => {
     await bot.slack.command(`launch ${id} 2026-10-01`);
     await bot.slackApi.waitFor(() => threadPosts(ts).length >= 1);
     bot.slackApi.fail('chat.postMessage', { status: 429, retryAfter: 1, times: 1 });
-    await bot.slackApi.waitFor(() => threadPosts(ts).find((c) => String(c.body.text).startsWith(`${id}: missed`)), 15_000);
+    await bot.slackApi.waitFor(
+      () => threadPosts(ts).find((c) => String(c.body.text).startsWith(`${id}: missed`)),
+      15_000,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     expect(threadPosts(ts).filter((c) => String(c.body.text).startsWith(`${id}: missed`))).toHaveLength(1);
   });

@@ -138,7 +138,9 @@ async function dispatch(
         features = await store.listByOwner(ctx.team, owner);
         heading = cmd.scope === 'mine' ? 'Your features' : `Features owned by <@${owner}>`;
       } else if (cmd.scope === 'open') {
-        features = (await store.list(ctx.team)).filter((f) => f.status !== 'dropped' && f.status !== 'decided');
+        features = (await store.list(ctx.team)).filter(
+          (f) => f.status !== 'dropped' && f.status !== 'decided',
+        );
         heading = 'Open features';
       } else {
         features = await store.list(ctx.team);
