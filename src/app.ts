@@ -11,7 +11,7 @@ import { BotMetrics } from './http/metrics';
 import { healthRoute } from './http/routes';
 import { Effects } from './jobs/effects';
 import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings } from './jobs/queue';
-import { createWorker } from './jobs/worker';
+import { createWorker, type JobProcessor } from './jobs/worker';
 import { createLogger } from './log';
 import { boltLogger } from './slack/bolt-logger';
 import * as actions from './slack/listeners/actions';
@@ -178,6 +178,13 @@ export function createDonedone(opts: AppOptions): Donedone {
     now,
   });
   const subcommands = new Map<string, SubcommandHandler>([['launch', launchHandler(watch)]]);
+  /** Job processors of capabilities beyond checks, by job name. */
+  const processors = new Map<string, JobProcessor>();
+  // Capabilities register their subcommands, processors and routes below, one block each.
+  // -- capability: canary --
+  // -- capability: digests --
+  // -- capability: retros --
+
   const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
   for (const listeners of [commands, actions, views, events, shortcuts]) listeners.register(bolt, deps);
   bolt.error(async (err) => {
@@ -206,6 +213,7 @@ export function createDonedone(opts: AppOptions): Donedone {
           settings: queueSettings,
           watch: watchService,
           log,
+          processors,
         });
       }
       const address = server?.address();

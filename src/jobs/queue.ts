@@ -19,7 +19,8 @@ export interface FeatureJob {
   expectation: string;
 }
 
-export type JobData = CheckJob | FeatureJob;
+/** Job data holds ids and times only: never tokens, keys or message text from users. */
+export type JobData = CheckJob | FeatureJob | Record<string, string | number | boolean>;
 
 /** BullMQ ids may not contain `:`; these are deterministic, so the same work is queued once. */
 export function jobId(...parts: (string | number)[]): string {

@@ -10,12 +10,16 @@ import { type CheckJob, type FeatureJob, type JobData, QUEUE_NAME, type QueueSet
  * Each job name has its processor; `RetryLater` moves the job to the delayed set (Slack's
  * Retry-After, a channel's posting slot) rather than sleeping in the worker.
  */
+/** A processor for one job name, added by a capability (digests, retros…). */
+export type JobProcessor = (job: Job<JobData>, info: { lastAttempt: boolean }) => Promise<string>;
+
 export function createWorker(opts: {
   connection: Redis;
   settings: QueueSettings;
   watch: WatchService;
   log: Logger;
   concurrency?: number;
+  processors?: Map<string, JobProcessor>;
 }): Worker<JobData> {
   const { watch, log } = opts;
   const worker = new Worker<JobData>(
@@ -32,9 +36,12 @@ export function createWorker(opts: {
             const check = await watch.checkpoint(job.data as CheckJob, { post: true, lastAttempt });
             return check ? check.verdict : 'skipped';
           }
-          default:
+          default: {
+            const processor = opts.processors?.get(job.name);
+            if (processor) return await processor(job, { lastAttempt });
             log.warn({ job: job.name }, 'unknown job name');
             return 'unknown job';
+          }
         }
       } catch (err) {
         if (err instanceof RetryLater && token) {
