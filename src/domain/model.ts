@@ -107,9 +107,36 @@ export interface Feature {
   droppedReason?: string;
   flag?: { key: string; since: string };
   decision?: { value: Decision; by: string; at: string };
-  /** Earlier cycles, kept when a feature iterates. */
-  history?: { expectation?: Expectation; launchedAt?: string; firstUseAt?: string; verdict?: Verdict }[];
+  /** Earlier cycles, kept when a feature iterates (with that cycle's decision and retro). */
+  history?: {
+    expectation?: Expectation;
+    launchedAt?: string;
+    firstUseAt?: string;
+    verdict?: Verdict;
+    decision?: { value: Decision; by: string; at: string };
+    retro?: Retro;
+  }[];
+  /** The current cycle's retrospective, once opened. */
+  retro?: Retro;
   canary?: { metric: string; label: string; value: string };
+}
+
+/**
+ * A retrospective thread: where its message is, and the facts it opened with (expected vs
+ * actual, months used), so the message can be re-rendered when a decision is taken.
+ */
+export interface Retro {
+  channel: string;
+  ts: string;
+  openedAt: string;
+  /** 1 for a feature's first cycle; each Iterate starts the next. */
+  cycle: number;
+  launchedAt: string;
+  actual: { value: number | null; verdict: Verdict; at: string };
+  /** Months used in the last 12 as the retro opened; absent when the telemetry could not say. */
+  monthsUsed?: { count: number; strip: string; initials: string };
+  /** The decision this one replaced, when the owner changed it. */
+  previousDecision?: { value: Decision; by: string; at: string };
 }
 
 export const FEATURE_ID = /^F-(\d+)$/i;

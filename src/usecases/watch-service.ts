@@ -50,7 +50,14 @@ const MAX_POINTS = 10_000;
  * `Effects`, so retries, restarts and duplicate launches post each result once.
  */
 export class WatchService {
+  private readonly finalListeners: ((feature: Feature, check: Check) => Promise<void>)[] = [];
+
   constructor(private readonly deps: WatchDeps) {}
+
+  /** Capabilities that follow the deadline (retros) hear of each posted final check. */
+  onFinal(listener: (feature: Feature, check: Check) => Promise<void>): void {
+    this.finalListeners.push(listener);
+  }
 
   /** Records a launch (today, a past date or date-time) and schedules what follows. */
   async launch(
@@ -265,6 +272,7 @@ export class WatchService {
         this.deps.poster.dm(updated.ownerId, dataStoppedMessage(updated, check)),
       );
     }
+    if (job.kind === 'final') for (const listener of this.finalListeners) await listener(updated, check);
     return check;
   }
 
