@@ -1,0 +1,735 @@
+/**
+ * A sweep of due checks: 10,000 launched features over 1,000 distinct metric queries (10 features
+ * each), all at the same weekly checkpoint, against a telemetry stand-in answering in 20 ms.
+ * Targets (2-core machine): every check measured and stored within 60 s; the telemetry called once
+ * per distinct (query, window, time), 1,000 calls and not 10,000; posts under one per second per
+ * channel; the bot's RSS under 300 MB.
+ *
+ * Four processes: this one (seeds Redis, queues the jobs, samples the bot's RSS from /proc, prints),
+ * the bot (`createDonedone` with its worker, the real one: concurrency 20, production queue settings),
+ * a Prometheus stand-in (`/api/v1/query`, 20 ms, counts calls per distinct query and time) and a Slack
+ * Web API stand-in (records when each chat.postMessage arrived, per channel). The stand-ins' CPU is
+ * theirs, not the bot's. Everything is on 127.0.0.1; the run's Redis keys are deleted at the end.
+ *
+ * Run with `npm run bench:checks`. Settings: BENCH_CHANNELS (default 100: 100 thread posts a
+ * channel, which at one a second need at least 110 s), BENCH_SWEEP_LIMIT_S (default 200),
+ * BENCH_LOG_LEVEL (the bot's, default warn), BENCH_CPU_PROF=<dir> (CPU profile of the bot),
+ * BENCH_TS_NODE=1 (run the bot under ts-node like the stand-ins; by default it runs as plain
+ * JavaScript transpiled into a temporary directory, as in production: ts-node and the TypeScript
+ * compiler add about 110 MB to a process' RSS).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Redis from 'ioredis';
+import { DateTime } from 'luxon';
+import type { Feature } from '../src/domain/model';
+
+const FEATURES = 10_000;
+const METRICS = 1_000;
+const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 100);
+const OWNERS = 500;
+const TELEMETRY_DELAY_MS = 20;
+const TELEMETRY_VALUE = 500;
+const SWEEP_LIMIT_MS = Number(process.env.BENCH_SWEEP_LIMIT_S ?? 200) * 1000;
+/** Nothing here may run longer than this, whatever goes wrong. */
+const HARD_LIMIT_MS = 300_000;
+/** Effects' spacing of posts to one channel (src/jobs/effects.ts, perChannelMs). */
+const PER_CHANNEL_MS = 1100;
+const TARGETS = { sweepS: 60, telemetryCalls: METRICS, postsPerChannelPerS: 1, rssMb: 300 };
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The bot's clock: every feature launched exactly a week before, so its first weekly check is due now. */
+const NOW = DateTime.fromISO('2026-06-01T09:00:00.000Z', { zone: 'utc' });
+const LAUNCHED_AT = NOW.minus({ weeks: 1 }).toISO()!;
+const CHECK_AT = DateTime.fromISO(LAUNCHED_AT, { zone: 'utc' }).plus({ weeks: 1 }).toISO()!;
+
+type Role = 'telemetry' | 'slack' | 'bot';
+type Stats = Record<string, number>;
+type FromParent = { id: number; type: string; arg?: unknown };
+type ToParent = { type: 'ready'; url?: string } | { type: 'reply'; id: number; data: Stats };
+
+/** mulberry32: a small deterministic PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    req.on('data', (c) => {
+      data += c;
+    });
+    req.on('end', () => resolve(data));
+  });
+}
+
+/** Answers the parent's requests; `stop` replies, then exits. */
+function serveParent(handlers: Record<string, (arg: unknown) => Stats | Promise<Stats>>): void {
+  const send = (m: ToParent) => process.send?.(m);
+  process.on('message', async (m: FromParent) => {
+    const handler = handlers[m.type];
+    const data = handler ? await handler(m.arg) : {};
+    send({ type: 'reply', id: m.id, data });
+    if (m.type === 'stop') setImmediate(() => process.exit(0));
+  });
+  // If the parent dies, go too (the bot also stops its worker first).
+  process.on('disconnect', async () => {
+    await handlers.stop?.(undefined);
+    process.exit(0);
+  });
+}
+
+function listen(server: ReturnType<typeof createServer>): Promise<string> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      resolve(`http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`);
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Prometheus stand-in: an instant query answered after 20 ms, calls counted per (query, time).
+
+async function runTelemetry(): Promise<void> {
+  const calls = new Map<string, number>();
+  let total = 0;
+  let other = 0;
+  let inFlight = 0;
+  let peakInFlight = 0;
+  let first = 0;
+  let last = 0;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/api/v1/query') {
+      other++;
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'not in the stand-in' }));
+      return;
+    }
+    const query = url.searchParams.get('query') ?? '';
+    const time = url.searchParams.get('time') ?? '';
+    const key = `${query}\n${time}`;
+    calls.set(key, (calls.get(key) ?? 0) + 1);
+    total++;
+    first ||= Date.now();
+    inFlight++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    setTimeout(() => {
+      inFlight--;
+      last = Date.now();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: {
+            resultType: 'vector',
+            result: [{ metric: {}, value: [Number(time), String(TELEMETRY_VALUE)] }],
+          },
+        }),
+      );
+    }, TELEMETRY_DELAY_MS);
+  });
+  server.keepAliveTimeout = 60_000;
+  const url = await listen(server);
+  serveParent({
+    stats: () => ({
+      total,
+      distinct: calls.size,
+      maxPerKey: Math.max(0, ...calls.values()),
+      other,
+      peakInFlight,
+      first,
+      last,
+    }),
+    stop: () => {
+      server.close();
+      return {};
+    },
+  });
+  process.send?.({ type: 'ready', url } satisfies ToParent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Slack Web API stand-in: answers as Slack does, records when each post arrived, per channel.
+
+function fields(raw: string, contentType: string | undefined): Record<string, string> {
+  if (contentType?.includes('application/json')) return raw ? JSON.parse(raw) : {};
+  return Object.fromEntries(new URLSearchParams(raw));
+}
+
+async function runSlack(): Promise<void> {
+  const postsByChannel = new Map<string, number[]>();
+  const threads = new Map<string, number>();
+  let seq = 0;
+  let posts = 0;
+  let threadPosts = 0;
+  let updates = 0;
+  let otherCalls = 0;
+  let last = 0;
+  const server = createServer(async (req, res) => {
+    const body = fields(await readBody(req), req.headers['content-type']);
+    const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
+    const ts = `1793491200.${String(++seq).padStart(6, '0')}`;
+    let answer: Record<string, unknown> = { ok: true };
+    if (method === 'auth.test') {
+      answer = { ok: true, team_id: 'T1', user_id: 'UBOT', bot_id: 'BBOT', url: 'https://acme.slack.com/' };
+    } else if (method === 'chat.postMessage') {
+      const now = Date.now();
+      const channel = String(body.channel);
+      const times = postsByChannel.get(channel) ?? [];
+      if (times.length === 0) postsByChannel.set(channel, times);
+      times.push(now);
+      posts++;
+      last = now;
+      if (body.thread_ts) {
+        threadPosts++;
+        const thread = `${channel}/${body.thread_ts}`;
+        threads.set(thread, (threads.get(thread) ?? 0) + 1);
+      }
+      answer = { ok: true, channel, ts, message: { text: body.text } };
+    } else if (method === 'chat.update') {
+      updates++;
+      answer = { ok: true, channel: body.channel, ts: body.ts };
+    } else {
+      otherCalls++;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer));
+  });
+  server.keepAliveTimeout = 60_000;
+  const url = await listen(server);
+  serveParent({
+    progress: () => ({ posts, threadPosts, last }),
+    stats: () => {
+      // The most posts one channel got within any 1 s, and the shortest gap between two of them.
+      let maxIn1s = 0;
+      let minGapMs = Number.POSITIVE_INFINITY;
+      let maxPerChannel = 0;
+      for (const times of postsByChannel.values()) {
+        maxPerChannel = Math.max(maxPerChannel, times.length);
+        let j = 0;
+        for (let i = 0; i < times.length; i++) {
+          while (j < times.length && times[j]! - times[i]! < 1000) j++;
+          maxIn1s = Math.max(maxIn1s, j - i);
+          if (i > 0) minGapMs = Math.min(minGapMs, times[i]! - times[i - 1]!);
+        }
+      }
+      let duplicates = 0;
+      for (const n of threads.values()) duplicates += n - 1;
+      return {
+        posts,
+        threadPosts,
+        threads: threads.size,
+        duplicates,
+        channels: postsByChannel.size,
+        maxPerChannel,
+        maxIn1s,
+        minGapMs,
+        updates,
+        otherCalls,
+        last,
+      };
+    },
+    stop: () => {
+      server.close();
+      return {};
+    },
+  });
+  process.send?.({ type: 'ready', url } satisfies ToParent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bot: the whole of donedone with its worker, instrumented from outside (no change to src/).
+
+async function runBot(): Promise<void> {
+  const { createDonedone } = await import('../src/app');
+  const { loadConfig } = await import('../src/config');
+  const { RetryLater } = await import('../src/jobs/effects');
+  const prefix = process.env.BENCH_PREFIX!;
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: 'xoxb-bench-token',
+    SLACK_SIGNING_SECRET: 'bench-signing-secret',
+    SLACK_API_URL: `${process.env.BENCH_SLACK_URL}/api/`,
+    PROMETHEUS_URL: process.env.BENCH_TELEMETRY_URL!,
+    REDIS_URL,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+  });
+  const donedone = createDonedone({ config, now: () => NOW, keyPrefix: prefix });
+
+  // When each feature's check was first stored, and how often a check job ran and why it waited.
+  const stored = new Map<string, number>();
+  const store = donedone.store;
+  const addCheck = store.addCheck.bind(store);
+  store.addCheck = async (team, id, check) => {
+    await addCheck(team, id, check);
+    if (!stored.has(id)) stored.set(id, Date.now());
+  };
+  let attempts = 0;
+  let waitChannel = 0;
+  let waitBusy = 0;
+  let waitSlack = 0;
+  let errors = 0;
+  const watch = donedone.watch;
+  const checkpoint = watch.checkpoint.bind(watch);
+  watch.checkpoint = async (job, opts) => {
+    attempts++;
+    try {
+      return await checkpoint(job, opts);
+    } catch (err) {
+      if (err instanceof RetryLater) {
+        if (err.message.startsWith('channel')) waitChannel++;
+        else if (err.message.startsWith('effect')) waitBusy++;
+        else waitSlack++;
+      } else errors++;
+      throw err;
+    }
+  };
+
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  let cpuMark = process.cpuUsage();
+  let stopped = false;
+  await donedone.start(0);
+  serveParent({
+    mark: () => {
+      cpuMark = process.cpuUsage();
+      eld.reset();
+      eld.enable();
+      return {};
+    },
+    progress: () => {
+      const mem = process.memoryUsage();
+      return {
+        stored: stored.size,
+        attempts,
+        waitChannel,
+        waitBusy,
+        waitSlack,
+        errors,
+        heapMb: mem.heapUsed / 2 ** 20,
+        externalMb: (mem.external + mem.arrayBuffers) / 2 ** 20,
+      };
+    },
+    stats: () => {
+      const cpu = process.cpuUsage(cpuMark);
+      let lastStored = 0;
+      for (const t of stored.values()) lastStored = Math.max(lastStored, t);
+      return {
+        stored: stored.size,
+        lastStored,
+        attempts,
+        waitChannel,
+        waitBusy,
+        waitSlack,
+        errors,
+        cpuUserMs: cpu.user / 1000,
+        cpuSystemMs: cpu.system / 1000,
+        eldP99: eld.percentile(99) / 1e6,
+        eldMax: eld.max / 1e6,
+        heapMb: process.memoryUsage().heapUsed / 2 ** 20,
+      };
+    },
+    stop: async () => {
+      if (stopped) return {};
+      stopped = true;
+      // Closing waits for the jobs in hand; do not wait for ever.
+      await Promise.race([donedone.stop(), sleep(15_000)]);
+      return {};
+    },
+  });
+  process.send?.({ type: 'ready' } satisfies ToParent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent.
+
+interface Child {
+  role: Role;
+  proc: ChildProcess;
+  url: string;
+  ask(type: string, arg?: unknown): Promise<Stats>;
+}
+
+function startChild(role: Role, env: Record<string, string> = {}, js?: string): Promise<Child> {
+  const proc = fork(js ?? __filename, ['--role', role], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+    execArgv: [
+      ...(js ? [] : process.execArgv),
+      ...(process.env.BENCH_CPU_PROF && role === 'bot'
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : []),
+    ],
+  });
+  let nextId = 0;
+  const waiting = new Map<number, (data: Stats) => void>();
+  return new Promise((resolve, reject) => {
+    proc.once('exit', (code) => {
+      reject(new Error(`${role} exited early (code ${code})`));
+      for (const w of waiting.values()) w({});
+    });
+    proc.on('message', (m: ToParent) => {
+      if (m.type === 'reply') {
+        waiting.get(m.id)?.(m.data);
+        waiting.delete(m.id);
+        return;
+      }
+      resolve({
+        role,
+        proc,
+        url: m.url ?? '',
+        ask(type, arg) {
+          if (!proc.connected) return Promise.resolve({});
+          const id = ++nextId;
+          return new Promise((res) => {
+            waiting.set(id, res);
+            proc.send({ id, type, arg } satisfies FromParent);
+          });
+        },
+      });
+    });
+  });
+}
+
+/** The features: metric k = n mod 1,000 (10 features each), channel and owner drawn at random. */
+function featureFor(n: number, id: string, expectationOf: (text: string) => Feature['expectation']) {
+  const r = prng(n);
+  const metric = `bench_metric_${String(n % METRICS).padStart(4, '0')}_total`;
+  // Targets vary; all are below the stand-in's value, so every check is `on track` (no owner DMs).
+  const target = 100 + 10 * (n % 30);
+  return {
+    title: `Bench feature ${id}`,
+    ownerId: `U${String(Math.floor(r() * OWNERS)).padStart(4, '0')}`,
+    proposedBy: 'U0000',
+    status: 'launched' as const,
+    createdAt: NOW.minus({ weeks: 3 }).toISO()!,
+    channel: `C${String(Math.floor(r() * CHANNELS)).padStart(4, '0')}`,
+    cardTs: `1790000000.${String(n).padStart(6, '0')}`,
+    expectation: expectationOf(`${metric} >= ${target} per week within 30 days`),
+    instrumented: 'yes' as const,
+    launchedAt: LAUNCHED_AT,
+  };
+}
+
+/**
+ * src/ and this file as plain CommonJS in a temporary directory (what `npm run build` makes, without
+ * touching dist/), so the bot's process holds no TypeScript compiler. Returns this file's copy.
+ */
+async function transpile(dir: string): Promise<string> {
+  const { default: ts } = await import('typescript');
+  const root = join(__dirname, '..');
+  const files: string[] = [join(root, 'bench', 'checks-sweep.ts')];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) files.push(p);
+    }
+  };
+  walk(join(root, 'src'));
+  for (const file of files) {
+    const out = join(dir, relative(root, file)).replace(/\.ts$/, '.js');
+    mkdirSync(dirname(out), { recursive: true });
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+      },
+      fileName: file,
+    });
+    writeFileSync(out, outputText);
+  }
+  return join(dir, 'bench', 'checks-sweep.js');
+}
+
+/** /proc/<pid>/status VmRSS, in MB (Linux). */
+function rssMb(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Redis' CPU seconds and commands processed so far (the whole server: run nothing else meanwhile). */
+async function redisUse(redis: Redis): Promise<{ cpuS: number; commands: number }> {
+  const info = `${await redis.info('cpu')}\n${await redis.info('stats')}`;
+  const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return { cpuS: get('used_cpu_user') + get('used_cpu_sys'), commands: get('total_commands_processed') };
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 2000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const prefix = `bench:checks:${randomUUID()}:`;
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const children: ChildProcess[] = [];
+  const jsDir = process.env.BENCH_TS_NODE ? undefined : mkdtempSync(join(tmpdir(), 'donedone-checks-sweep-'));
+  let cleaned = false;
+  const cleanUp = async () => {
+    if (cleaned) return 0;
+    cleaned = true;
+    for (const c of children) if (c.exitCode === null) c.kill();
+    if (jsDir) rmSync(jsDir, { recursive: true, force: true });
+    return deleteKeys(redis, prefix);
+  };
+  const hardLimit = setTimeout(async () => {
+    console.error(`bench: gave up after ${HARD_LIMIT_MS / 1000} s`);
+    await Promise.race([cleanUp(), sleep(10_000)]).catch(() => undefined);
+    process.exit(1);
+  }, HARD_LIMIT_MS);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, async () => {
+      await Promise.race([cleanUp(), sleep(10_000)]).catch(() => undefined);
+      process.exit(130);
+    });
+  }
+
+  const [telemetry, slack] = await Promise.all([startChild('telemetry'), startChild('slack')]);
+  children.push(telemetry.proc, slack.proc);
+
+  // Seed: 10,000 launched features, concurrently in batches (not part of the sweep).
+  const { FeatureStore } = await import('../src/store/feature-store');
+  const { parseExpectation } = await import('../src/domain/parse-expectation');
+  const { createQueue, DEFAULT_QUEUE_SETTINGS, checkJobId } = await import('../src/jobs/queue');
+  const store = new FeatureStore(redis, prefix);
+  const expectationOf = (text: string) => {
+    const parsed = parseExpectation(text);
+    if (!parsed.ok) throw new Error(parsed.error);
+    return parsed.value;
+  };
+  const seedStart = Date.now();
+  const features: Feature[] = [];
+  for (let i = 0; i < FEATURES; i += 500) {
+    const batch = Array.from({ length: Math.min(500, FEATURES - i) }, () =>
+      store.create('T1', (id) => featureFor(Number(id.slice(2)), id, expectationOf)),
+    );
+    features.push(...(await Promise.all(batch)));
+  }
+  features.sort((a, b) => Number(a.id.slice(2)) - Number(b.id.slice(2)));
+  const seedMs = Date.now() - seedStart;
+
+  const botJs = jsDir ? await transpile(jsDir) : undefined;
+  const bot = await startChild(
+    'bot',
+    {
+      BENCH_PREFIX: prefix,
+      BENCH_SLACK_URL: slack.url,
+      BENCH_TELEMETRY_URL: telemetry.url,
+      // The transpiled copy finds the project's packages here.
+      NODE_PATH: join(__dirname, '..', 'node_modules'),
+    },
+    botJs,
+  );
+  children.push(bot.proc);
+  const botPid = bot.proc.pid!;
+  const rssIdle = rssMb(botPid);
+
+  const postsByChannel = new Map<string, number>();
+  for (const f of features) postsByChannel.set(f.channel!, (postsByChannel.get(f.channel!) ?? 0) + 1);
+  const busiest = Math.max(...postsByChannel.values());
+  const postFloorMs = (busiest - 1) * PER_CHANNEL_MS;
+  console.log(
+    `checks sweep: ${FEATURES} launched features, ${METRICS} distinct metric queries (${FEATURES / METRICS} ` +
+      `features each), one weekly checkpoint due for all (${CHECK_AT}); telemetry stand-in ${TELEMETRY_DELAY_MS} ms; ` +
+      `${postsByChannel.size} channels (${busiest} posts in the busiest: at one per ${PER_CHANNEL_MS} ms, ` +
+      `≥ ${s(postFloorMs)} to post them all); worker concurrency 20; seeded in ${s(seedMs)}`,
+  );
+
+  // The sweep: 10,000 check jobs due now, picked up by the bot's running worker.
+  const queueRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = createQueue(queueRedis, { ...DEFAULT_QUEUE_SETTINGS, prefix: `${prefix}bull` });
+  const jobs = features.map((f) => {
+    const data = {
+      team: f.team,
+      id: f.id,
+      launchedAt: f.launchedAt!,
+      expectation: f.expectation!.text,
+      at: CHECK_AT,
+      kind: 'scheduled' as const,
+    };
+    return { name: 'check', data, opts: { jobId: checkJobId(data) } };
+  });
+  const rss: number[] = [];
+  const rssTimer = setInterval(() => {
+    const r = rssMb(botPid);
+    if (r !== null) rss.push(r);
+  }, 200);
+  const redis0 = await redisUse(redis);
+  await bot.ask('mark');
+  const t0 = Date.now();
+  for (let i = 0; i < jobs.length; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
+  const queuedMs = Date.now() - t0;
+
+  let progress: Stats = {};
+  let posted: Stats = {};
+  let nextReport = t0 + 10_000;
+  let peakHeapMb = 0;
+  let peakExternalMb = 0;
+  for (;;) {
+    await sleep(250);
+    [progress, posted] = await Promise.all([bot.ask('progress'), slack.ask('progress')]);
+    const now = Date.now();
+    peakHeapMb = Math.max(peakHeapMb, progress.heapMb ?? 0);
+    peakExternalMb = Math.max(peakExternalMb, progress.externalMb ?? 0);
+    if (now >= nextReport) {
+      nextReport += 10_000;
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+      console.log(
+        `  ${s(now - t0).padStart(7)}: ${progress.stored} checks stored, ${posted.threadPosts} posted; ` +
+          `${progress.attempts} job runs (${progress.waitChannel} waited for their channel's slot); queue ` +
+          `waiting ${counts.waiting} active ${counts.active} delayed ${counts.delayed} completed ${counts.completed} ` +
+          `failed ${counts.failed}; bot RSS ${rss[rss.length - 1]?.toFixed(0)} MB`,
+      );
+    }
+    if (progress.stored! >= FEATURES && posted.threadPosts! >= FEATURES) break;
+    if (now - t0 > SWEEP_LIMIT_MS || bot.proc.exitCode !== null) break;
+  }
+  await sleep(500);
+  clearInterval(rssTimer);
+  const endedAt = Date.now();
+  const [botStats, slackStats, telemetryStats, counts, redis1] = await Promise.all([
+    bot.ask('stats'),
+    slack.ask('stats'),
+    telemetry.ask('stats'),
+    queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
+    redisUse(redis),
+  ]);
+  // Cross-check in Redis: every feature has its check stored.
+  const pipeline = redis.pipeline();
+  for (const f of features) pipeline.hlen(`${prefix}team:T1:checks:${f.id}`);
+  const withCheck = ((await pipeline.exec()) ?? []).filter(([, n]) => Number(n) >= 1).length;
+
+  await bot.ask('stop');
+  await Promise.all([telemetry.ask('stop'), slack.ask('stop')]);
+  // Let the children exit by themselves (the bot writes its CPU profile then) before any kill.
+  await Promise.race([
+    Promise.all(
+      children.map((c) =>
+        c.exitCode === null ? new Promise<void>((resolve) => c.once('exit', () => resolve())) : undefined,
+      ),
+    ),
+    sleep(10_000),
+  ]);
+  await queue.close();
+  queueRedis.disconnect();
+  const deleted = await cleanUp();
+  const left = (await redis.keys(`${prefix}*`)).length;
+  redis.disconnect();
+  clearTimeout(hardLimit);
+
+  const wallS = (endedAt - t0) / 1000;
+  const storedMs = botStats.lastStored ? botStats.lastStored - t0 : Number.NaN;
+  const allStored = botStats.stored === FEATURES && withCheck === FEATURES;
+  const allPosted = slackStats.threadPosts! >= FEATURES;
+  const postedMs = slackStats.last! - t0;
+  const peakRss = Math.max(...rss);
+  const cpuS = (botStats.cpuUserMs! + botStats.cpuSystemMs!) / 1000;
+  const rows: [string, string, string, string][] = [
+    [
+      'all checks measured and stored',
+      allStored ? s(storedMs) : `not all: ${botStats.stored}/${FEATURES} in ${s(endedAt - t0)}`,
+      `≤ ${TARGETS.sweepS} s`,
+      verdict(allStored && storedMs <= TARGETS.sweepS * 1000),
+    ],
+    [
+      'all check posts delivered',
+      allPosted ? s(postedMs) : `not all: ${slackStats.threadPosts}/${FEATURES} in ${s(endedAt - t0)}`,
+      `≤ ${TARGETS.sweepS} s (floor here ${s(postFloorMs)})`,
+      verdict(allPosted && postedMs <= TARGETS.sweepS * 1000),
+    ],
+    [
+      'telemetry calls (distinct)',
+      `${telemetryStats.total} (${telemetryStats.distinct})`,
+      `${TARGETS.telemetryCalls}`,
+      verdict(telemetryStats.total === TARGETS.telemetryCalls && telemetryStats.distinct === METRICS),
+    ],
+    [
+      'posts to one channel in any 1 s',
+      `max ${slackStats.maxIn1s} (shortest gap ${Number.isFinite(slackStats.minGapMs!) ? `${slackStats.minGapMs} ms` : '-'})`,
+      `≤ ${TARGETS.postsPerChannelPerS}`,
+      verdict(slackStats.maxIn1s! <= TARGETS.postsPerChannelPerS),
+    ],
+    [
+      'bot RSS, peak',
+      `${peakRss.toFixed(0)} MB (idle before ${rssIdle?.toFixed(0)} MB)`,
+      `< ${TARGETS.rssMb} MB`,
+      verdict(peakRss < TARGETS.rssMb),
+    ],
+  ];
+  const widths = [0, 1, 2, 3].map((i) =>
+    Math.max(...rows.map((r) => r[i]!.length), ['figure', 'measured', 'target', ''][i]!.length),
+  );
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log('');
+  console.log(line(['figure', 'measured', 'target', '']));
+  for (const r of rows) console.log(line(r));
+  console.log('');
+  console.log(
+    `jobs queued in ${s(queuedMs)} (addBulk, counted in the sweep); at the end the queue had completed ` +
+      `${counts.completed}, delayed ${counts.delayed}, waiting ${counts.waiting}, active ${counts.active}, failed ${counts.failed}`,
+  );
+  console.log(
+    `check job runs: ${botStats.attempts} for ${FEATURES} jobs (${(botStats.attempts! / FEATURES).toFixed(1)} each); ` +
+      `moved to the delayed set: ${botStats.waitChannel} waiting for their channel's slot, ${botStats.waitBusy} ` +
+      `for a claim held elsewhere, ${botStats.waitSlack} for Slack's Retry-After; errors ${botStats.errors}`,
+  );
+  console.log(
+    `bot process over ${wallS.toFixed(1)} s: CPU ${cpuS.toFixed(1)} s (${((cpuS / wallS) * 100).toFixed(0)}% of ` +
+      `a core; user ${(botStats.cpuUserMs! / 1000).toFixed(1)} s, system ${(botStats.cpuSystemMs! / 1000).toFixed(1)} s), ` +
+      `event-loop delay p99 ${botStats.eldP99!.toFixed(1)} ms / max ${botStats.eldMax!.toFixed(1)} ms, JS heap ` +
+      `peak ${peakHeapMb.toFixed(0)} MB (end ${botStats.heapMb!.toFixed(0)} MB), external+buffers peak ` +
+      `${peakExternalMb.toFixed(0)} MB (sampled every 250 ms); ${jsDir ? 'bot run as transpiled JavaScript' : 'bot run under ts-node'}; Redis CPU ${(redis1.cpuS - redis0.cpuS).toFixed(1)} s, ` +
+      `${redis1.commands - redis0.commands} Redis commands, counting those run inside Lua scripts (${((redis1.commands - redis0.commands) / botStats.attempts!).toFixed(1)} per job run)`,
+  );
+  console.log(
+    `telemetry: ${telemetryStats.total} calls, ${telemetryStats.distinct} distinct (query, time), at most ` +
+      `${telemetryStats.maxPerKey} per distinct, ${telemetryStats.other} other calls, ${telemetryStats.peakInFlight} ` +
+      `in flight at most; first → last answer ${s(telemetryStats.last! - telemetryStats.first!)}`,
+  );
+  console.log(
+    `slack: ${slackStats.posts} chat.postMessage (${slackStats.threadPosts} in ${slackStats.threads} threads, ` +
+      `${slackStats.duplicates} duplicates) over ${slackStats.channels} channels, ${slackStats.maxPerChannel} ` +
+      `in the busiest; ${slackStats.updates} chat.update; ${slackStats.otherCalls} other calls`,
+  );
+  console.log(
+    `checks stored (Redis): ${withCheck}/${FEATURES}; Redis keys deleted ${deleted}, left ${left}; ` +
+      `total ${s(Date.now() - began)}`,
+  );
+}
+
+const roleIndex = process.argv.indexOf('--role');
+const role = roleIndex >= 0 ? (process.argv[roleIndex + 1] as Role) : undefined;
+const run =
+  role === 'telemetry' ? runTelemetry : role === 'slack' ? runSlack : role === 'bot' ? runBot : main;
+run().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
