@@ -1,0 +1,83 @@
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { Logger } from 'pino';
+import type { SlackPoster } from '../slack/poster';
+import { slackErrorCode } from '../slack/poster';
+import type { DigestJob, DigestService, OwnerDigestJob } from '../usecases/digest-service';
+import type { Effects } from './effects';
+import type { JobData } from './queue';
+import type { JobProcessor } from './worker';
+
+export interface DigestProcessorDeps {
+  digests: DigestService;
+  effects: Effects;
+  poster: SlackPoster;
+  /** Posts a message in a channel (the jobs' WebClient, which fails fast on 429). */
+  post: (channel: string, message: { text: string; blocks: unknown[] }) => Promise<void>;
+  log: Logger;
+}
+
+/** Slack errors no retry can fix: the bot is not in the channel, the channel is gone or archived. */
+const FOR_GOOD = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'user_not_found']);
+
+function failForGood(err: unknown): never {
+  const code = slackErrorCode(err);
+  if (code && FOR_GOOD.has(code)) throw new UnrecoverableError(`Slack refused: ${code}`);
+  throw err;
+}
+
+/**
+ * The slot a digest job is for: a scheduler's job carries its slot time in `opts.prevMillis` (BullMQ names the
+ * job `repeat:<scheduler>:<slot>`), a digest asked for now carries `requestedAt`. A restart, a second bot
+ * process or a retry runs the same slot, so the post is keyed by it and happens once.
+ */
+export function digestSlot(job: Job<JobData>): string {
+  const data = job.data as DigestJob;
+  if (job.opts.repeatJobKey && job.opts.prevMillis) return `slot-${job.opts.prevMillis}`;
+  if (typeof data.requestedAt === 'number') return `now-${data.requestedAt}`;
+  return `job-${job.id}`;
+}
+
+/** Job processors of the digests capability, by job name (`digest`, `owner-digest`). */
+export function digestProcessors(deps: DigestProcessorDeps): Map<string, JobProcessor> {
+  const { digests, effects, log } = deps;
+  const digest: JobProcessor = async (job) => {
+    const data = job.data as DigestJob;
+    const scheduled = Boolean(job.opts.repeatJobKey);
+    // A scheduled job created before `digest off` may still run once; it posts nothing.
+    if (scheduled && !(await digests.isScheduled(data.team, data.channel))) return 'unscheduled';
+    const slot = digestSlot(job);
+    const key = `digest:${data.team}:${data.channel}:${slot}`;
+    const result = await effects.once(key, data.channel, async () => {
+      const message = await digests.build(data.team);
+      await deps.post(data.channel, message).catch(failForGood);
+    });
+    log.info({ team: data.team, channel: data.channel, slot, result }, 'digest');
+    if (scheduled) await digests.queueOwnerDms(data.team);
+    return result === 'done' ? 'posted' : 'already posted';
+  };
+  const ownerDigest: JobProcessor = async (job) => {
+    const data = job.data as OwnerDigestJob;
+    const dms = await digests.ownerDms(data.team);
+    let sent = 0;
+    for (const { ownerId, message } of dms) {
+      const result = await effects
+        .once(`owner-dm:${data.team}:${ownerId}:${data.week}`, ownerId, () =>
+          deps.poster.dm(ownerId, message),
+        )
+        .catch((err) => {
+          // One owner who cannot be reached must not stop the others' DMs.
+          if (slackErrorCode(err) && FOR_GOOD.has(slackErrorCode(err)!)) {
+            log.warn({ owner: ownerId, err: slackErrorCode(err) }, 'owner DM refused');
+            return 'refused' as const;
+          }
+          throw err;
+        });
+      if (result === 'done') sent += 1;
+    }
+    return `owner DMs: ${sent} sent of ${dms.length}`;
+  };
+  return new Map([
+    ['digest', digest],
+    ['owner-digest', ownerDigest],
+  ]);
+}
