@@ -12,14 +12,35 @@ export class RetryLater extends Error {
   }
 }
 
+/**
+ * One post a second per channel. A job that must wait reserves its own slot (each waiter a
+ * different time, so they do not all wake together and retry), and a job that comes back late
+ * still keeps the interval after the channel's last post.
+ * KEYS: the channel's next free slot, the effect's reservation, the channel's last post.
+ * Returns 0 to go now, else the milliseconds to wait.
+ */
 const SLOT_SCRIPT = `
-local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
 local now = tonumber(ARGV[1])
-if nextFree <= now then
-  redis.call('SET', KEYS[1], now + tonumber(ARGV[2]), 'PX', 60000)
+local interval = tonumber(ARGV[2])
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
+local reserved = tonumber(redis.call('GET', KEYS[2]) or '-1')
+if reserved >= 0 then
+  if reserved > now then return reserved - now end
+  if now - last < interval then return interval - (now - last) end
+  redis.call('DEL', KEYS[2])
+  redis.call('SET', KEYS[3], now, 'PX', 3600000)
   return 0
 end
-return nextFree - now`;
+local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
+if nextFree <= now and now - last >= interval then
+  redis.call('SET', KEYS[1], now + interval, 'PX', 3600000)
+  redis.call('SET', KEYS[3], now, 'PX', 3600000)
+  return 0
+end
+local slot = math.max(nextFree, last + interval, now)
+redis.call('SET', KEYS[1], slot + interval, 'PX', 3600000)
+redis.call('SET', KEYS[2], slot, 'PX', 3600000)
+return slot - now`;
 
 /** The retry delay of a Web API call Slack rate-limited (WebClient with rejectRateLimitedCalls). */
 function rateLimitedMs(err: unknown): number | null {
@@ -47,7 +68,15 @@ export class Effects {
     if (state === 'busy') throw new RetryLater(5_000, `effect ${key} is being done by another run`);
     try {
       const wait = Number(
-        await this.redis.eval(SLOT_SCRIPT, 1, `${this.prefix}slot:${channel}`, Date.now(), this.perChannelMs),
+        await this.redis.eval(
+          SLOT_SCRIPT,
+          3,
+          `${this.prefix}slot:${channel}`,
+          `${this.prefix}slot-reserved:${key}`,
+          `${this.prefix}slot-last:${channel}`,
+          Date.now(),
+          this.perChannelMs,
+        ),
       );
       if (wait > 0) throw new RetryLater(wait, `channel ${channel} posted less than a second ago`);
       await effect();

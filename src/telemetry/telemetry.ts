@@ -1,6 +1,6 @@
 import type { DateTime, Duration } from 'luxon';
 import { type CatalogEntry, catalogMetricRef, findCatalogEntry } from '../domain/catalog';
-import type { MetricRef } from '../domain/model';
+import type { MetricRef, WindowUnit } from '../domain/model';
 import type { MeasurementCache } from './measurement-cache';
 import { type Measurement, type Series, TelemetryQueryError, type TelemetrySource } from './types';
 
@@ -33,10 +33,13 @@ export class Telemetry {
     return metric.source === 'catalog' ? findCatalogEntry(this.catalog, metric.name)?.unit : undefined;
   }
 
-  /** Why this metric cannot be measured here (its source is not configured), or null. */
-  whyUnmeasurable(metric: MetricRef): string | null {
+  /** Why this metric cannot be measured here (its source is not configured, or cannot answer the window), or null. */
+  whyUnmeasurable(metric: MetricRef, window?: WindowUnit): string | null {
     try {
-      this.resolve(metric);
+      const { source } = this.resolve(metric);
+      if (source.name === 'honeycomb' && window === 'month') {
+        return 'Honeycomb answers query results only for the last 7 days, so a per month window cannot be measured there: use per week or per day';
+      }
       return null;
     } catch (err) {
       return (err as Error).message;
@@ -84,23 +87,51 @@ export class Telemetry {
     return this.sources.get(name);
   }
 
-  /** Everything that can be measured: catalog names first, then each source's own names. */
+  /**
+   * Everything that can be measured: catalog names first, then each source's own names. Each
+   * source's full listing is kept for a minute, since the modal asks on every keystroke and
+   * some listings cost a query (Honeycomb allows 10 query results a minute).
+   */
   async list(
     search?: string,
+    opts: { timeoutMs?: number } = {},
   ): Promise<{ catalog: CatalogEntry[]; bySource: { source: string; names: string[]; error?: string }[] }> {
-    const needle = search?.toLowerCase();
+    const needle = search?.trim().toLowerCase();
     const catalog = this.catalog.filter(
       (e) => !needle || e.name.includes(needle) || e.description.toLowerCase().includes(needle),
     );
     const bySource = await Promise.all(
       [...this.sources.values()].map(async (s) => {
         try {
-          return { source: s.name, names: await s.list(search) };
+          const names = await this.listingOf(s, opts.timeoutMs);
+          return {
+            source: s.name,
+            names: needle ? names.filter((n) => n.toLowerCase().includes(needle)) : names,
+          };
         } catch (err) {
           return { source: s.name, names: [], error: (err as Error).message };
         }
       }),
     );
     return { catalog, bySource };
+  }
+
+  private readonly listings = new Map<string, { at: number; names: Promise<string[]> }>();
+
+  private listingOf(source: TelemetrySource, timeoutMs?: number): Promise<string[]> {
+    const cached = this.listings.get(source.name);
+    let names = cached && Date.now() - cached.at < 60_000 ? cached.names : undefined;
+    if (!names) {
+      names = source.list();
+      this.listings.set(source.name, { at: Date.now(), names });
+      names.catch(() => this.listings.delete(source.name));
+    }
+    if (!timeoutMs) return names;
+    return Promise.race([
+      names,
+      new Promise<string[]>((_, reject) =>
+        setTimeout(() => reject(new Error(`${source.name} did not list in time`)), timeoutMs).unref(),
+      ),
+    ]);
   }
 }

@@ -31,7 +31,7 @@ export class FeatureService {
   parseExpectation(text: string): ParseResult<Expectation> {
     const parsed = parseExpectation(text, this.deps.telemetry.isCatalogName);
     if (!parsed.ok) return parsed;
-    const why = this.deps.telemetry.whyUnmeasurable(parsed.value.metric);
+    const why = this.deps.telemetry.whyUnmeasurable(parsed.value.metric, parsed.value.window);
     if (why) return { ok: false, error: `${why}.` };
     return parsed;
   }
@@ -162,7 +162,10 @@ export class FeatureService {
       lastVerdict: check.verdict,
       ...(check.value !== null && f.instrumented !== 'yes' ? { instrumented: 'yes' as const } : {}),
     }));
-    await this.deps.poster.inThread(updated ?? feature, checkMessage(updated ?? feature, check));
+    await this.deps.poster.inThread(
+      updated ?? feature,
+      checkMessage(updated ?? feature, check, this.deps.telemetry.unitOf(feature.expectation.metric)),
+    );
     if (updated) await this.deps.poster.updateCard(updated);
     return { ok: true, value: check };
   }

@@ -235,30 +235,40 @@ export class WatchService {
     const feature = await this.current(job);
     if (!feature?.expectation || feature.status === 'dropped') return null;
     const at = DateTime.fromISO(job.at, { zone: 'utc' });
-    const check = await this.deps.features.measure(feature, at, job.kind);
-    if (check.verdict === 'unknown') {
-      this.deps.metrics.telemetryErrors.inc({ source: check.error?.split(':')[0] ?? 'unknown' });
-      if (!opts.lastAttempt)
-        throw new Error(`telemetry unavailable for ${job.id} at ${job.at}: ${check.error}`);
+    const stored = await this.deps.store.checks(job.team, job.id);
+    // A rerun (a post that had to wait its turn) finds its check stored: no second measurement.
+    let check = stored.find((c) => c.kind === job.kind && Date.parse(c.at) === at.toMillis());
+    let updated = feature;
+    if (!check) {
+      const measured = await this.deps.features.measure(feature, at, job.kind);
+      if (measured.verdict === 'unknown') {
+        this.deps.metrics.telemetryErrors.inc({ source: measured.error?.split(':')[0] ?? 'unknown' });
+        if (!opts.lastAttempt)
+          throw new Error(`telemetry unavailable for ${job.id} at ${job.at}: ${measured.error}`);
+      }
+      check = measured;
+      await this.deps.store.addCheck(job.team, job.id, measured);
+      this.deps.metrics.checks.inc({ verdict: measured.verdict, kind: measured.kind });
+      const latest = !stored.some((c) => c.at > measured.at);
+      updated =
+        (await this.deps.store.update(job.team, job.id, (f) => {
+          if (f.launchedAt !== job.launchedAt) return null;
+          const next: Feature = latest ? { ...f, lastVerdict: measured.verdict } : { ...f };
+          if (job.kind === 'final' && (measured.verdict === 'met' || measured.verdict === 'missed')) {
+            if (f.status !== 'decided' && f.status !== 'dropped') next.status = measured.verdict;
+          }
+          return next;
+        })) ?? feature;
     }
-    const earlier = (await this.deps.store.checks(job.team, job.id)).filter((c) => c.at < check.at);
-    await this.deps.store.addCheck(job.team, job.id, check);
-    this.deps.metrics.checks.inc({ verdict: check.verdict, kind: check.kind });
-    const latest = !(await this.deps.store.checks(job.team, job.id)).some((c) => c.at > check.at);
-    const updated =
-      (await this.deps.store.update(job.team, job.id, (f) => {
-        if (f.launchedAt !== job.launchedAt) return null;
-        const next: Feature = latest ? { ...f, lastVerdict: check.verdict } : { ...f };
-        if (job.kind === 'final' && (check.verdict === 'met' || check.verdict === 'missed')) {
-          if (f.status !== 'decided' && f.status !== 'dropped') next.status = check.verdict;
-        }
-        return next;
-      })) ?? feature;
+    const earlier = stored.filter((c) => c.at < check.at);
     if (!opts.post) return check;
     const key = `${job.team}:${job.id}:${job.launchedAt}:${job.at}:${job.kind}`;
     const channel = updated.channel ?? updated.ownerId;
     await this.deps.effects.once(`check:${key}`, channel, () =>
-      this.deps.poster.inThread(updated, checkMessage(updated, check)),
+      this.deps.poster.inThread(
+        updated,
+        checkMessage(updated, check, this.deps.telemetry.unitOf(feature.expectation!.metric)),
+      ),
     );
     await this.updateCard(updated);
     if (check.verdict === 'missed' || check.verdict === 'at risk') {

@@ -114,9 +114,10 @@ export function cardMessage(feature: Feature): Message {
 }
 
 /** A check posted in the feature's thread: expected vs actual, the verdict, the query. */
-export function checkMessage(feature: Feature, check: Check): Message {
+export function checkMessage(feature: Feature, check: Check, metricUnit?: string): Message {
   const e = feature.expectation!;
-  const unit = e.unit;
+  // A percentage target compares a ratio; otherwise the catalog's unit (exports, ms) is shown.
+  const unit = e.unit ?? metricUnit;
   const actual = check.value === null ? 'no data' : formatNumber(check.value, unit);
   const expected = `${e.op} ${formatNumber(e.target, unit)} per ${e.window}`;
   const lines = [

@@ -19,6 +19,14 @@ const OPS: { value: Op; label: string }[] = [
 ];
 const WINDOWS: WindowUnit[] = ['day', 'week', 'month'];
 
+/** An option whose value is the metric as written in the grammar (Slack allows 150 characters). */
+export function metricOption(metric: string, label?: string) {
+  return {
+    text: { type: 'plain_text' as const, text: truncate(label ?? metric, 75) },
+    value: metric.slice(0, 150),
+  };
+}
+
 function option(text: string, value: string) {
   return { text: { type: 'plain_text' as const, text }, value };
 }
@@ -39,11 +47,14 @@ function expectationInputs(
         type: 'plain_text',
         text: 'A catalog name, a Prometheus metric (bulk_export_total{plan="pro"}), or posthog:"event name"',
       },
+      // An external select: the catalog, Prometheus names and PostHog events as you type, and
+      // whatever you typed yourself (a selector with labels) as the first option.
       element: {
-        type: 'plain_text_input',
+        type: 'external_select',
         action_id: 'value',
-        placeholder: { type: 'plain_text', text: 'bulk_export_total' },
-        ...(current.metric ? { initial_value: formatMetric(current.metric) } : {}),
+        min_query_length: 0,
+        placeholder: { type: 'plain_text', text: 'Type to search: bulk_export_total' },
+        ...(current.metric ? { initial_option: metricOption(formatMetric(current.metric)) } : {}),
       },
     },
     {

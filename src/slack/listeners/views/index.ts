@@ -14,7 +14,7 @@ export function register(app: App, deps: ListenerDeps): void {
     readExpectation(values, {
       optional,
       isCatalogName: deps.telemetry.isCatalogName,
-      whyUnmeasurable: (e) => deps.telemetry.whyUnmeasurable(e.metric),
+      whyUnmeasurable: (e) => deps.telemetry.whyUnmeasurable(e.metric, e.window),
     });
 
   app.view('propose_modal', async ({ ack, view, body, client }) => {
