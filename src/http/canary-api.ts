@@ -76,7 +76,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, deps: CanaryApi
   const direction = (params.get('direction') ?? 'higher').toLowerCase();
   if (direction !== 'higher' && direction !== 'lower') {
     sendJson(res, 400, {
-      error: `direction must be "higher" (higher is better, the default) or "lower"; got "${direction}".`,
+      error: `direction must be "higher" (higher is better, the default) or "lower"; got "${direction}". Example: ${EXAMPLE}&direction=lower`,
     });
     return;
   }
