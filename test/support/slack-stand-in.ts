@@ -45,15 +45,16 @@ export class SlackStandIn {
     this.server = createServer(async (req, res) => {
       const raw = await readBody(req);
       const path = req.url ?? '';
+      // Uploaded bytes are not a form: parsing a PNG that happens to start with `[` or `{` would throw.
+      if (path.startsWith('/upload/')) {
+        this.calls.push({ method: 'upload', body: { path, bytes: raw.length } });
+        res.writeHead(200).end('OK');
+        return;
+      }
       const body = parseBody(raw, req.headers['content-type']);
       if (path.startsWith('/response/')) {
         this.responses.push({ id: path.slice('/response/'.length), body });
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-        return;
-      }
-      if (path.startsWith('/upload/')) {
-        this.calls.push({ method: 'upload', body: { path, bytes: raw.length } });
-        res.writeHead(200).end('OK');
         return;
       }
       const method = path.replace(/^\/api\//, '').split('?')[0]!;
