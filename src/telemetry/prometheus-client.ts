@@ -45,6 +45,7 @@ export class PrometheusClient implements TelemetrySource {
     return { value: values.length === 0 ? null : values.reduce((a, b) => a + b, 0), query };
   }
 
+  /** The metric over `window`, summed across series, every `step` from `start` to `end`. */
   async series(
     metric: MetricRef,
     window: Duration,
@@ -53,29 +54,10 @@ export class PrometheusClient implements TelemetrySource {
     step: Duration,
   ): Promise<Series> {
     const query = promqlFor(metric, window.as('seconds'));
-    const { data, error, response } = await this.call(() =>
-      this.client.GET('/api/v1/query_range', {
-        params: {
-          query: {
-            query,
-            start: String(start.toSeconds()),
-            end: String(end.toSeconds()),
-            step: String(step.as('seconds')),
-          },
-        },
-      }),
-    );
-    this.raise(response.status, error);
-    const result = data?.data.result;
     const byTime = new Map<number, number>();
-    if (Array.isArray(result)) {
-      for (const r of result as { values?: SamplePair[] }[]) {
-        for (const pair of r.values ?? []) {
-          const value = sampleValue(pair);
-          if (value === null) continue;
-          const t = Number(pair[0]);
-          byTime.set(t, (byTime.get(t) ?? 0) + value);
-        }
+    for (const s of await this.rangeBySeries(query, start, end, step)) {
+      for (const { at, value } of s.values) {
+        if (value !== null) byTime.set(at, (byTime.get(at) ?? 0) + value);
       }
     }
     const points = [...byTime.entries()]
