@@ -32,7 +32,7 @@ function failForGood(err: unknown): never {
  */
 export function digestSlot(job: Job<JobData>): string {
   const data = job.data as DigestJob;
-  if (job.opts.repeatJobKey && job.opts.prevMillis) return `slot-${job.opts.prevMillis}`;
+  if (job.repeatJobKey && job.opts.prevMillis) return `slot-${job.opts.prevMillis}`;
   if (typeof data.requestedAt === 'number') return `now-${data.requestedAt}`;
   return `job-${job.id}`;
 }
@@ -42,7 +42,7 @@ export function digestProcessors(deps: DigestProcessorDeps): Map<string, JobProc
   const { digests, effects, log } = deps;
   const digest: JobProcessor = async (job) => {
     const data = job.data as DigestJob;
-    const scheduled = Boolean(job.opts.repeatJobKey);
+    const scheduled = Boolean(job.repeatJobKey);
     // A scheduled job created before `digest off` may still run once; it posts nothing.
     if (scheduled && !(await digests.isScheduled(data.team, data.channel))) return 'unscheduled';
     const slot = digestSlot(job);

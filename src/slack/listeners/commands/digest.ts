@@ -14,7 +14,9 @@ export async function zoneOf(client: webApi.WebClient, userId: string, fallback:
 }
 
 function when(next: import('luxon').DateTime | undefined): string {
-  return next ? ` Next: ${next.setLocale('en').toFormat("ccc d LLL yyyy 'at' HH:mm ZZZZ")}.` : '';
+  return next
+    ? ` Next: ${next.setLocale('en').toFormat("ccc d LLL yyyy 'at' HH:mm")} (${next.zoneName}).`
+    : '';
 }
 
 /**
