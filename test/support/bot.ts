@@ -18,7 +18,8 @@ export interface RunningBot {
   url: string;
   prefix: string;
   clock: { now: DateTime };
-  stop(): Promise<void>;
+  /** Stops the bot; `keepData` leaves its Redis keys for a restarted bot (`startBot({ prefix })`). */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 /**
@@ -32,11 +33,13 @@ export async function startBot(
     telemetrySources?: TelemetrySource[];
     now?: DateTime;
     queue?: Partial<QueueSettings>;
+    /** Reuse a stopped bot's Redis prefix: a restart of the same install. */
+    prefix?: string;
   } = {},
 ): Promise<RunningBot> {
   const slackApi = new SlackStandIn();
   await slackApi.start();
-  const prefix = `test:${randomUUID()}:`;
+  const prefix = opts.prefix ?? `test:${randomUUID()}:`;
   const clock = { now: opts.now ?? NOW };
   const config = loadConfig({
     SLACK_BOT_TOKEN: 'xoxb-test-token',
@@ -67,9 +70,10 @@ export async function startBot(
     url,
     prefix,
     clock,
-    async stop() {
+    async stop(stopOpts: { keepData?: boolean } = {}) {
       await donedone.stop();
       await slackApi.stop();
+      if (stopOpts.keepData) return;
       const redis = new Redis(config.redisUrl);
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length > 0) await redis.del(...keys);
