@@ -7,18 +7,32 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { CatalogEntry } from './domain/catalog';
 import { apiRoutes } from './http/api';
+import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
 import { healthRoute } from './http/routes';
+import { digestProcessors } from './jobs/digest-processors';
 import { Effects } from './jobs/effects';
 import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings } from './jobs/queue';
 import { createWorker, type JobProcessor } from './jobs/worker';
 import { createLogger } from './log';
 import { boltLogger } from './slack/bolt-logger';
 import * as actions from './slack/listeners/actions';
+import * as homeActions from './slack/listeners/actions/home';
+import * as retroActions from './slack/listeners/actions/retro';
+import { canaryHandler } from './slack/listeners/commands/canary';
+import { digestHandler } from './slack/listeners/commands/digest';
 import * as commands from './slack/listeners/commands/donedone-command';
+import { flagHandler } from './slack/listeners/commands/flag';
 import { launchHandler } from './slack/listeners/commands/launch';
+import { metricsHandler } from './slack/listeners/commands/metrics';
+import { retroHandler } from './slack/listeners/commands/retro';
+import { scorecardHandler } from './slack/listeners/commands/scorecard';
+import { usageHandler } from './slack/listeners/commands/usage';
 import type { ListenerDeps, SubcommandHandler } from './slack/listeners/deps';
 import * as events from './slack/listeners/events';
+import * as homeEvents from './slack/listeners/events/home';
+import * as retroNotes from './slack/listeners/events/retro-notes';
+import * as options from './slack/listeners/options';
 import * as shortcuts from './slack/listeners/shortcuts';
 import * as views from './slack/listeners/views';
 import { SlackPoster } from './slack/poster';
@@ -30,7 +44,11 @@ import { PrometheusClient } from './telemetry/prometheus-client';
 import { createResilientFetch } from './telemetry/resilient-fetch';
 import { Telemetry } from './telemetry/telemetry';
 import type { TelemetrySource } from './telemetry/types';
+import { CanaryService } from './usecases/canary-service';
+import { DigestService } from './usecases/digest-service';
 import { FeatureService } from './usecases/feature-service';
+import { type ReminderJob, type RetroJob, RetroService } from './usecases/retro-service';
+import { UsageService } from './usecases/usage-service';
 import { WatchService } from './usecases/watch-service';
 
 export interface AppOptions {
@@ -63,7 +81,7 @@ export interface Donedone {
   stop(): Promise<void>;
 }
 
-function telemetryFrom(config: Config, log: Logger): TelemetrySource[] {
+function telemetryFrom(config: Config, log: Logger, now: () => DateTime): TelemetrySource[] {
   const sources: TelemetrySource[] = [];
   if (config.prometheusUrl) {
     sources.push(
@@ -90,6 +108,8 @@ function telemetryFrom(config: Config, log: Logger): TelemetrySource[] {
         apiKey: config.honeycomb.apiKey,
         dataset: config.honeycomb.dataset,
         log,
+        // Honeycomb answers only its recent days: "recent" is judged by the bot's clock.
+        now,
       }),
     );
   }
@@ -115,7 +135,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   const queue = createQueue(queueRedis, queueSettings);
   const store = new FeatureStore(redis, prefix);
   const telemetry = new Telemetry(
-    opts.telemetrySources ?? telemetryFrom(config, log),
+    opts.telemetrySources ?? telemetryFrom(config, log, now),
     opts.catalog ?? [],
     new MeasurementCache(redis, prefix),
   );
@@ -140,6 +160,7 @@ export function createDonedone(opts: AppOptions): Donedone {
       features: service,
       watch: watch!,
     })),
+    ...canaryApiRoutes(() => ({ ...(config.apiToken ? { token: config.apiToken } : {}), canary })),
   ];
   const bolt = new App({
     token: config.slack.botToken,
@@ -177,16 +198,69 @@ export function createDonedone(opts: AppOptions): Donedone {
     log,
     now,
   });
-  const subcommands = new Map<string, SubcommandHandler>([['launch', launchHandler(watch)]]);
+  const subcommands = new Map<string, SubcommandHandler>([
+    ['launch', launchHandler(watch)],
+    ['metrics', metricsHandler(telemetry)],
+  ]);
   /** Job processors of capabilities beyond checks, by job name. */
   const processors = new Map<string, JobProcessor>();
   // Capabilities register their subcommands, processors and routes below, one block each.
   // -- capability: canary --
+  const canary = new CanaryService({ telemetry, store, log, now });
+  subcommands.set('canary', canaryHandler({ canary, features: service, poster, client: bolt.client, log }));
   // -- capability: digests --
+  const usage = new UsageService({ telemetry, log });
+  const digests = new DigestService({ store, queue, usage, now, log, staleFlagDays: config.staleFlagDays });
+  subcommands.set('digest', digestHandler({ digests, client: bolt.client, defaultZone: config.timezone }));
+  subcommands.set('scorecard', scorecardHandler({ store }));
+  subcommands.set('usage', usageHandler({ service, usage, now }));
+  subcommands.set('flag', flagHandler({ service, store, now, staleFlagDays: config.staleFlagDays }));
+  const digestPoster = new SlackPoster(jobClient);
+  const digestJobs = digestProcessors({
+    digests,
+    effects: new Effects(store, redis, prefix),
+    poster: digestPoster,
+    post: async (channel, message) => {
+      await jobClient.chat.postMessage({
+        channel,
+        text: message.text,
+        blocks: message.blocks as never,
+        unfurl_links: false,
+      });
+    },
+    log,
+  });
+  for (const [name, processor] of digestJobs) processors.set(name, processor);
+  const homeDeps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
+  homeEvents.register(bolt, homeDeps, digests);
+  homeActions.register(bolt, homeDeps);
   // -- capability: retros --
+  const retro = new RetroService({
+    store,
+    telemetry,
+    features: service,
+    usage,
+    queue,
+    effects: new Effects(store, redis, prefix),
+    jobClient,
+    client: bolt.client,
+    log,
+    now,
+  });
+  watch.onFinal(async (feature) => {
+    await retro.requestOpen(feature, 'deadline');
+  });
+  subcommands.set('retro', retroHandler(retro));
+  processors.set('retro', (job, { lastAttempt }) =>
+    retro.openJob(job.data as unknown as RetroJob, lastAttempt),
+  );
+  processors.set('retro-reminder', (job) => retro.reminderJob(job.data as unknown as ReminderJob));
+  retroActions.register(bolt, { retro, log });
+  retroNotes.register(bolt, { retro, log });
 
   const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
-  for (const listeners of [commands, actions, views, events, shortcuts]) listeners.register(bolt, deps);
+  for (const listeners of [commands, actions, views, events, shortcuts, options])
+    listeners.register(bolt, deps);
   bolt.error(async (err) => {
     log.error({ err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
   });

@@ -7,7 +7,8 @@ import type { Check, Feature } from '../domain/model';
  *
  * Keys (all under `prefix`): `team:{T}:seq` (the id counter), `team:{T}:f:{id}` (the feature),
  * `team:{T}:ids` (sorted set of ids by number), `team:{T}:checks:{id}` (list of checks, newest
- * last), `teams` (set of workspaces seen), `once:{key}` (idempotency markers).
+ * last), `teams` (set of workspaces seen), `once:{key}` (idempotency markers), `team:{T}:digest:{channel}`
+ * (a channel's digest schedule).
  */
 export class FeatureStore {
   constructor(
@@ -131,6 +132,16 @@ export class FeatureStore {
     return items.map((item) => JSON.parse(item));
   }
 
+  /** Remembers which feature a retro message belongs to, so replies in its thread become notes. */
+  async indexRetro(team: string, channel: string, ts: string, id: string): Promise<void> {
+    await this.redis.set(this.key(team, 'retro', channel, ts), id);
+  }
+
+  /** The feature whose retro message is `ts` in `channel`, or null. */
+  async retroFeature(team: string, channel: string, ts: string): Promise<string | null> {
+    return this.redis.get(this.key(team, 'retro', channel, ts));
+  }
+
   /** True the first time `key` is claimed within `ttlSeconds`: makes retried events and jobs act once. */
   async once(key: string, ttlSeconds = 7 * 24 * 3600): Promise<boolean> {
     return (await this.redis.set(`${this.prefix}once:${key}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
@@ -159,4 +170,27 @@ export class FeatureStore {
   async release(key: string): Promise<void> {
     await this.redis.del(`${this.prefix}once:${key}`);
   }
+
+  /** A channel's digest schedule, as `/donedone digest every …` set it (`team:{T}:digest:{channel}`). */
+  async digestSchedule(team: string, channel: string): Promise<StoredDigestSchedule | null> {
+    const json = await this.redis.get(this.key(team, 'digest', channel));
+    return json ? (JSON.parse(json) as StoredDigestSchedule) : null;
+  }
+
+  async setDigestSchedule(team: string, channel: string, schedule: StoredDigestSchedule): Promise<void> {
+    await this.redis.set(this.key(team, 'digest', channel), JSON.stringify(schedule));
+  }
+
+  /** True when there was a schedule to remove. */
+  async clearDigestSchedule(team: string, channel: string): Promise<boolean> {
+    return (await this.redis.del(this.key(team, 'digest', channel))) > 0;
+  }
+}
+
+/** What the digest schedule of a channel is stored as: the parsed schedule, its cron pattern, who set it. */
+export interface StoredDigestSchedule {
+  schedule: import('../domain/digest-schedule').DigestSchedule;
+  cron: string;
+  setBy: string;
+  setAt: string;
 }
