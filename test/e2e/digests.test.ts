@@ -1,5 +1,6 @@
-import type { Job } from 'bullmq';
+import { defaultRepeatStrategy, type Job } from 'bullmq';
 import { DateTime } from 'luxon';
+import { parseDigestSchedule } from '../../src/domain/digest-schedule';
 import type { Feature } from '../../src/domain/model';
 import type { JobData } from '../../src/jobs/queue';
 import { digestSchedulerId } from '../../src/usecases/digest-service';
@@ -8,12 +9,19 @@ import { NOW } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
 
 let bot: RunningBot;
-const others: RunningBot[] = [];
+let started = false;
 
 afterEach(async () => {
-  for (const b of others.splice(0)) await b.stop({ keepData: true }).catch(() => undefined);
-  await bot.stop();
+  // The daylight-saving test needs no bot.
+  if (started) await bot.stop();
+  started = false;
 });
+
+async function start(opts: Parameters<typeof startBot>[0] = {}): Promise<RunningBot> {
+  bot = await startBot(opts);
+  started = true;
+  return bot;
+}
 
 /** Sends a command and returns the ephemeral answer it got (through the response URL). */
 async function ask(text: string, user = 'U1', channel = 'C1'): Promise<{ text: string; blocks: unknown[] }> {
@@ -59,7 +67,7 @@ async function schedulerJobs(id: string): Promise<Job<JobData>[]> {
 
 describe('/donedone digest', () => {
   beforeEach(async () => {
-    bot = await startBot();
+    await start();
   });
 
   it('posts the board grouped by standing, with links, months used, owners and stale flags', async () => {
@@ -155,16 +163,42 @@ describe('/donedone digest', () => {
   });
 });
 
+describe('the scheduler’s slots across daylight-saving changes', () => {
+  it('holds 09:00 Berlin time as the offset moves (BullMQ’s own cron strategy, with a fake clock)', () => {
+    const parsed = parseDigestSchedule('every monday 09:00 Europe/Berlin', 'UTC');
+    if (!parsed.ok) throw new Error(parsed.error);
+    const slots: string[] = [];
+    // From Sunday 18 October 2026 (summer time) through the change on 25 October, and into spring 2027.
+    let at = Date.parse('2026-10-18T12:00:00Z');
+    for (let i = 0; i < 3; i++) {
+      at = defaultRepeatStrategy(at, { pattern: parsed.cron, tz: parsed.schedule.tz })!;
+      slots.push(new Date(at).toISOString());
+    }
+    at = Date.parse('2027-03-22T12:00:00Z');
+    for (let i = 0; i < 2; i++) {
+      at = defaultRepeatStrategy(at, { pattern: parsed.cron, tz: parsed.schedule.tz })!;
+      slots.push(new Date(at).toISOString());
+    }
+    expect(slots).toEqual([
+      '2026-10-19T07:00:00.000Z', // CEST, UTC+2
+      '2026-10-26T08:00:00.000Z', // CET, UTC+1
+      '2026-11-02T08:00:00.000Z',
+      '2027-03-29T07:00:00.000Z', // summer time again from 28 March 2027
+      '2027-04-05T07:00:00.000Z',
+    ]);
+  });
+});
+
 describe('a scheduled digest across restarts', () => {
   it('keeps one scheduler and one job per slot after two restarts, and posts each slot once', async () => {
-    bot = await startBot();
+    await start();
     const prefix = bot.prefix;
     await propose('Dark mode');
     await ask('digest every monday 09:00 Europe/Berlin');
     // Restart twice; each time the channel's digest is asked for again (as someone would after a deploy).
     for (let i = 0; i < 2; i++) {
       await bot.stop({ keepData: true });
-      bot = await startBot({ prefix });
+      await start({ prefix });
       await ask('digest every monday 09:00 Europe/Berlin');
     }
     const id = digestSchedulerId('T1', 'C1');
@@ -205,7 +239,7 @@ describe('a scheduled digest across restarts', () => {
 
 describe('the App Home tab', () => {
   beforeEach(async () => {
-    bot = await startBot();
+    await start();
   });
 
   it('shows the viewer’s features and the team board; its buttons propose in the DM and open a feature', async () => {
@@ -259,7 +293,7 @@ describe('the App Home tab', () => {
 
 describe('/donedone scorecard and flag', () => {
   beforeEach(async () => {
-    bot = await startBot();
+    await start();
   });
 
   it('scores each owner and the team', async () => {
