@@ -35,7 +35,7 @@ import * as retroNotes from './slack/listeners/events/retro-notes';
 import * as options from './slack/listeners/options';
 import * as shortcuts from './slack/listeners/shortcuts';
 import * as views from './slack/listeners/views';
-import { SlackPoster } from './slack/poster';
+import { SlackPoster, slackErrorCode } from './slack/poster';
 import { FeatureStore } from './store/feature-store';
 import { HoneycombClient } from './telemetry/honeycomb-client';
 import { MeasurementCache } from './telemetry/measurement-cache';
@@ -162,8 +162,11 @@ export function createDonedone(opts: AppOptions): Donedone {
     })),
     ...canaryApiRoutes(() => ({ ...(config.apiToken ? { token: config.apiToken } : {}), canary })),
   ];
+  // Who the bot is, learnt once by auth.test at start. Bolt's own single-token mode asks Slack on
+  // the way to every listener until it knows, so a Web API outage would delay every ack past 3 s.
+  const identity: { botId?: string; botUserId?: string } = {};
   const bolt = new App({
-    token: config.slack.botToken,
+    authorize: async () => ({ botToken: config.slack.botToken, ...identity }),
     ...(config.slack.appToken
       ? { appToken: config.slack.appToken, socketMode: true }
       : { signingSecret: config.slack.signingSecret! }),
@@ -172,7 +175,8 @@ export function createDonedone(opts: AppOptions): Donedone {
     logLevel: LogLevel.WARN,
     clientOptions,
   });
-  const poster = new SlackPoster(bolt.client);
+  const webClient = new webApi.WebClient(config.slack.botToken, clientOptions);
+  const poster = new SlackPoster(webClient);
   const service = new FeatureService({
     store,
     telemetry,
@@ -207,11 +211,11 @@ export function createDonedone(opts: AppOptions): Donedone {
   // Capabilities register their subcommands, processors and routes below, one block each.
   // -- capability: canary --
   const canary = new CanaryService({ telemetry, store, log, now });
-  subcommands.set('canary', canaryHandler({ canary, features: service, poster, client: bolt.client, log }));
+  subcommands.set('canary', canaryHandler({ canary, features: service, poster, client: webClient, log }));
   // -- capability: digests --
   const usage = new UsageService({ telemetry, log });
   const digests = new DigestService({ store, queue, usage, now, log, staleFlagDays: config.staleFlagDays });
-  subcommands.set('digest', digestHandler({ digests, client: bolt.client, defaultZone: config.timezone }));
+  subcommands.set('digest', digestHandler({ digests, client: webClient, defaultZone: config.timezone }));
   subcommands.set('scorecard', scorecardHandler({ store }));
   subcommands.set('usage', usageHandler({ service, usage, now }));
   subcommands.set('flag', flagHandler({ service, store, now, staleFlagDays: config.staleFlagDays }));
@@ -243,7 +247,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     queue,
     effects: new Effects(store, redis, prefix),
     jobClient,
-    client: bolt.client,
+    client: webClient,
     log,
     now,
   });
@@ -279,6 +283,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     metrics,
     async start(port = config.port) {
       await warnAboutRedis(redis, log);
+      Object.assign(identity, await checkSlackToken(webClient, log));
       const started = (await bolt.start(port)) as unknown as Server | undefined;
       const server = started && typeof started.address === 'function' ? started : undefined;
       if (opts.worker !== false) {
@@ -302,6 +307,44 @@ export function createDonedone(opts: AppOptions): Donedone {
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+const REJECTED_TOKEN = new Set([
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+]);
+
+/**
+ * Asks Slack who the token is. A token Slack rejects stops the start with a message saying
+ * what to fix; an unreachable Web API is only a warning (posts retry when it is back).
+ */
+export async function checkSlackToken(
+  client: webApi.WebClient,
+  log: Logger,
+): Promise<{ botId?: string; botUserId?: string }> {
+  try {
+    const auth = await client.auth.test();
+    log.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
+    return {
+      ...(auth.bot_id ? { botId: auth.bot_id } : {}),
+      ...(auth.user_id ? { botUserId: auth.user_id } : {}),
+    };
+  } catch (err) {
+    const code = slackErrorCode(err);
+    if (code && REJECTED_TOKEN.has(code)) {
+      throw new Error(
+        `Slack rejected SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions`,
+      );
+    }
+    log.warn(
+      { err: (err as Error).message },
+      "could not reach Slack's Web API; continuing, posts will retry",
+    );
+    return {};
+  }
 }
 
 /** Proposals live in Redis: say so when it could lose them. */

@@ -17,6 +17,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  // A stray rejection is logged, never a crash: a chat bot that dies drops everyone's commands.
+  process.on('unhandledRejection', (reason) => {
+    log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
+  });
   const donedone = createDonedone({ config, catalog, logger: log });
   const { port } = await donedone.start();
   log.info(
