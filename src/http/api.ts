@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
 import type { ParamsIncomingMessage } from '@slack/bolt/dist/receivers/ParamsIncomingMessage';
@@ -8,20 +7,13 @@ import { isGood } from '../domain/verdict';
 import type { FeatureStore } from '../store/feature-store';
 import type { FeatureService } from '../usecases/feature-service';
 import type { WatchService } from '../usecases/watch-service';
-import { sendJson } from './routes';
+import { refuseUnauthorised, sendJson } from './routes';
 
 export interface ApiDeps {
   token?: string;
   store: FeatureStore;
   features: FeatureService;
   watch: WatchService;
-}
-
-function authorised(req: IncomingMessage, token: string): boolean {
-  const header = req.headers.authorization ?? '';
-  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 async function readJson(req: IncomingMessage, limit = 16_384): Promise<unknown> {
@@ -54,15 +46,7 @@ export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
     (handler: Handler) =>
     (req: ParamsIncomingMessage, res: ServerResponse): void => {
       const deps = lazyDeps();
-      if (!deps.token) {
-        sendJson(res, 404, { error: 'The HTTP API is off: set DONEDONE_API_TOKEN to turn it on.' });
-        return;
-      }
-      if (!authorised(req, deps.token)) {
-        res.setHeader('www-authenticate', 'Bearer');
-        sendJson(res, 401, { error: 'Send Authorization: Bearer <DONEDONE_API_TOKEN>.' });
-        return;
-      }
+      if (refuseUnauthorised(req, res, deps.token)) return;
       (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');
         const teams = await deps.store.teams();

@@ -1,21 +1,13 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
 import { canarySpecFrom } from '../domain/parse-canary';
 import type { CanaryFailureReason, CanaryService } from '../usecases/canary-service';
-import { sendJson } from './routes';
+import { refuseUnauthorised, sendJson } from './routes';
 
 export interface CanaryApiDeps {
   /** `DONEDONE_API_TOKEN`; without it the API is off. */
   token?: string;
   canary: CanaryService;
-}
-
-function authorised(req: IncomingMessage, token: string): boolean {
-  const header = req.headers.authorization ?? '';
-  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /**
@@ -49,15 +41,7 @@ export function canaryApiRoutes(lazyDeps: () => CanaryApiDeps): CustomRoute[] {
       method: ['GET'],
       handler: (req, res: ServerResponse) => {
         const deps = lazyDeps();
-        if (!deps.token) {
-          sendJson(res, 404, { error: 'The HTTP API is off: set DONEDONE_API_TOKEN to turn it on.' });
-          return;
-        }
-        if (!authorised(req, deps.token)) {
-          res.setHeader('www-authenticate', 'Bearer');
-          sendJson(res, 401, { error: 'Send Authorization: Bearer <DONEDONE_API_TOKEN>.' });
-          return;
-        }
+        if (refuseUnauthorised(req, res, deps.token)) return;
         answer(req, res, deps).catch(() => {
           if (!res.headersSent) sendJson(res, 500, { error: 'Internal error' });
         });
