@@ -104,7 +104,7 @@ type ToChild = { id: number; type: 'mark' | 'sample' | 'stop' };
 type Ready = { type: 'ready'; port: number; responseBase: string; features: number };
 type Reply = { type: 'reply'; id: number; data: Record<string, number> };
 
-async function serve(target: TargetName): Promise<void> {
+async function serve(target: TargetName | 'slack'): Promise<void> {
   const send = (m: Ready | Reply) => process.send?.(m);
   const eld = monitorEventLoopDelay({ resolution: 5 });
   let cpuMark = process.cpuUsage();
@@ -115,7 +115,9 @@ async function serve(target: TargetName): Promise<void> {
   if (target === 'donedone') {
     const { startBot } = await import('../test/support/bot');
     const { generateFeatures } = await import('../test/fixtures/board');
-    const bot = await startBot();
+    // Slack's Web API and response URLs live in their own process, as Slack lives elsewhere in production.
+    const externalSlack = process.env.BENCH_SLACK_API;
+    const bot = await startBot(externalSlack ? { env: { SLACK_API_URL: `${externalSlack}/api/` } } : {});
     const generated = generateFeatures(FEATURES, bot.clock.now);
     // One at a time, so F-n in Redis is F-n of the generator (ids come from Redis' counter).
     for (const f of generated) {
@@ -145,7 +147,33 @@ async function serve(target: TargetName): Promise<void> {
       redis.disconnect();
       return { ...final, keysLeft: left };
     };
-    send({ type: 'ready', port: Number(new URL(bot.url).port), responseBase: bot.slackApi.url, features });
+    send({
+      type: 'ready',
+      port: Number(new URL(bot.url).port),
+      responseBase: externalSlack ?? bot.slackApi.url,
+      features,
+    });
+  } else if (target === 'slack') {
+    const { SlackStandIn } = await import('../test/support/slack-stand-in');
+    const slackApi = new SlackStandIn();
+    await slackApi.start();
+    let responses = 0;
+    let calls = 0;
+    const drain = setInterval(() => {
+      responses += slackApi.responses.length;
+      calls += slackApi.calls.length;
+      slackApi.reset();
+    }, 500);
+    stop = async () => {
+      clearInterval(drain);
+      const counts = {
+        responses: responses + slackApi.responses.length,
+        calls: calls + slackApi.calls.length,
+      };
+      await slackApi.stop();
+      return counts;
+    };
+    send({ type: 'ready', port: 0, responseBase: slackApi.url, features: 0 });
   } else {
     const { App, LogLevel } = await import('@slack/bolt');
     const { SlackStandIn } = await import('../test/support/slack-stand-in');
@@ -221,8 +249,9 @@ interface Target {
   ask(type: ToChild['type']): Promise<Record<string, number>>;
 }
 
-function startTarget(name: TargetName): Promise<Target> {
+function startTarget(name: TargetName, env: Record<string, string> = {}): Promise<Target> {
   const child = fork(__filename, ['--serve', name], {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [
       ...process.execArgv,
@@ -301,7 +330,12 @@ async function main(): Promise<void> {
     for (const c of children) c.kill();
     process.exit(1);
   }, HARD_LIMIT_MS);
-  const [bare, donedone] = await Promise.all([startTarget('bare'), startTarget('donedone')]);
+  const slackApi = await startTarget('slack' as TargetName);
+  children.push(slackApi.child);
+  const [bare, donedone] = await Promise.all([
+    startTarget('bare'),
+    startTarget('donedone', { BENCH_SLACK_API: slackApi.responseBase }),
+  ]);
   children.push(bare.child, donedone.child);
   const targets = { bare, donedone };
   const agents = { bare: keepAliveAgent(), donedone: keepAliveAgent() };
@@ -393,11 +427,16 @@ async function main(): Promise<void> {
   agents.donedone.destroy();
   // Let donedone finish its work after the last acks before counting it and stopping it.
   await sleep(1_000);
-  const [, final] = await Promise.all([bare.ask('stop'), donedone.ask('stop')]);
+  const [, done, slackCounts] = await Promise.all([
+    bare.ask('stop'),
+    donedone.ask('stop'),
+    slackApi.ask('stop'),
+  ]);
+  const final = { ...done, ...slackCounts };
   console.log(
-    `donedone after its acks: ${final!.responses} response_url posts, ${final!.calls} Web API calls; ` +
-      `${final!.features} features at the end (propose adds some); ` +
-      `Redis keys left under its prefix: ${final!.keysLeft}`,
+    `donedone after its acks: ${final.responses} response_url posts, ${final.calls} Web API calls; ` +
+      `${final.features} features at the end (propose adds some); ` +
+      `Redis keys left under its prefix: ${final.keysLeft}`,
   );
   console.log(`total ${((Date.now() - began) / 1000).toFixed(1)} s`);
   clearTimeout(hardLimit);
