@@ -4,6 +4,7 @@ import type { MetricRef } from '../domain/model';
 import type { paths } from './generated/posthog';
 import { createResilientFetch, type ResilientFetchOptions, type TelemetryLog } from './resilient-fetch';
 import {
+  guardCall,
   type Measurement,
   type Series,
   type SeriesPoint,
@@ -228,18 +229,8 @@ export class PostHogClient implements TelemetrySource {
     return data.results as unknown[][];
   }
 
-  /** Runs an openapi-fetch call, turning an unreadable answer into TelemetryUnavailableError. */
-  private async call<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      if (err instanceof TelemetryUnavailableError || err instanceof TelemetryQueryError) throw err;
-      if (err instanceof SyntaxError) throw this.unexpected('the answer was not JSON');
-      throw new TelemetryUnavailableError(
-        SOURCE,
-        this.scrub(err instanceof Error ? err.message : String(err)),
-      );
-    }
+  private call<T>(run: () => Promise<T>): Promise<T> {
+    return guardCall(SOURCE, run, (text) => this.scrub(text));
   }
 
   private unexpected(what: string): TelemetryUnavailableError {

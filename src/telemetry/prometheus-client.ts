@@ -5,6 +5,7 @@ import type { MetricRef } from '../domain/model';
 import type { paths } from './generated/prometheus';
 import { promqlFor, selector } from './promql';
 import {
+  guardCall,
   type Measurement,
   type Series,
   TelemetryQueryError,
@@ -122,14 +123,8 @@ export class PrometheusClient implements TelemetrySource {
     return needle ? names.filter((n) => n.toLowerCase().includes(needle)) : names;
   }
 
-  private async call<T>(request: () => Promise<T>): Promise<T> {
-    try {
-      return await request();
-    } catch (err) {
-      if (err instanceof TelemetryUnavailableError || err instanceof TelemetryQueryError) throw err;
-      // openapi-fetch throws on malformed JSON and network failures: both are the API's fault.
-      throw new TelemetryUnavailableError('prometheus', (err as Error).message ?? 'request failed');
-    }
+  private call<T>(request: () => Promise<T>): Promise<T> {
+    return guardCall('prometheus', request);
   }
 
   private raise(status: number, error: unknown): void {

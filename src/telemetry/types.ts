@@ -62,3 +62,23 @@ export class TelemetryQueryError extends Error {
     this.name = 'TelemetryQueryError';
   }
 }
+
+/**
+ * Runs one openapi-fetch call: a malformed answer or a network failure is the API's fault
+ * (`TelemetryUnavailableError`); `scrub` removes anything secret from the quoted message.
+ */
+export async function guardCall<T>(
+  source: string,
+  run: () => Promise<T>,
+  scrub: (text: string) => string = (text) => text,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof TelemetryUnavailableError || err instanceof TelemetryQueryError) throw err;
+    if (err instanceof SyntaxError) {
+      throw new TelemetryUnavailableError(source, 'unexpected answer: the answer was not JSON');
+    }
+    throw new TelemetryUnavailableError(source, scrub(err instanceof Error ? err.message : String(err)));
+  }
+}

@@ -189,3 +189,25 @@ describe('show, list, help answer only the asker', () => {
     expect(JSON.parse(body).text).toContain('/donedone propose');
   });
 });
+
+describe('/donedone drop', () => {
+  it('takes a feature off the board once, updates its card, and answers an unknown id', async () => {
+    await bot.slack.command('propose Doomed');
+    await bot.slackApi.waitFor(() => bot.slackApi.responses[0]);
+    await bot.slack.command('drop F-1 superseded by F-7');
+    const dropped = await bot.slackApi.waitFor(() => bot.slackApi.responses[1]);
+    expect(dropped.body.text).toBe('Dropped *F-1*: it is off the board.');
+    expect(await bot.donedone.store.get('T1', 'F-1')).toMatchObject({
+      status: 'dropped',
+      droppedReason: 'superseded by F-7',
+    });
+    const update = await bot.slackApi.waitFor(() => bot.slackApi.callsTo('chat.update')[0]);
+    expect(JSON.stringify(update.body.blocks)).not.toContain('answer_question');
+    await bot.slack.command('drop F-1');
+    const again = await bot.slackApi.waitFor(() => bot.slackApi.responses[2]);
+    expect(again.body.text).toBe('F-1 is already off the board.');
+    await bot.slack.command('drop F-9');
+    const unknown = await bot.slackApi.waitFor(() => bot.slackApi.responses[3]);
+    expect(unknown.body.text).toContain('There is no feature F-9');
+  });
+});

@@ -150,14 +150,16 @@ async function dispatch(
       return ctx.respond({ text: message.text, blocks: message.blocks });
     }
     case 'drop': {
-      const updated = await store.update(ctx.team, cmd.id, (f) =>
-        f.status === 'dropped'
-          ? null
-          : { ...f, status: 'dropped', ...(cmd.reason ? { droppedReason: cmd.reason } : {}) },
-      );
-      if (!updated)
-        return ctx.respond({ text: ((await service.get(ctx.team, cmd.id)) as { error: string }).error });
-      await deps.service.updateCard(updated);
+      const found = await service.get(ctx.team, cmd.id);
+      if (!found.ok) return ctx.respond({ text: found.error });
+      if (found.value.status === 'dropped')
+        return ctx.respond({ text: `${cmd.id} is already off the board.` });
+      const updated = await store.update(ctx.team, cmd.id, (f) => ({
+        ...f,
+        status: 'dropped',
+        ...(cmd.reason ? { droppedReason: cmd.reason } : {}),
+      }));
+      if (updated) await service.updateCard(updated);
       return ctx.respond({ text: `Dropped *${cmd.id}*: it is off the board.` });
     }
     default: {
