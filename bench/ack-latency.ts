@@ -20,7 +20,7 @@ import { keepAliveAgent, type PreparedRequest, runPhase, type Sample, summarize 
 
 const RATE = 200;
 const FEATURES = 1000;
-const WARM_UP_MS = 3_000;
+const WARM_UP_MS = Number(process.env.BENCH_WARM_UP_MS ?? 3_000);
 const ROUNDS = 3;
 /** Load sent to a server before each measured phase and discarded: the other server may still be busy. */
 const LEAD_IN_MS = 1_000;
@@ -62,8 +62,10 @@ const MIXES: Record<string, { entries: MixEntry[]; description: string }> = {
   },
 };
 const MIX_NAME = process.env.BENCH_MIX ?? 'realistic';
-const MIX = MIXES[MIX_NAME]?.entries ?? [];
-const MIX_TEXT = MIXES[MIX_NAME]?.description ?? '';
+// `only:<kind>` (e.g. `only:show`) sends one kind of the realistic mix, to cost it on its own.
+const ONLY = MIX_NAME.startsWith('only:') ? MIX_NAME.slice('only:'.length) : undefined;
+const MIX = ONLY ? MIXES.realistic!.entries.filter((e) => e.kind === ONLY) : (MIXES[MIX_NAME]?.entries ?? []);
+const MIX_TEXT = ONLY ? `only \`${ONLY}\` from the realistic mix` : (MIXES[MIX_NAME]?.description ?? '');
 
 /** mulberry32: a small deterministic PRNG. */
 function prng(seed: number): () => number {
@@ -322,7 +324,11 @@ function preparer(target: Target, commands: { kind: string; text: string; user: 
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-').padStart(8);
 
 async function main(): Promise<void> {
-  if (MIX.length === 0) throw new Error(`BENCH_MIX must be one of ${Object.keys(MIXES).join(', ')}`);
+  if (MIX.length === 0) {
+    throw new Error(
+      `BENCH_MIX must be one of ${Object.keys(MIXES).join(', ')}, or only:<kind of the realistic mix>`,
+    );
+  }
   const began = Date.now();
   const children: ChildProcess[] = [];
   const hardLimit = setTimeout(() => {

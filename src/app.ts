@@ -65,6 +65,13 @@ export interface AppOptions {
   keyPrefix?: string;
   /** Telemetry sources to use instead of those built from the config (tests). */
   telemetrySources?: TelemetrySource[];
+  /**
+   * Where acknowledged slash commands do their work. By default on this thread; `npm start`
+   * hands them to the command thread (src/command-thread.ts) so that work never delays an ack.
+   */
+  commandRunner?: commands.CommandRunner;
+  /** Take Slack's requests and serve HTTP (default true); the command thread only does work. */
+  serve?: boolean;
 }
 
 export interface Donedone {
@@ -77,6 +84,8 @@ export interface Donedone {
   service: FeatureService;
   telemetry: Telemetry;
   log: Logger;
+  /** Does an acknowledged command's work here; `counted` receives its outcome for /metrics. */
+  runCommand(job: commands.CommandJob, counted?: (outcome: commands.CommandOutcome) => void): Promise<void>;
   start(port?: number): Promise<{ port: number }>;
   stop(): Promise<void>;
 }
@@ -263,8 +272,10 @@ export function createDonedone(opts: AppOptions): Donedone {
   retroNotes.register(bolt, { retro, log });
 
   const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
-  for (const listeners of [commands, actions, views, events, shortcuts, options])
-    listeners.register(bolt, deps);
+  const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
+    commands.runCommand(job, deps, webClient, commands.respondTo, counted);
+  commands.register(bolt, deps, opts.commandRunner ?? ((job) => void runCommand(job)));
+  for (const listeners of [actions, views, events, shortcuts, options]) listeners.register(bolt, deps);
   bolt.error(async (err) => {
     log.error({ err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
   });
@@ -281,7 +292,9 @@ export function createDonedone(opts: AppOptions): Donedone {
     queue,
     watch: watchService,
     metrics,
+    runCommand,
     async start(port = config.port) {
+      if (opts.serve === false) return { port: 0 };
       await warnAboutRedis(redis, log);
       Object.assign(identity, await checkSlackToken(webClient, log));
       const started = (await bolt.start(port)) as unknown as Server | undefined;
@@ -300,7 +313,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     },
     /** Stops taking work, lets running jobs finish, closes every connection. */
     async stop() {
-      await bolt.stop().catch(() => undefined);
+      if (opts.serve !== false) await bolt.stop().catch(() => undefined);
       if (worker) await worker.close();
       await queue.close();
       queueRedis.disconnect();

@@ -1,6 +1,8 @@
 import { createDonedone } from './app';
+import { CommandThread } from './command-thread';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
+import { type CommandOutcome, countCommand } from './slack/listeners/commands/donedone-command';
 import { CatalogError, loadCatalogFromEnv } from './telemetry/load-catalog';
 
 async function main(): Promise<void> {
@@ -21,7 +23,16 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
   });
-  const donedone = createDonedone({ config, catalog, logger: log });
+  // Acknowledged commands do their work on the command thread, away from the thread that acks.
+  let counted: ((outcome: CommandOutcome) => void) | undefined;
+  const commandThread = new CommandThread({
+    data: { config, catalog },
+    log,
+    counted: (outcome) => counted?.(outcome),
+  });
+  const donedone = createDonedone({ config, catalog, logger: log, commandRunner: commandThread.run });
+  counted = countCommand(donedone.metrics);
+  await commandThread.start();
   const { port } = await donedone.start();
   log.info(
     { port, mode: config.slack.appToken ? 'socket' : 'http', catalog: catalog.length },
@@ -36,6 +47,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
     await donedone.stop();
+    await commandThread.stop();
     log.info('stopped');
     process.exit(0);
   };

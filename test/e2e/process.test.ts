@@ -126,6 +126,36 @@ it('a check due while the bot is killed -9 runs once when it starts again', asyn
   expect(checkPosts()).toHaveLength(1);
 });
 
+it('commands do their work on the command thread: answered, counted in /metrics, finished on SIGTERM', async () => {
+  const bot = startMain(env());
+  children.push(bot.child);
+  const port = await bot.port;
+  const slack = new FakeSlack({ botUrl: `http://127.0.0.1:${port}`, responseBase: slackApi.url });
+  const proposed = await slack.command('propose Bulk export expect bulk_export_total >= 200 per week');
+  expect(proposed.res.status).toBe(200);
+  const answer = await slackApi.waitFor(() => slackApi.responses.find((r) => r.id === proposed.responseId));
+  expect(String(answer.body.text)).toContain('Proposed *F-1*');
+  expect(bot.output()).toMatch(/"thread":"commands".*"msg":"command thread ready"/);
+  expect(answer.body.response_type).toBe('ephemeral');
+  expect(slackApi.callsTo('chat.postMessage')[0]?.body.channel).toBe('C1');
+  // A bad expectation is answered in the ack by the main thread, and counted there.
+  const refused = await slack.command('expect F-1 bulk_export_total >= lots');
+  expect(refused.body).toContain('lots');
+
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  expect(metrics).toContain('donedone_commands_total{command="propose",outcome="ok"} 1');
+  expect(metrics).toContain('donedone_commands_total{command="expect",outcome="refused"} 1');
+  expect(metrics).toMatch(/donedone_command_duration_seconds_count\{command="propose"\} 1/);
+
+  // Acknowledged, then the bot is told to stop at once: the work under way still answers.
+  const shown = await slack.command('show F-1');
+  expect(shown.res.status).toBe(200);
+  bot.child.kill('SIGTERM');
+  expect(await exitOf(bot.child)).toBe(0);
+  const show = slackApi.responses.find((r) => r.id === shown.responseId);
+  expect(JSON.stringify(show?.body)).toContain('Bulk export');
+});
+
 it('SIGTERM stops taking work, closes connections and exits 0', async () => {
   const bot = startMain(env());
   children.push(bot.child);

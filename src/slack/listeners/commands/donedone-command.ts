@@ -1,75 +1,137 @@
-import type { App } from '@slack/bolt';
+import type { App, webApi } from '@slack/bolt';
 import { formatNumber } from '../../../domain/format-number';
-import type { Feature } from '../../../domain/model';
+import type { Expectation, Feature } from '../../../domain/model';
 import { type Command, parseCommand } from '../../../domain/parse-command';
+import type { FeatureService } from '../../../usecases/feature-service';
 import { escapeMrkdwn } from '../../blocks/escape';
 import { proposeModal } from '../../blocks/modal-blocks';
 import { HELP_TEXT, listMessage, showMessage } from '../../blocks/show-blocks';
 import { slackErrorCode } from '../../poster';
 import type { CommandContext, ListenerDeps } from '../deps';
 
+/** A slash command that was acknowledged and still has work to do: plain data, so it can cross threads. */
+export interface CommandJob {
+  team: string;
+  channel: string;
+  userId: string;
+  triggerId: string;
+  text: string;
+  responseUrl: string;
+  /** When the request arrived (ms since the epoch), for the command-duration histogram. */
+  receivedAt: number;
+}
+
+/** Where acknowledged commands go: run here (`inline`) or handed to the command thread. */
+export type CommandRunner = (job: CommandJob) => void;
+
+/** What the acknowledgement says, decided from the text alone (grammar, catalog, sources). */
+export type CommandAck =
+  | { kind: 'answer'; text: string; refused?: string }
+  | { kind: 'run'; command: Command; expectation?: Expectation };
+
+export function decideAck(text: string, service: Pick<FeatureService, 'parseExpectation'>): CommandAck {
+  const parsed = parseCommand(text);
+  if (!parsed.ok) return { kind: 'answer', text: parsed.error, refused: 'invalid' };
+  const cmd = parsed.command;
+  if (cmd.name === 'help') return { kind: 'answer', text: HELP_TEXT };
+  // Expectations are grammar: refuse a bad one before acknowledging, so nothing changes.
+  const expectationText = cmd.name === 'expect' || cmd.name === 'propose' ? cmd.expectation : undefined;
+  if (!expectationText) return { kind: 'run', command: cmd };
+  const expectation = service.parseExpectation(expectationText);
+  if (!expectation.ok) return { kind: 'answer', text: expectation.error, refused: cmd.name };
+  return { kind: 'run', command: cmd, expectation: expectation.value };
+}
+
 /**
  * `/donedone`: grammar errors are answered in the acknowledgement itself (ephemeral, within
- * Slack's 3 s); everything that touches Redis, telemetry or the Web API runs after `ack()`.
+ * Slack's 3 s); everything that touches Redis, telemetry or the Web API runs after `ack()`, in
+ * `run` — in production on the command thread, so that work never delays the next ack.
  */
-export function register(app: App, deps: ListenerDeps): void {
-  app.command('/donedone', async ({ command, ack, respond, client }) => {
-    const started = process.hrtime.bigint();
-    const parsed = parseCommand(command.text ?? '');
-    if (!parsed.ok) {
-      await ack({ response_type: 'ephemeral', text: parsed.error });
-      deps.metrics.commands.inc({ command: 'invalid', outcome: 'refused' });
-      return;
-    }
-    const cmd = parsed.command;
-    if (cmd.name === 'help') {
-      await ack({ response_type: 'ephemeral', text: HELP_TEXT });
-      return;
-    }
-    // Expectations are grammar: refuse a bad one before acknowledging, so nothing changes.
-    const expectationText = cmd.name === 'expect' || cmd.name === 'propose' ? cmd.expectation : undefined;
-    const expectation = expectationText ? deps.service.parseExpectation(expectationText) : undefined;
-    if (expectation && !expectation.ok) {
-      await ack({ response_type: 'ephemeral', text: expectation.error });
-      deps.metrics.commands.inc({ command: cmd.name, outcome: 'refused' });
+export function register(app: App, deps: ListenerDeps, run: CommandRunner): void {
+  app.command('/donedone', async ({ command, ack }) => {
+    const receivedAt = Date.now();
+    const decided = decideAck(command.text ?? '', deps.service);
+    if (decided.kind === 'answer') {
+      await ack({ response_type: 'ephemeral', text: decided.text });
+      if (decided.refused) deps.metrics.commands.inc({ command: decided.refused, outcome: 'refused' });
       return;
     }
     await ack();
-    deps.log.debug(
-      { command: cmd.name, ackMs: Number(process.hrtime.bigint() - started) / 1e6 },
-      'acknowledged',
-    );
-
-    const ctx: CommandContext = {
+    run({
       team: command.team_id,
       channel: command.channel_id,
       userId: command.user_id,
       triggerId: command.trigger_id,
-      respond: async (message) => {
-        await respond({ response_type: 'ephemeral', replace_original: false, ...message } as never);
-      },
-    };
-    try {
-      if (cmd.name === 'propose' && !cmd.title) {
-        await client.views.open({
-          trigger_id: command.trigger_id,
-          view: proposeModal({ channel: command.channel_id }, { ownerId: command.user_id }),
-        });
-        return;
-      }
-      await dispatch(cmd, ctx, deps, expectation?.ok ? expectation.value : undefined);
-      deps.metrics.commands.inc({ command: cmd.name, outcome: 'ok' });
-    } catch (err) {
-      deps.metrics.commands.inc({ command: cmd.name, outcome: 'error' });
-      deps.log.error({ command: cmd.name, err: (err as Error).message }, 'command failed');
-      await ctx.respond({ text: friendlyError(err) }).catch(() => undefined);
-    } finally {
-      deps.metrics.commandSeconds.observe(
-        { command: cmd.name },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
-    }
+      text: command.text ?? '',
+      responseUrl: command.response_url,
+      receivedAt,
+    });
   });
+}
+
+/** How a command's outcome is counted: the command thread sends these to the thread with /metrics. */
+export type CommandOutcome = { command: string; outcome: 'ok' | 'error'; seconds: number };
+
+/**
+ * Does an acknowledged command's work and answers through its response_url. Never throws: a
+ * failure is told to the asker in words and logged.
+ */
+export async function runCommand(
+  job: CommandJob,
+  deps: ListenerDeps,
+  client: webApi.WebClient,
+  respondTo: (responseUrl: string, message: Record<string, unknown>) => Promise<void>,
+  counted: (outcome: CommandOutcome) => void,
+): Promise<void> {
+  const decided = decideAck(job.text, deps.service);
+  if (decided.kind !== 'run') return;
+  const cmd = decided.command;
+  const ctx: CommandContext = {
+    team: job.team,
+    channel: job.channel,
+    userId: job.userId,
+    triggerId: job.triggerId,
+    respond: (message) =>
+      respondTo(job.responseUrl, { response_type: 'ephemeral', replace_original: false, ...message }),
+  };
+  let outcome: CommandOutcome['outcome'] = 'ok';
+  try {
+    if (cmd.name === 'propose' && !cmd.title) {
+      await client.views.open({
+        trigger_id: job.triggerId,
+        view: proposeModal({ channel: job.channel }, { ownerId: job.userId }),
+      });
+      return;
+    }
+    await dispatch(cmd, ctx, deps, decided.expectation);
+  } catch (err) {
+    outcome = 'error';
+    deps.log.error({ command: cmd.name, err: (err as Error).message }, 'command failed');
+    await ctx.respond({ text: friendlyError(err) }).catch(() => undefined);
+  } finally {
+    counted({ command: cmd.name, outcome, seconds: (Date.now() - job.receivedAt) / 1000 });
+  }
+}
+
+/** Counts a command's outcome on this thread's metrics. */
+export function countCommand(metrics: ListenerDeps['metrics']): (o: CommandOutcome) => void {
+  return (o) => {
+    metrics.commands.inc({ command: o.command, outcome: o.outcome });
+    metrics.commandSeconds.observe({ command: o.command }, o.seconds);
+  };
+}
+
+/** Posts to a command's response_url, as Bolt's `respond` does; a refusal throws. */
+export async function respondTo(responseUrl: string, message: Record<string, unknown>): Promise<void> {
+  const response = await fetch(responseUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(message),
+    signal: AbortSignal.timeout(10_000),
+  });
+  // Read the body so the connection goes back to the pool.
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`response_url refused the answer: HTTP ${response.status}`);
 }
 
 /** Words for a failure the user cannot fix by retyping. */
@@ -85,7 +147,7 @@ async function dispatch(
   cmd: Command,
   ctx: CommandContext,
   deps: ListenerDeps,
-  expectation: import('../../../domain/model').Expectation | undefined,
+  expectation: Expectation | undefined,
 ): Promise<void> {
   const { service, store } = deps;
   switch (cmd.name) {

@@ -1,0 +1,42 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { createDonedone } from './app';
+import type { CommandThreadData, FromCommandThread, ToCommandThread } from './command-thread';
+import { createLogger } from './log';
+
+/** The command thread (see command-thread.ts): its own Redis connections, clients and clock. */
+if (!parentPort)
+  throw new Error('command-thread-main runs only as a worker thread; start donedone with `npm start`');
+const port = parentPort;
+const { config, catalog } = workerData as CommandThreadData;
+const log = createLogger(config.logLevel).child({ thread: 'commands' });
+process.on('unhandledRejection', (reason) => {
+  log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
+});
+const donedone = createDonedone({ config, catalog, logger: log, serve: false, worker: false });
+const send = (m: FromCommandThread) => port.postMessage(m);
+let running = 0;
+let stopping = false;
+
+async function stopWhenIdle(): Promise<void> {
+  if (running > 0) return;
+  await donedone.stop();
+  send({ type: 'stopped' });
+  port.close();
+}
+
+port.on('message', (m: ToCommandThread) => {
+  if (m.type === 'command') {
+    running++;
+    void donedone
+      .runCommand(m.job, (outcome) => send({ type: 'counted', outcome }))
+      .finally(() => {
+        running--;
+        if (stopping) void stopWhenIdle();
+      });
+  } else if (m.type === 'stop') {
+    stopping = true;
+    void stopWhenIdle();
+  }
+});
+log.info('command thread ready');
+send({ type: 'ready' });
