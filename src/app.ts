@@ -180,6 +180,8 @@ export function createDonedone(opts: AppOptions): Donedone {
       ? { appToken: config.slack.appToken, socketMode: true }
       : { signingSecret: config.slack.signingSecret! }),
     customRoutes,
+    // No listener uses Bolt's conversation store; left on, it throws and catches an Error per request.
+    convoStore: false,
     logger: boltLogger(log),
     logLevel: LogLevel.WARN,
     clientOptions,

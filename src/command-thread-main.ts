@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDonedone } from './app';
 import type { CommandThreadData, FromCommandThread, ToCommandThread } from './command-thread';
@@ -12,6 +14,7 @@ const log = createLogger(config.logLevel).child({ thread: 'commands' });
 process.on('unhandledRejection', (reason) => {
   log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
 });
+lowerThisThreadsPriority();
 const donedone = createDonedone({ config, catalog, logger: log, serve: false, worker: false });
 const send = (m: FromCommandThread) => port.postMessage(m);
 let running = 0;
@@ -40,3 +43,17 @@ port.on('message', (m: ToCommandThread) => {
 });
 log.info('command thread ready');
 send({ type: 'ready' });
+
+/**
+ * Runs this thread at nice 10, so that when the machine is busy the thread that acknowledges
+ * Slack gets the CPU first. Linux schedules threads one by one; /proc/thread-self names this one.
+ * Elsewhere (or where it is refused) the threads simply share the CPU as equals.
+ */
+function lowerThisThreadsPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // Not Linux, or not allowed: nothing to do.
+  }
+}
