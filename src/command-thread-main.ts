@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createDonedone } from './app';
 import type { CommandThreadData, FromCommandThread, ToCommandThread } from './command-thread';
 import { createLogger } from './log';
+import type { CommandOutcome } from './slack/listeners/commands/donedone-command';
 
 /** The command thread (see command-thread.ts): its own Redis connections, clients and clock. */
 if (!parentPort)
@@ -30,9 +31,14 @@ async function stopWhenIdle(): Promise<void> {
 port.on('message', (m: ToCommandThread) => {
   if (m.type === 'command') {
     running++;
+    send({ type: 'started', id: m.id });
+    let outcome: CommandOutcome | undefined;
     void donedone
-      .runCommand(m.job, (outcome) => send({ type: 'counted', outcome }))
+      .runCommand(m.job, (o) => {
+        outcome = o;
+      })
       .finally(() => {
+        send({ type: 'finished', id: m.id, ...(outcome ? { outcome } : {}) });
         running--;
         if (stopping) void stopWhenIdle();
       });

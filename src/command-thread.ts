@@ -6,11 +6,12 @@ import type { CatalogEntry } from './domain/catalog';
 import type { CommandJob, CommandOutcome } from './slack/listeners/commands/donedone-command';
 
 /** From the main thread to the command thread. */
-export type ToCommandThread = { type: 'command'; job: CommandJob } | { type: 'stop' };
+export type ToCommandThread = { type: 'command'; id: number; job: CommandJob } | { type: 'stop' };
 /** From the command thread to the main thread. */
 export type FromCommandThread =
   | { type: 'ready' }
-  | { type: 'counted'; outcome: CommandOutcome }
+  | { type: 'started'; id: number }
+  | { type: 'finished'; id: number; outcome?: CommandOutcome }
   | { type: 'stopped' };
 
 /** What the command thread is started with (structured-cloned: plain data only). */
@@ -19,9 +20,13 @@ export interface CommandThreadData {
   catalog: CatalogEntry[];
 }
 
-/** A thread that dies this soon after starting is not restarted at once, so a crash cannot spin. */
+/** A thread that dies this soon after starting is restarted after a pause, so a crash cannot spin. */
 const QUICK_DEATH_MS = 5_000;
 const STOP_TIMEOUT_MS = 25_000;
+
+export const INTERRUPTED_TEXT =
+  ':warning: donedone restarted while doing this, so it may be half done. ' +
+  'Look with `/donedone list` or `/donedone show F-…` before you try again.';
 
 /**
  * The thread where acknowledged slash commands do their work (Redis, telemetry, Web API posts).
@@ -29,19 +34,27 @@ const STOP_TIMEOUT_MS = 25_000;
  * garbage) never delays the next acknowledgement: Slack wants one within 3 s, and people feel
  * every millisecond before "/donedone" answers.
  *
- * A thread that dies is restarted; commands sent while it restarts wait for it.
+ * A thread that dies is restarted. Commands it had not started are given to the new thread;
+ * commands it was in the middle of are not run twice (a propose would post two cards): their
+ * askers are told it may be half done.
  */
 export class CommandThread {
   private worker: Worker | undefined;
-  private pending: CommandJob[] = [];
+  private nextId = 0;
+  /** Handed to the current thread and not finished, by id; `started` once it said so. */
+  private inFlight = new Map<number, { job: CommandJob; started: boolean }>();
+  private waiting: CommandJob[] = [];
   private stopping = false;
-  private startedAt = 0;
 
   constructor(
     private readonly deps: {
       data: CommandThreadData;
       log: Logger;
       counted: (outcome: CommandOutcome) => void;
+      /** Tells an asker something through a response_url (used when a thread dies mid-command). */
+      respondTo: (responseUrl: string, message: Record<string, unknown>) => Promise<void>;
+      /** The thread's script; tests give their own. */
+      entry?: string;
     },
   ) {}
 
@@ -54,8 +67,13 @@ export class CommandThread {
 
   /** Hands an acknowledged command to the thread. */
   readonly run = (job: CommandJob): void => {
-    if (this.worker) this.worker.postMessage({ type: 'command', job } satisfies ToCommandThread);
-    else this.pending.push(job);
+    if (!this.worker) {
+      this.waiting.push(job);
+      return;
+    }
+    const id = ++this.nextId;
+    this.inFlight.set(id, { job, started: false });
+    this.worker.postMessage({ type: 'command', id, job } satisfies ToCommandThread);
   };
 
   /** Lets the commands under way finish, then ends the thread. */
@@ -72,18 +90,22 @@ export class CommandThread {
 
   private spawn(onReady?: () => void, onFail?: (err: Error) => void): void {
     // The same extension as this file: .js when built, .ts under ts-node (whose hook the thread inherits).
-    const entry = join(__dirname, `command-thread-main${extname(__filename)}`);
+    const entry = this.deps.entry ?? join(__dirname, `command-thread-main${extname(__filename)}`);
     const worker = new Worker(entry, { workerData: this.deps.data });
-    this.startedAt = Date.now();
+    const startedAt = Date.now();
     let ready = false;
     worker.on('message', (m: FromCommandThread) => {
       if (m.type === 'ready') {
         ready = true;
         this.worker = worker;
-        for (const job of this.pending.splice(0)) this.run(job);
+        for (const job of this.waiting.splice(0)) this.run(job);
         onReady?.();
-      } else if (m.type === 'counted') {
-        this.deps.counted(m.outcome);
+      } else if (m.type === 'started') {
+        const entry = this.inFlight.get(m.id);
+        if (entry) entry.started = true;
+      } else if (m.type === 'finished') {
+        this.inFlight.delete(m.id);
+        if (m.outcome) this.deps.counted(m.outcome);
       } else if (m.type === 'stopped') {
         // Its work is done and its connections closed: nothing left worth waiting for.
         void worker.terminate();
@@ -100,8 +122,30 @@ export class CommandThread {
         onFail?.(new Error(`command thread exited before it was ready (code ${code})`));
         return;
       }
-      const delay = Date.now() - this.startedAt < QUICK_DEATH_MS ? 1_000 : 0;
-      this.deps.log.error({ code, restartInMs: delay }, 'command thread exited; restarting it');
+      const orphans = [...this.inFlight.values()];
+      this.inFlight.clear();
+      const interrupted = orphans.filter((o) => o.started);
+      // Not started: safe to give to the next thread, ahead of anything sent meanwhile.
+      this.waiting.unshift(...orphans.filter((o) => !o.started).map((o) => o.job));
+      for (const { job } of interrupted) {
+        void this.deps
+          .respondTo(job.responseUrl, {
+            response_type: 'ephemeral',
+            replace_original: false,
+            text: INTERRUPTED_TEXT,
+          })
+          .catch(() => undefined);
+      }
+      const delay = Date.now() - startedAt < QUICK_DEATH_MS ? 1_000 : 0;
+      this.deps.log.error(
+        {
+          code,
+          restartInMs: delay,
+          interrupted: interrupted.length,
+          resent: orphans.length - interrupted.length,
+        },
+        'command thread exited; restarting it',
+      );
       setTimeout(() => this.spawn(), delay).unref();
     });
   }

@@ -2,7 +2,7 @@ import { createDonedone } from './app';
 import { CommandThread } from './command-thread';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
-import { type CommandOutcome, countCommand } from './slack/listeners/commands/donedone-command';
+import { type CommandOutcome, countCommand, respondTo } from './slack/listeners/commands/donedone-command';
 import { CatalogError, loadCatalogFromEnv } from './telemetry/load-catalog';
 
 async function main(): Promise<void> {
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     data: { config, catalog },
     log,
     counted: (outcome) => counted?.(outcome),
+    respondTo,
   });
   const donedone = createDonedone({ config, catalog, logger: log, commandRunner: commandThread.run });
   counted = countCommand(donedone.metrics);
