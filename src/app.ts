@@ -283,6 +283,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   });
 
   let worker: Worker<JobData> | undefined;
+  let workerRedis: Redis | undefined;
   const watchService = watch;
   return {
     bolt,
@@ -302,8 +303,10 @@ export function createDonedone(opts: AppOptions): Donedone {
       const started = (await bolt.start(port)) as unknown as Server | undefined;
       const server = started && typeof started.address === 'function' ? started : undefined;
       if (opts.worker !== false) {
+        workerRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+        workerRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (worker) connection error'));
         worker = createWorker({
-          connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
+          connection: workerRedis,
           settings: queueSettings,
           watch: watchService,
           log,
@@ -317,6 +320,8 @@ export function createDonedone(opts: AppOptions): Donedone {
     async stop() {
       if (opts.serve !== false) await bolt.stop().catch(() => undefined);
       if (worker) await worker.close();
+      // BullMQ closes only the connections it made; this one is ours.
+      workerRedis?.disconnect();
       await queue.close();
       queueRedis.disconnect();
       await redis.quit().catch(() => redis.disconnect());

@@ -111,7 +111,9 @@ describe('a launch in the past', () => {
     await waitFor(async () =>
       (await bot.donedone.queue.getJobSchedulers()).some((s) => s.key === `first-use__T1__${id}`),
     );
-    // 8, 15, 22 and 29 October are due at 1 November; the rest are scheduled.
+    // 8, 15, 22 and 29 October are due at 1 November; the rest are scheduled. The catch-up job
+    // plans the hourly search before it runs the due checks, so wait for those too.
+    await waitFor(async () => (await bot.donedone.store.checks('T1', id)).length >= 4);
     expect(await bot.donedone.store.checks('T1', id)).toHaveLength(4);
     const feature = (await bot.donedone.store.get('T1', id))!;
     expect(feature.firstUseAt).toBeUndefined();
