@@ -20,6 +20,7 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { prng } from '../test/fixtures/board';
 import { keepAliveAgent, type PreparedRequest, runPhase, type Sample, summarize } from './lib/open-loop';
 
 const RATE = 200;
@@ -70,18 +71,6 @@ const MIX_NAME = process.env.BENCH_MIX ?? 'realistic';
 const ONLY = MIX_NAME.startsWith('only:') ? MIX_NAME.slice('only:'.length) : undefined;
 const MIX = ONLY ? MIXES.realistic!.entries.filter((e) => e.kind === ONLY) : (MIXES[MIX_NAME]?.entries ?? []);
 const MIX_TEXT = ONLY ? `only \`${ONLY}\` from the realistic mix` : (MIXES[MIX_NAME]?.description ?? '');
-
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function commandsFor(seed: number, count: number): { kind: string; text: string; user: string }[] {
   const r = prng(seed);

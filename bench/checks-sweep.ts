@@ -21,7 +21,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -29,6 +29,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Feature } from '../src/domain/model';
+import { prng } from '../test/fixtures/board';
+import { readBody } from '../test/support/slack-stand-in';
 
 const FEATURES = 10_000;
 const METRICS = 1_000;
@@ -52,28 +54,6 @@ type Role = 'telemetry' | 'slack' | 'bot';
 type Stats = Record<string, number>;
 type FromParent = { id: number; type: string; arg?: unknown };
 type ToParent = { type: 'ready'; url?: string } | { type: 'reply'; id: number; data: Stats };
-
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let data = '';
-    req.on('data', (c) => {
-      data += c;
-    });
-    req.on('end', () => resolve(data));
-  });
-}
 
 /** Answers the parent's requests; `stop` replies, then exits. */
 function serveParent(handlers: Record<string, (arg: unknown) => Stats | Promise<Stats>>): void {
@@ -424,13 +404,18 @@ function featureFor(n: number, id: string, expectationOf: (text: string) => Feat
 }
 
 /**
- * src/ and this file as plain CommonJS in a temporary directory (what `npm run build` makes, without
+ * src/, this file and the test helpers it uses as plain CommonJS in a temporary directory (what `npm run build` makes, without
  * touching dist/), so the bot's process holds no TypeScript compiler. Returns this file's copy.
  */
 async function transpile(dir: string): Promise<string> {
   const { default: ts } = await import('typescript');
   const root = join(__dirname, '..');
-  const files: string[] = [join(root, 'bench', 'checks-sweep.ts')];
+  // This file and what it imports from test/ (no TypeScript there either).
+  const files: string[] = [
+    join(root, 'bench', 'checks-sweep.ts'),
+    join(root, 'test', 'fixtures', 'board.ts'),
+    join(root, 'test', 'support', 'slack-stand-in.ts'),
+  ];
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);

@@ -16,7 +16,8 @@ function parseBody(raw: string, contentType: string | undefined): Record<string,
   return out;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** A whole request body as text. */
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     let data = '';
     req.on('data', (c) => {
