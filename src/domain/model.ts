@@ -118,7 +118,8 @@ export interface Feature {
   }[];
   /** The current cycle's retrospective, once opened. */
   retro?: Retro;
-  canary?: { metric: string; label: string; value: string };
+  /** The canary judged for this feature; `higherIsBetter: false` when a rise is the bad news (absent: higher is better). */
+  canary?: { metric: string; label: string; value: string; higherIsBetter?: boolean };
 }
 
 /**

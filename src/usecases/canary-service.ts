@@ -66,9 +66,6 @@ export interface CanaryServiceDeps {
   now: () => DateTime;
 }
 
-/** The canary a feature carries, with the direction when lower is better (not yet in the model's type). */
-type StoredCanary = NonNullable<Feature['canary']> & { higherIsBetter?: boolean };
-
 function median(values: number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -234,7 +231,7 @@ export class CanaryService {
 
   /** Attaches a canary to a feature (replacing any); null when there is no such feature. */
   async attach(team: string, id: string, spec: CanarySpec): Promise<Feature | null> {
-    const canary: StoredCanary = {
+    const canary: NonNullable<Feature['canary']> = {
       metric: spec.metric,
       label: spec.label,
       value: spec.value,
@@ -245,7 +242,7 @@ export class CanaryService {
 
   /** The canary a feature carries, as a spec over `over` (default 1h); null when it carries none. */
   static specOf(feature: Feature, over?: string): CanarySpec | null {
-    const stored = feature.canary as StoredCanary | undefined;
+    const stored = feature.canary;
     if (!stored) return null;
     const spec = canarySpecFrom({
       metric: stored.metric,
