@@ -21,8 +21,11 @@ const send = (m: FromCommandThread) => port.postMessage(m);
 let running = 0;
 let stopping = false;
 
+let stopped = false;
+
 async function stopWhenIdle(): Promise<void> {
-  if (running > 0) return;
+  if (running > 0 || stopped) return;
+  stopped = true;
   await donedone.stop();
   send({ type: 'stopped' });
   port.close();
