@@ -276,8 +276,10 @@ export function createDonedone(opts: AppOptions): Donedone {
   const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
   const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
     commands.runCommand(job, deps, webClient, commands.respondTo, counted);
-  commands.register(bolt, deps, opts.commandRunner ?? ((job) => void runCommand(job)));
-  for (const listeners of [actions, views, events, shortcuts, options]) listeners.register(bolt, deps);
+  const runner = opts.commandRunner ?? ((job: commands.CommandJob) => void runCommand(job));
+  commands.register(bolt, deps, runner);
+  actions.register(bolt, deps, runner);
+  for (const listeners of [views, events, shortcuts, options]) listeners.register(bolt, deps);
   bolt.error(async (err) => {
     log.error({ err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
   });

@@ -211,3 +211,61 @@ describe('/donedone drop', () => {
     expect(unknown.body.text).toContain('There is no feature F-9');
   });
 });
+
+describe('card buttons', () => {
+  /** Clicks a button on F-1's card as Slack sends it: a signed block_actions payload. */
+  async function clickOnCard(actionId: string, featureId: string, cardTs: string, n: number) {
+    const { res } = await bot.slack.interactive({
+      type: 'block_actions',
+      user: bot.slack.user('U2'),
+      team: { id: 'T1', domain: 'acme' },
+      channel: { id: 'C1', name: 'planning' },
+      container: { type: 'message', message_ts: cardTs, channel_id: 'C1' },
+      message: { ts: cardTs, type: 'message', text: 'card' },
+      trigger_id: `trigger-click-${n}`,
+      api_app_id: 'A1',
+      token: 'legacy',
+      response_url: `${bot.slackApi.url}/response/click-${n}`,
+      actions: [
+        {
+          action_id: actionId,
+          block_id: `card:${featureId}`,
+          value: featureId,
+          type: 'button',
+          action_ts: '1793491300.000001',
+          text: { type: 'plain_text', text: actionId },
+        },
+      ],
+    });
+    expect(res.status).toBe(200);
+    return bot.slackApi.waitFor(() => bot.slackApi.responses.find((r) => r.id === `click-${n}`));
+  }
+
+  it('"Check now" measures and posts in the thread; "Mark launched" launches; both answer the clicker', async () => {
+    await bot.slack.command('propose Bulk export expect bulk_export_total >= 200 per week within 30 days');
+    await bot.slackApi.waitFor(() => bot.slackApi.responses[0]);
+    const card = bot.slackApi.callsTo('chat.postMessage')[0]!;
+    expect(texts(card.body.blocks)).toContain('check_now');
+    const cardTs = (await bot.donedone.store.get('T1', 'F-1'))!.cardTs!;
+    expect(cardTs).toMatch(/^\d+\.\d+$/);
+
+    const checked = await clickOnCard('check_now', 'F-1', cardTs, 1);
+    expect(String(checked.body.text)).toMatch(/^Checked \*F-1\*: /);
+    expect(checked.body.response_type).toBe('ephemeral');
+    const inThread = await bot.slackApi.waitFor(() =>
+      bot.slackApi.callsTo('chat.postMessage').find((c) => c.body.thread_ts === cardTs),
+    );
+    expect(String(inThread.body.text)).toMatch(/^F-1: /);
+    expect(await bot.donedone.store.checks('T1', 'F-1')).toHaveLength(1);
+
+    const launched = await clickOnCard('mark_launched', 'F-1', cardTs, 2);
+    expect(String(launched.body.text)).toMatch(/^Launched \*F-1\* on \d{4}-\d{2}-\d{2}\./);
+    expect((await bot.donedone.store.get('T1', 'F-1'))?.launchedAt).toBeTruthy();
+  });
+
+  it('a button for a feature that is gone answers the clicker and changes nothing', async () => {
+    const answer = await clickOnCard('check_now', 'F-404', '1793491200.000009', 3);
+    expect(String(answer.body.text)).toContain('There is no feature F-404');
+    expect(bot.slackApi.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+});

@@ -1,9 +1,10 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { answerModal } from '../../blocks/modal-blocks';
+import type { CommandRunner } from '../commands/donedone-command';
 import type { ListenerDeps } from '../deps';
 
-/** Card buttons: answer the question (or change the expectation), check now. */
-export function register(app: App, deps: ListenerDeps): void {
+/** Card buttons: answer the question (or change the expectation), mark launched, check now. */
+export function register(app: App, deps: ListenerDeps, run: CommandRunner): void {
   app.action<BlockAction<ButtonAction>>('answer_question', async ({ ack, body, client, respond }) => {
     await ack();
     const team = body.team?.id ?? body.user.team_id ?? '';
@@ -26,19 +27,29 @@ export function register(app: App, deps: ListenerDeps): void {
     });
   });
 
-  app.action<BlockAction<ButtonAction>>('mark_launched', async ({ ack, body, respond }) => {
-    await ack();
-    const team = body.team?.id ?? body.user.team_id ?? '';
-    const result = await deps.watch.launch(team, body.actions[0]!.value ?? '');
-    if (!result.ok)
-      await respond({ response_type: 'ephemeral', replace_original: false, text: result.error });
-  });
-
-  app.action<BlockAction<ButtonAction>>('check_now', async ({ ack, body, respond }) => {
-    await ack();
-    const team = body.team?.id ?? body.user.team_id ?? '';
-    const result = await deps.service.check(team, body.actions[0]!.value ?? '');
-    if (!result.ok)
-      await respond({ response_type: 'ephemeral', replace_original: false, text: result.error });
-  });
+  // "Mark launched" and "Check now" do what `/donedone launch F-3` and `/donedone check F-3` do,
+  // the same way: acknowledged here, the work handed to the command runner (the command thread in
+  // production), answered ephemerally through the message's response_url.
+  for (const [actionId, verb] of [
+    ['mark_launched', 'launch'],
+    ['check_now', 'check'],
+  ] as const) {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body }) => {
+      await ack();
+      const id = body.actions[0]?.value ?? '';
+      if (!body.response_url || !/^F-\d+$/.test(id)) {
+        deps.log.warn({ action: actionId, id }, 'card button without a response_url or feature id');
+        return;
+      }
+      run({
+        team: body.team?.id ?? body.user.team_id ?? '',
+        channel: body.channel?.id ?? '',
+        userId: body.user.id,
+        triggerId: body.trigger_id,
+        text: `${verb} ${id}`,
+        responseUrl: body.response_url,
+        receivedAt: Date.now(),
+      });
+    });
+  }
 }
