@@ -20,7 +20,6 @@ const donedone = createDonedone({ config, catalog, logger: log, serve: false, wo
 const send = (m: FromCommandThread) => port.postMessage(m);
 let running = 0;
 let stopping = false;
-
 let stopped = false;
 
 async function stopWhenIdle(): Promise<void> {

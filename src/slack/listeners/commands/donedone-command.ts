@@ -9,7 +9,10 @@ import { HELP_TEXT, listMessage, showMessage } from '../../blocks/show-blocks';
 import { slackErrorCode } from '../../poster';
 import type { CommandContext, ListenerDeps } from '../deps';
 
-/** A slash command (or a card button doing what one does) that was acknowledged and still has work to do: plain data, so it can cross threads. */
+/**
+ * A slash command (or a card button doing what one does) that was acknowledged and still has
+ * work to do: plain data, so it can cross threads.
+ */
 export interface CommandJob {
   team: string;
   channel: string;
