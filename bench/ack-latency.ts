@@ -106,7 +106,6 @@ async function serve(target: 'bare' | 'slack'): Promise<void> {
   let cpuMark = process.cpuUsage();
   let timeMark = performance.now();
   let stop: () => Promise<Record<string, number>>;
-  const extra: () => Record<string, number> = () => ({});
 
   if (target === 'slack') {
     // Slack runs on Slack's machines, not beside the bot: here it yields the CPU to the servers
@@ -186,7 +185,6 @@ async function serve(target: 'bare' | 'slack'): Promise<void> {
           cpuPercent: ((cpu.user + cpu.system) / 1000 / (performance.now() - timeMark)) * 100,
           eldP99: eld.percentile(99) / 1e6,
           eldMax: eld.max / 1e6,
-          ...extra(),
         },
       });
     } else if (m.type === 'stop') {
@@ -199,7 +197,7 @@ async function serve(target: 'bare' | 'slack'): Promise<void> {
 // The parent: starts both servers, sends the load, prints the figures.
 
 interface Target {
-  name: TargetName;
+  name: TargetName | 'slack';
   child: ChildProcess;
   port: number;
   responseBase: string;
@@ -223,8 +221,7 @@ function startTarget(name: 'bare' | 'slack'): Promise<Target> {
         return;
       }
       resolve({
-        // The stand-in answers over the same IPC as a server; the name only labels it.
-        name: name === 'slack' ? 'bare' : name,
+        name,
         child,
         port: m.port,
         responseBase: m.responseBase,
@@ -405,14 +402,14 @@ async function main(): Promise<void> {
   children.push(bare.child, donedone.child);
   const targets = { bare, donedone };
   const agents = { bare: keepAliveAgent(), donedone: keepAliveAgent() };
-  const phase = (t: Target, durationMs: number, seed: number) =>
+  const phase = (name: TargetName, durationMs: number, seed: number) =>
     runPhase({
       host: '127.0.0.1',
-      port: t.port,
+      port: targets[name].port,
       ratePerSecond: RATE,
       durationMs,
-      make: preparer(t, commandsFor(seed, Math.round((RATE * durationMs) / 1000))),
-      agent: agents[t.name],
+      make: preparer(targets[name], commandsFor(seed, Math.round((RATE * durationMs) / 1000))),
+      agent: agents[name],
     });
 
   console.log(
@@ -424,7 +421,7 @@ async function main(): Promise<void> {
   console.log(`mix: ${MIX_TEXT}`);
   console.log(`donedone: ${donedone.features} features stored in T1 before the load`);
 
-  for (const name of ['bare', 'donedone'] as const) await phase(targets[name], WARM_UP_MS, 999);
+  for (const name of ['bare', 'donedone'] as const) await phase(name, WARM_UP_MS, 999);
 
   const measured: Record<TargetName, Sample[][]> = { bare: [], donedone: [] };
   const server: Record<TargetName, Record<string, number>[]> = { bare: [], donedone: [] };
@@ -432,9 +429,9 @@ async function main(): Promise<void> {
     const order: TargetName[] = round % 2 === 0 ? ['bare', 'donedone'] : ['donedone', 'bare'];
     for (const name of order) {
       const t = targets[name];
-      await phase(t, LEAD_IN_MS, 500 + round);
+      await phase(name, LEAD_IN_MS, 500 + round);
       await t.ask('mark');
-      measured[name].push(await phase(t, MEASURED_MS, round + 1));
+      measured[name].push(await phase(name, MEASURED_MS, round + 1));
       server[name].push(await t.ask('sample'));
     }
   }

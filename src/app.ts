@@ -275,7 +275,7 @@ export function createDonedone(opts: AppOptions): Donedone {
 
   const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
   const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
-    commands.runCommand(job, deps, webClient, commands.respondTo, counted);
+    commands.runCommand(job, deps, webClient, commands.answerEphemerally, counted);
   const runner = opts.commandRunner ?? ((job: commands.CommandJob) => void runCommand(job));
   commands.register(bolt, deps, runner);
   actions.register(bolt, deps, runner);

@@ -3,7 +3,11 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { CatalogEntry } from './domain/catalog';
-import type { CommandJob, CommandOutcome } from './slack/listeners/commands/donedone-command';
+import type {
+  AnswerEphemerally,
+  CommandJob,
+  CommandOutcome,
+} from './slack/listeners/commands/donedone-command';
 
 /** From the main thread to the command thread. */
 export type ToCommandThread = { type: 'command'; id: number; job: CommandJob } | { type: 'stop' };
@@ -52,7 +56,7 @@ export class CommandThread {
       log: Logger;
       counted: (outcome: CommandOutcome) => void;
       /** Tells an asker something through a response_url (used when a thread dies mid-command). */
-      respondTo: (responseUrl: string, message: Record<string, unknown>) => Promise<void>;
+      answer: AnswerEphemerally;
       /** The thread's script; tests give their own. */
       entry?: string;
     },
@@ -128,13 +132,7 @@ export class CommandThread {
       // Not started: safe to give to the next thread, ahead of anything sent meanwhile.
       this.waiting.unshift(...orphans.filter((o) => !o.started).map((o) => o.job));
       for (const { job } of interrupted) {
-        void this.deps
-          .respondTo(job.responseUrl, {
-            response_type: 'ephemeral',
-            replace_original: false,
-            text: INTERRUPTED_TEXT,
-          })
-          .catch(() => undefined);
+        void this.deps.answer(job.responseUrl, { text: INTERRUPTED_TEXT }).catch(() => undefined);
       }
       const delay = Date.now() - startedAt < QUICK_DEATH_MS ? 1_000 : 0;
       this.deps.log.error(

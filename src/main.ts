@@ -2,7 +2,7 @@ import { createDonedone } from './app';
 import { CommandThread } from './command-thread';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
-import { type CommandOutcome, countCommand, respondTo } from './slack/listeners/commands/donedone-command';
+import { answerEphemerally, countCommand } from './slack/listeners/commands/donedone-command';
 import { CatalogError, loadCatalogFromEnv } from './telemetry/load-catalog';
 
 async function main(): Promise<void> {
@@ -23,16 +23,20 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
   });
-  // Acknowledged commands do their work on the command thread, away from the thread that acks.
-  let counted: ((outcome: CommandOutcome) => void) | undefined;
+  // Acknowledged commands do their work on the command thread, away from the thread that acks;
+  // the runner is only called for requests, which come after both exist.
+  const donedone = createDonedone({
+    config,
+    catalog,
+    logger: log,
+    commandRunner: (job) => commandThread.run(job),
+  });
   const commandThread = new CommandThread({
     data: { config, catalog },
     log,
-    counted: (outcome) => counted?.(outcome),
-    respondTo,
+    counted: countCommand(donedone.metrics),
+    answer: answerEphemerally,
   });
-  const donedone = createDonedone({ config, catalog, logger: log, commandRunner: commandThread.run });
-  counted = countCommand(donedone.metrics);
   await commandThread.start();
   const { port } = await donedone.start();
   log.info(

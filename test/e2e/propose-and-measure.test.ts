@@ -263,9 +263,13 @@ describe('card buttons', () => {
     expect((await bot.donedone.store.get('T1', 'F-1'))?.launchedAt).toBeTruthy();
   });
 
-  it('a button for a feature that is gone answers the clicker and changes nothing', async () => {
+  it('a button for a feature that is gone, or with a garbled value, answers the clicker and changes nothing', async () => {
     const answer = await clickOnCard('check_now', 'F-404', '1793491200.000009', 3);
     expect(String(answer.body.text)).toContain('There is no feature F-404');
+    // A button value that is not a feature id gets the grammar's answer, not silence.
+    const garbled = await clickOnCard('mark_launched', 'nonsense', '1793491200.000009', 4);
+    expect(String(garbled.body.text)).toContain('nonsense');
+    expect(String(garbled.body.text)).toContain('Example:');
     expect(bot.slackApi.callsTo('chat.postMessage')).toHaveLength(0);
   });
 });

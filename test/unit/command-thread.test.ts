@@ -29,7 +29,7 @@ it('a thread that dies is restarted: unstarted commands go to the new one, the i
     data: { config: {} as Config, catalog: [] },
     log: pino({ level: 'silent' }),
     counted: (o) => counted.push(o),
-    respondTo: async (url, message) => {
+    answer: async (url, message) => {
       told.push({ url, text: message.text });
     },
     entry: join(__dirname, '../support/fake-command-thread.js'),
@@ -55,7 +55,7 @@ it('a thread that cannot start makes start() fail', async () => {
     data: { config: {} as Config, catalog: [] },
     log: pino({ level: 'silent' }),
     counted: () => undefined,
-    respondTo: async () => undefined,
+    answer: async () => undefined,
     entry: join(__dirname, '../support/no-such-thread.js'),
   });
   await expect(thread.start()).rejects.toThrow();

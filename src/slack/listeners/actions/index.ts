@@ -36,9 +36,9 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
   ] as const) {
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body }) => {
       await ack();
-      const id = body.actions[0]?.value ?? '';
-      if (!body.response_url || !/^F-\d+$/.test(id)) {
-        deps.log.warn({ action: actionId, id }, 'card button without a response_url or feature id');
+      // Card buttons sit on channel messages, which always come with a response_url.
+      if (!body.response_url) {
+        deps.log.warn({ action: actionId }, 'card button without a response_url');
         return;
       }
       run({
@@ -46,7 +46,7 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
         channel: body.channel?.id ?? '',
         userId: body.user.id,
         triggerId: body.trigger_id,
-        text: `${verb} ${id}`,
+        text: `${verb} ${body.actions[0]?.value ?? ''}`,
         responseUrl: body.response_url,
         receivedAt: Date.now(),
       });

@@ -83,19 +83,23 @@ export async function runCommand(
   job: CommandJob,
   deps: ListenerDeps,
   client: webApi.WebClient,
-  respondTo: (responseUrl: string, message: Record<string, unknown>) => Promise<void>,
+  answer: AnswerEphemerally,
   counted: (outcome: CommandOutcome) => void,
 ): Promise<void> {
+  const respond = (message: { text: string; blocks?: unknown[] }) => answer(job.responseUrl, message);
   const decided = decideAck(job.text, deps.service);
-  if (decided.kind !== 'run') return;
+  // A slash command was answered in its ack already; a button's text is only read here.
+  if (decided.kind === 'answer') {
+    await respond({ text: decided.text }).catch(() => undefined);
+    return;
+  }
   const cmd = decided.command;
   const ctx: CommandContext = {
     team: job.team,
     channel: job.channel,
     userId: job.userId,
     triggerId: job.triggerId,
-    respond: (message) =>
-      respondTo(job.responseUrl, { response_type: 'ephemeral', replace_original: false, ...message }),
+    respond,
   };
   let outcome: CommandOutcome['outcome'] = 'ok';
   try {
@@ -124,18 +128,26 @@ export function countCommand(metrics: ListenerDeps['metrics']): (o: CommandOutco
   };
 }
 
-/** Posts to a command's response_url, as Bolt's `respond` does; a refusal throws. */
-export async function respondTo(responseUrl: string, message: Record<string, unknown>): Promise<void> {
+export type AnswerEphemerally = (
+  responseUrl: string,
+  message: { text: string; blocks?: unknown[] },
+) => Promise<void>;
+
+/**
+ * Answers only the asker through a command's (or a button's) response_url, as Bolt's `respond`
+ * does, without replacing the message the button sits on; a refusal throws.
+ */
+export const answerEphemerally: AnswerEphemerally = async (responseUrl, message) => {
   const response = await fetch(responseUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(message),
+    body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }),
     signal: AbortSignal.timeout(10_000),
   });
   // Read the body so the connection goes back to the pool.
   await response.arrayBuffer();
   if (!response.ok) throw new Error(`response_url refused the answer: HTTP ${response.status}`);
-}
+};
 
 /** Words for a failure the user cannot fix by retyping. */
 export function friendlyError(err: unknown): string {
