@@ -50,7 +50,7 @@ export interface Expectation {
   text: string;
 }
 
-export type Verdict = 'met' | 'missed' | 'on track' | 'at risk' | 'no data' | 'unknown';
+export type Verdict = 'met' | 'missed' | 'on track' | 'at risk' | 'too early' | 'no data' | 'unknown';
 
 export type Status =
   | 'proposed'
@@ -76,6 +76,8 @@ export interface Check {
   projected?: number | null;
   /** Which API failed, for `unknown`. */
   error?: string;
+  /** The expectation (canonical text) this check measured: a new expectation starts a fresh history. */
+  expectation?: string;
 }
 
 /** Whether the metric had data when the expectation was recorded. */
@@ -102,6 +104,18 @@ export interface Feature {
   instrumented?: Instrumented;
   launchedAt?: string;
   firstUseAt?: string;
+  /**
+   * The metric had data in the 7 days before launch: no first use (and no done-done) can be
+   * told from it, and the rate is judged from the launch.
+   */
+  usedBeforeLaunch?: boolean;
+  /** How far the first-use search has looked (ISO): the next search goes forward from here. */
+  firstUseCursor?: string;
+  /**
+   * The telemetry could not be reached at the deadline: the verdict is pending while the bot keeps
+   * trying, until `until` (ISO).
+   */
+  verdictPending?: { since: string; until: string };
   /** Set once a first-use search has run and found nothing (so `show` can say "waiting for first use"). */
   lastVerdict?: Verdict;
   droppedReason?: string;
