@@ -149,6 +149,9 @@ export function parseNumber(word: string): { value: number; unit?: '%' } | null 
   return Number.isFinite(value) ? { value } : null;
 }
 
+/** Days in each rolling window (a month is 30 days, as PromQL ranges are fixed). */
+const WINDOW_DAYS: Record<WindowUnit, number> = { day: 1, week: 7, month: 30 };
+
 /** Parses `<metric> <op> <number> [per day|week|month] [within <N> days|weeks]` (PRODUCT.md). */
 export function parseExpectation(
   input: string,
@@ -211,6 +214,12 @@ export function parseExpectation(
   }
   if (words.length > 0) {
     return fail(`I did not understand \`${words.join(' ')}\` at the end of the expectation.`);
+  }
+  const windowDays = WINDOW_DAYS[window];
+  if (windowDays > deadlineDays) {
+    return fail(
+      `A \`per ${window}\` window (${windowDays} days) cannot fit before a deadline ${deadlineDays} days after launch: make the deadline at least ${windowDays} days (\`per ${window} within ${Math.max(30, windowDays)} days\`) or the window shorter (\`per day within ${deadlineDays} days\`).`,
+    );
   }
   const expectation: Expectation = {
     metric,

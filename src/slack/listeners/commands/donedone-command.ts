@@ -1,7 +1,14 @@
 import type { App, webApi } from '@slack/bolt';
 import { formatNumber } from '../../../domain/format-number';
 import type { Expectation, Feature } from '../../../domain/model';
-import { type Command, parseCommand } from '../../../domain/parse-command';
+import {
+  type Command,
+  looksLikeExpectation,
+  MAX_TITLE,
+  type ProposalReading,
+  parseCommand,
+  usageOf,
+} from '../../../domain/parse-command';
 import type { FeatureService } from '../../../usecases/feature-service';
 import { escapeMrkdwn } from '../../blocks/escape';
 import { proposeModal } from '../../blocks/modal-blocks';
@@ -38,11 +45,59 @@ export function decideAck(text: string, service: Pick<FeatureService, 'parseExpe
   const cmd = parsed.command;
   if (cmd.name === 'help') return { kind: 'answer', text: HELP_TEXT };
   // Expectations are grammar: refuse a bad one before acknowledging, so nothing changes.
-  const expectationText = cmd.name === 'expect' || cmd.name === 'propose' ? cmd.expectation : undefined;
+  if (cmd.name === 'propose' && cmd.readings) return decideProposal(cmd, cmd.readings, service);
+  const expectationText = cmd.name === 'expect' ? cmd.expectation : undefined;
   if (!expectationText) return { kind: 'run', command: cmd };
   const expectation = service.parseExpectation(expectationText);
   if (!expectation.ok) return { kind: 'answer', text: expectation.error, refused: cmd.name };
   return { kind: 'run', command: cmd, expectation: expectation.value };
+}
+
+/**
+ * A proposal whose text has the word `expect`: the first reading whose expectation parses is the
+ * one meant. With none, a reading that tries to be an expectation (it has a comparison) is
+ * answered with its mistake and the other reading named; otherwise `expect` belongs to the title.
+ */
+function decideProposal(
+  cmd: Extract<Command, { name: 'propose' }>,
+  readings: ProposalReading[],
+  service: Pick<FeatureService, 'parseExpectation'>,
+): CommandAck {
+  for (const reading of readings) {
+    if (!reading.title) continue;
+    const parsed = service.parseExpectation(reading.expectation);
+    if (parsed.ok) {
+      return {
+        kind: 'run',
+        command: { name: 'propose', title: reading.title, expectation: reading.expectation },
+        expectation: parsed.value,
+      };
+    }
+  }
+  const whole = cmd.whole ?? cmd.title ?? '';
+  const attempted = [...readings].reverse().find((r) => looksLikeExpectation(r.expectation));
+  if (attempted) {
+    const parsed = service.parseExpectation(attempted.expectation);
+    const why = parsed.ok ? '' : parsed.error.split('\nExample:')[0];
+    const title = attempted.title || 'a title';
+    return {
+      kind: 'answer',
+      refused: 'propose',
+      text: [
+        `I read \`${escapeMrkdwn(attempted.expectation)}\` as the expectation of *${escapeMrkdwn(title)}* and could not use it: ${why}`,
+        `If you meant \`expect\` as a word of the title, propose it without a comparison in it and add the expectation after: \`/donedone expect F-<n> bulk_export_total >= 200 per week\`.`,
+        `Example: \`${usageOf('propose')}\``,
+      ].join('\n'),
+    };
+  }
+  if (whole.length > MAX_TITLE) {
+    return {
+      kind: 'answer',
+      refused: 'propose',
+      text: `The title is ${whole.length} characters long; keep it to ${MAX_TITLE} or fewer.\nExample: \`${usageOf('propose')}\``,
+    };
+  }
+  return { kind: 'run', command: { name: 'propose', title: whole } };
 }
 
 /**
