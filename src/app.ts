@@ -194,7 +194,9 @@ export function createDonedone(opts: AppOptions): Donedone {
     poster,
     log,
     now,
+    zone: config.timezone,
     onExpectationChanged: (previous, feature) => watch!.expectationChanged(previous, feature),
+    settle: (feature) => watch!.settle(feature),
   });
   // Jobs post through a client that fails fast on 429, so a job waits in the delayed set, not in a worker.
   const jobClient = new webApi.WebClient(config.slack.botToken, {
@@ -212,6 +214,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     metrics,
     log,
     now,
+    zone: config.timezone,
   });
   const subcommands = new Map<string, SubcommandHandler>([
     ['launch', launchHandler(watch)],

@@ -103,6 +103,8 @@ export interface Feature {
   expectation?: Expectation;
   instrumented?: Instrumented;
   launchedAt?: string;
+  /** The workspace's zone when the feature was launched: its launch day, deadline and dates. */
+  zone?: string;
   firstUseAt?: string;
   /**
    * The metric had data in the 7 days before launch: no first use (and no done-done) can be

@@ -1,6 +1,7 @@
 import type { DateTime, Duration } from 'luxon';
 import { type CatalogEntry, catalogMetricRef, findCatalogEntry } from '../domain/catalog';
-import type { MetricRef, WindowUnit } from '../domain/model';
+import type { Expectation, MetricRef, WindowUnit } from '../domain/model';
+import { isCumulative } from '../domain/verdict';
 import type { MeasurementCache } from './measurement-cache';
 import { type Measurement, type Series, TelemetryQueryError, type TelemetrySource } from './types';
 
@@ -31,6 +32,13 @@ export class Telemetry {
 
   unitOf(metric: MetricRef): string | undefined {
     return metric.source === 'catalog' ? findCatalogEntry(this.catalog, metric.name)?.unit : undefined;
+  }
+
+  /** Whether the metric is a count over its window (see the domain's `isCumulative`), catalog names resolved. */
+  isCumulative(metric: MetricRef, unit?: Expectation['unit']): boolean {
+    if (metric.source !== 'catalog') return isCumulative(metric, unit);
+    const entry = findCatalogEntry(this.catalog, metric.name);
+    return entry ? isCumulative(catalogMetricRef(entry), unit) : true;
   }
 
   /** Why this metric cannot be measured here (its source is not configured, or cannot answer the window), or null. */

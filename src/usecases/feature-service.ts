@@ -15,6 +15,13 @@ export interface ServiceDeps {
   poster: SlackPoster;
   log: Logger;
   now: () => DateTime;
+  /** The workspace's zone (DONEDONE_TIMEZONE); UTC when unset. */
+  zone?: string;
+  /**
+   * A `check` after the deadline of a feature without a verdict yet (pending, or the final check
+   * never ran): the final check runs now and settles it. Null when nothing needs settling.
+   */
+  settle?: (feature: Feature) => Promise<Check | null>;
   /** Called when a launched feature's expectation changes, so its checks are planned anew. */
   onExpectationChanged?: (previous: Feature | null, feature: Feature) => Promise<void>;
 }
@@ -155,6 +162,10 @@ export class FeatureService {
         error: `${id} has no expectation yet, so there is nothing to check. Add one: \`/donedone expect ${id} bulk_export_total >= 200 per week\``,
       };
     }
+    if (kind === 'manual' && !at && this.deps.settle) {
+      const settled = await this.deps.settle(feature);
+      if (settled) return { ok: true, value: settled };
+    }
     const check = await this.measure(feature, at ?? this.deps.now(), kind);
     await this.deps.store.addCheck(team, id, check);
     const updated = await this.deps.store.update(team, id, (f) => ({
@@ -170,22 +181,59 @@ export class FeatureService {
     return { ok: true, value: check };
   }
 
-  /** One measurement and its verdict, without storing or posting it. */
+  /** The workspace's zone: launch days, deadlines, months used (PRODUCT.md). */
+  get zone(): string {
+    return this.deps.zone ?? 'UTC';
+  }
+
+  /** The feature's deadline, or null before launch. */
+  deadlineOf(feature: Feature): DateTime | null {
+    return feature.expectation && feature.launchedAt
+      ? deadlineOf(feature.expectation, feature.launchedAt, this.zone)
+      : null;
+  }
+
+  /**
+   * One measurement and its verdict, without storing or posting it. The verdict judges the rate
+   * since first use (or since launch, when the metric was in use before it), from this
+   * expectation's own earlier checks of this launch only.
+   */
   async measure(feature: Feature, at: DateTime, kind: Check['kind']): Promise<Check> {
     const e = feature.expectation!;
-    const deadline = feature.launchedAt ? deadlineOf(e, feature.launchedAt) : null;
+    const deadline = this.deadlineOf(feature);
+    const launchedAt = feature.launchedAt ? DateTime.fromISO(feature.launchedAt, { zone: 'utc' }) : null;
     try {
       const m = await this.deps.telemetry.valueOver(e.metric, windowDuration(e.window), at);
       const history: Reading[] = (await this.deps.store.checks(feature.team, feature.id))
-        .filter((c) => c.value !== null)
+        .filter(
+          (c) =>
+            c.value !== null &&
+            (c.expectation ?? e.text) === e.text &&
+            (!feature.launchedAt || c.at >= feature.launchedAt),
+        )
         .map((c) => ({ at: DateTime.fromISO(c.at, { zone: 'utc' }), value: c.value! }));
-      const j = judge({ expectation: e, value: m.value, at, deadline, history });
+      const firstUseAt = feature.usedBeforeLaunch
+        ? launchedAt
+        : feature.firstUseAt
+          ? DateTime.fromISO(feature.firstUseAt, { zone: 'utc' })
+          : null;
+      const j = judge({
+        expectation: e,
+        value: m.value,
+        at,
+        deadline,
+        launchedAt,
+        firstUseAt,
+        cumulative: this.deps.telemetry.isCumulative(e.metric, e.unit),
+        history,
+      });
       const check: Check = {
         at: at.toUTC().toISO()!,
         kind,
         value: m.value,
         verdict: j.verdict,
         query: m.query,
+        expectation: e.text,
       };
       if (j.projected !== undefined && deadline) check.projected = j.projected;
       return check;
@@ -199,6 +247,7 @@ export class FeatureService {
         verdict: 'unknown',
         query: '',
         error: err.message,
+        expectation: e.text,
       };
     }
   }

@@ -2,6 +2,7 @@ import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { DateTime } from 'luxon';
 import { type BoardEntry, type BoardGroup, type GroupKey, headline } from '../../domain/board';
 import type { Feature } from '../../domain/model';
+import { useNote } from './card-blocks';
 import { escapeMrkdwn, truncate } from './escape';
 
 /** Slack's limits for a message (https://api.slack.com/reference/block-kit/blocks). */
@@ -92,14 +93,20 @@ function details(entry: BoardEntry, key: GroupKey, opts: LineOptions): string[] 
           : `${s.ageDays} days old`;
       return [`flag ${inlineCode(s.key, 60)} ${why}`];
     }
-    case 'waiting for first use':
-      return entry.launchedAt ? [`launched ${entry.launchedAt.toISODate()}`] : [];
+    case 'waiting for first use': {
+      const use = useNote(f, opts.now);
+      return use ? [use] : entry.launchedAt ? [`launched ${entry.launchedAt.toISODate()}`] : [];
+    }
     case 'no expectation':
     case 'not launched':
       return [];
     default: {
+      const use = useNote(f, opts.now);
       const usage = opts.usage?.get(f.id);
-      return usage && launchedOverAMonth(entry, opts.now) ? [escapeMrkdwn(truncate(usage, 60))] : [];
+      return [
+        ...(use ? [use] : []),
+        ...(usage && launchedOverAMonth(entry, opts.now) ? [escapeMrkdwn(truncate(usage, 60))] : []),
+      ];
     }
   }
 }

@@ -1,7 +1,8 @@
 import type { KnownBlock } from '@slack/types';
+import type { DateTime } from 'luxon';
 import { formatNumber } from '../../domain/format-number';
 import type { Check, Feature } from '../../domain/model';
-import { cardMessage, type Message } from './card-blocks';
+import { cardMessage, type Message, useNote } from './card-blocks';
 import { chunkLines } from './digest-blocks';
 import { escapeMrkdwn, truncate } from './escape';
 
@@ -13,16 +14,15 @@ export function showMessage(
   feature: Feature,
   checks: Check[],
   notes: { user: string; text: string; at: string }[] = [],
+  now?: DateTime,
 ): Message {
   const card = cardMessage(feature).blocks.filter((b) => b.type !== 'actions');
   const blocks: KnownBlock[] = [...card];
-  if (feature.launchedAt && !feature.firstUseAt && feature.status !== 'dropped') {
+  const use = now ? useNote(feature, now) : null;
+  if (use?.startsWith('not used yet')) {
     blocks.push({
       type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: ':hourglass: *Waiting for first use*: nobody has used it since launch yet.',
-      },
+      text: { type: 'mrkdwn', text: `:hourglass: *${use}*: nobody has used it since launch yet.` },
     });
   }
   if (feature.decision) {
@@ -76,13 +76,18 @@ export function showMessage(
   return { text: cardMessage(feature).text, blocks };
 }
 
-export function listLine(feature: Feature): string {
-  const verdict = feature.lastVerdict ? ` · last check ${feature.lastVerdict}` : '';
-  return `• *${feature.id}* ${escapeMrkdwn(truncate(feature.title, 80))} — ${feature.status}${verdict} · <@${feature.ownerId}>`;
+export function listLine(feature: Feature, now?: DateTime): string {
+  const verdict = feature.verdictPending
+    ? ' · verdict pending'
+    : feature.lastVerdict
+      ? ` · last check ${feature.lastVerdict}`
+      : '';
+  const use = now ? useNote(feature, now) : null;
+  return `• *${feature.id}* ${escapeMrkdwn(truncate(feature.title, 80))} — ${feature.status}${use ? ` · ${use}` : ''}${verdict} · <@${feature.ownerId}>`;
 }
 
 /** The board as a list, within Slack's limits: about 11,000 characters of text, then a pointer to the rest. */
-export function listMessage(features: Feature[], heading: string): Message {
+export function listMessage(features: Feature[], heading: string, now?: DateTime): Message {
   if (features.length === 0) {
     return {
       text: `${heading}: nothing yet.`,
@@ -100,7 +105,7 @@ export function listMessage(features: Feature[], heading: string): Message {
   const lines: string[] = [];
   let used = 0;
   for (const feature of features) {
-    const line = listLine(feature);
+    const line = listLine(feature, now);
     if (used + line.length + 1 > LIST_TEXT_BUDGET) break;
     lines.push(line);
     used += line.length + 1;

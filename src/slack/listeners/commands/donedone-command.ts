@@ -259,7 +259,7 @@ async function dispatch(
       if (!found.ok) return ctx.respond({ text: found.error });
       const checks = await store.checks(ctx.team, cmd.id);
       const notes = await store.notes(ctx.team, cmd.id);
-      const message = showMessage(found.value, checks, notes);
+      const message = showMessage(found.value, checks, notes, deps.now());
       return ctx.respond({ text: message.text, blocks: message.blocks });
     }
     case 'list': {
@@ -278,7 +278,7 @@ async function dispatch(
         features = await store.list(ctx.team);
         heading = 'All features';
       }
-      const message = listMessage(features, heading);
+      const message = listMessage(features, heading, deps.now());
       return ctx.respond({ text: message.text, blocks: message.blocks });
     }
     case 'drop': {
@@ -291,7 +291,10 @@ async function dispatch(
         status: 'dropped',
         ...(cmd.reason ? { droppedReason: cmd.reason } : {}),
       }));
-      if (updated) await service.updateCard(updated);
+      if (updated) {
+        await deps.watch.stop(updated);
+        await service.updateCard(updated);
+      }
       return ctx.respond({ text: `Dropped *${cmd.id}*: it is off the board.` });
     }
     default: {
