@@ -3,7 +3,14 @@ import { type CatalogEntry, catalogMetricRef, findCatalogEntry } from '../domain
 import type { Expectation, MetricRef, WindowUnit } from '../domain/model';
 import { isCumulative } from '../domain/verdict';
 import type { MeasurementCache } from './measurement-cache';
-import { type Measurement, type Series, TelemetryQueryError, type TelemetrySource } from './types';
+import {
+  type FirstUseRange,
+  type FirstUseSearch,
+  type Measurement,
+  type Series,
+  TelemetryQueryError,
+  type TelemetrySource,
+} from './types';
 
 type SourceName = TelemetrySource['name'];
 
@@ -89,6 +96,16 @@ export class Telemetry {
   ): Promise<Series> {
     const r = this.resolve(metric);
     return r.source.series(r.metric, window, start, end, step);
+  }
+
+  /**
+   * The first launch-anchored hour at or after `from` in which the metric was above zero, and
+   * how far the search got (`scannedTo`: store it and ask again from there). See
+   * `TelemetrySource.firstUseAfter`. Failures throw `TelemetryUnavailableError`, never "no use".
+   */
+  firstUseAfter(metric: MetricRef, range: FirstUseRange): Promise<FirstUseSearch> {
+    const r = this.resolve(metric);
+    return r.source.firstUseAfter(r.metric, range);
   }
 
   source(name: SourceName): TelemetrySource | undefined {

@@ -153,9 +153,57 @@ describe('HoneycombClient against a Honeycomb stand-in', () => {
     });
   });
 
-  it('answers 0 for a COUNT with no matching events', async () => {
-    server.answer(honeycomb(() => ({ results: [] })));
-    expect((await client().valueOver({ source: 'honeycomb', event: 'x' }, DAY, NOW)).value).toBe(0);
+  it('answers 0 for an event seen this week with none in the window, and no data for one never sent', async () => {
+    // `sent` came 3 days ago; `never.sent` never did. Honeycomb answers no rows when nothing matched.
+    const sentAt = Math.floor(NOW.minus({ days: 3 }).toSeconds());
+    server.answer(
+      honeycomb((spec) => {
+        const filters = spec.filters as { value?: string }[];
+        const from =
+          (spec.start_time as number | undefined) ??
+          Math.floor(NOW.toSeconds()) - (spec.time_range as number);
+        const to = (spec.end_time as number | undefined) ?? Math.floor(NOW.toSeconds());
+        const hit = filters[0]?.value === 'sent' && sentAt >= from && sentAt < to;
+        return { results: hit ? [{ data: { COUNT: 1 } }] : [] };
+      }, 0),
+    );
+    const c = client();
+    const sent = { source: 'honeycomb', event: 'sent' } as const;
+    const never = { source: 'honeycomb', event: 'never.sent' } as const;
+    expect((await c.valueOver(sent, DAY, NOW)).value).toBe(0);
+    expect((await c.valueOver(sent, WEEK, NOW)).value).toBe(1);
+    expect((await c.valueOver(never, DAY, NOW)).value).toBeNull();
+    expect(await c.exists(sent, NOW)).toBe(true);
+    expect(await c.exists(never, NOW)).toBe(false);
+    const series = await c.series(never, DAY, NOW.minus({ days: 2 }), NOW, DAY);
+    expect(series.points).toEqual([]);
+    // A P99 of no events is no data, seen or not.
+    const p99 = { ...sent, calculation: { op: 'P99', column: 'duration_ms' } };
+    expect((await c.valueOver(p99, DAY, NOW)).value).toBeNull();
+  });
+
+  it('asks "seen this week?" once for repeated empty windows, and again after a while', async () => {
+    server.answer(honeycomb(() => ({ results: [] }), 0));
+    let now = NOW;
+    const c = new HoneycombClient({
+      baseUrl: server.url,
+      apiKey: API_KEY,
+      dataset: 'web',
+      sleep: time.sleep,
+      now: () => now,
+      resilience: { now: time.now },
+    });
+    const never = { source: 'honeycomb', event: 'never.sent' } as const;
+    const weekly = () =>
+      server.requests.filter(
+        (r) => r.path === '/1/queries/web' && (r.body as { time_range?: number }).time_range === 604800,
+      );
+    expect((await c.valueOver(never, DAY, NOW)).value).toBeNull();
+    expect((await c.valueOver(never, DAY, NOW.minus({ hours: 1 }))).value).toBeNull();
+    expect(weekly()).toHaveLength(1);
+    now = NOW.plus({ minutes: 2 });
+    expect((await c.valueOver(never, DAY, NOW.minus({ hours: 2 }))).value).toBeNull();
+    expect(weekly()).toHaveLength(2);
   });
 
   it('refuses a per month window plainly, without calling Honeycomb', async () => {
