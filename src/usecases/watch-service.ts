@@ -273,7 +273,9 @@ export class WatchService {
     const metric = feature.expectation.metric;
     const launch = DateTime.fromISO(job.launchedAt, { zone: 'utc' });
     const end = this.deps.now();
-    let from = feature.firstUseCursor ? DateTime.fromISO(feature.firstUseCursor, { zone: 'utc' }) : launch;
+    let from: DateTime = feature.firstUseCursor
+      ? DateTime.fromISO(feature.firstUseCursor, { zone: 'utc' })
+      : launch;
     for (let i = 0; i < MAX_FIRST_USE_SEARCHES && from < end; i++) {
       let found: Awaited<ReturnType<Telemetry['firstUseAfter']>>;
       try {
