@@ -165,6 +165,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     metrics.route(),
     ...apiRoutes(() => ({
       ...(config.apiToken ? { token: config.apiToken } : {}),
+      gateGraceHours: config.gateGraceHours,
       store,
       features: service,
       watch: watch!,

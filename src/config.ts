@@ -18,6 +18,8 @@ export interface Config {
   metricsFile?: string;
   staleFlagDays: number;
   timezone: string;
+  /** After launch, how long the gate answers inconclusive for no data or no first use. */
+  gateGraceHours: number;
   /** Prefixes that make a channel message a proposal, matched case-insensitively at its start. */
   proposalPrefixes: string[];
   logLevel: string;
@@ -124,6 +126,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (!IANAZone.isValidZone(timezone)) {
     problems.push(`DONEDONE_TIMEZONE must be an IANA time zone such as Europe/Berlin (got "${timezone}")`);
   }
+  const graceText = get('DONEDONE_GATE_GRACE_HOURS') ?? '24';
+  const gateGraceHours = Number(graceText);
+  if (!Number.isFinite(gateGraceHours) || gateGraceHours < 0) {
+    problems.push(`DONEDONE_GATE_GRACE_HOURS must be a number of hours, e.g. 24 (got "${graceText}")`);
+  }
   const apiToken = get('DONEDONE_API_TOKEN');
   if (apiToken !== undefined && apiToken.length < 16) {
     problems.push('DONEDONE_API_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 24`)');
@@ -141,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     redisPrefix,
     staleFlagDays,
     timezone,
+    gateGraceHours,
     proposalPrefixes,
     logLevel: get('LOG_LEVEL') ?? 'info',
   };

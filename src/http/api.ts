@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
 import type { ParamsIncomingMessage } from '@slack/bolt/dist/receivers/ParamsIncomingMessage';
-import type { Feature } from '../domain/model';
+import { DateTime } from 'luxon';
+import type { Check, Feature } from '../domain/model';
 import { normaliseFeatureId } from '../domain/model';
 import { isGood } from '../domain/verdict';
 import type { FeatureStore } from '../store/feature-store';
@@ -11,6 +12,8 @@ import { refuseUnauthorised, sendJson } from './routes';
 
 export interface ApiDeps {
   token?: string;
+  /** DONEDONE_GATE_GRACE_HOURS: after launch, no data or no first use is inconclusive, not a failure. */
+  gateGraceHours?: number;
   store: FeatureStore;
   features: FeatureService;
   watch: WatchService;
@@ -36,6 +39,32 @@ type Handler = (
   team: string,
   deps: ApiDeps,
 ) => Promise<void>;
+
+/**
+ * The gate's answer for Argo Rollouts' web provider (`jsonPath: "{$.data}"`,
+ * `successCondition: result.ok`, `failureCondition: "!result.ok && !result.inconclusive"`).
+ * Inconclusive: `too early`, and `no data` or no first use yet within the grace hours after launch,
+ * so an analysis asked right after a deploy neither passes nor fails.
+ */
+export function gateAnswer(
+  feature: Feature,
+  check: Check,
+  now: DateTime,
+  graceHours: number,
+): { ok: boolean; inconclusive: boolean; verdict: string; actual: number | null; expected: number } {
+  const launched = feature.launchedAt ? DateTime.fromISO(feature.launchedAt, { zone: 'utc' }) : null;
+  const inGrace = launched !== null && now.diff(launched).as('hours') < graceHours;
+  const noFirstUse = !feature.firstUseAt && !feature.usedBeforeLaunch;
+  const inconclusive =
+    check.verdict === 'too early' || (inGrace && (check.verdict === 'no data' || noFirstUse));
+  return {
+    ok: isGood(check.verdict) && !inconclusive,
+    inconclusive,
+    verdict: check.verdict,
+    actual: check.value,
+    expected: feature.expectation!.target,
+  };
+}
 
 /**
  * The HTTP API for deploy pipelines and dashboards (PRODUCT.md). Bearer `DONEDONE_API_TOKEN`;
@@ -151,13 +180,9 @@ export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
           sendJson(res, 409, { error: `${feature.id} has no expectation to judge.` });
           return;
         }
-        const check = await deps.features.measure(feature, deps.features.now(), 'manual');
-        const data = {
-          ok: isGood(check.verdict),
-          verdict: check.verdict,
-          actual: check.value,
-          expected: feature.expectation.target,
-        };
+        const now = deps.features.now();
+        const check = await deps.features.measure(feature, now, 'manual');
+        const data = gateAnswer(feature, check, now, deps.gateGraceHours ?? 24);
         // An outage is not a failed rollout: answer 503 so the analysis counts an error, not a failure.
         sendJson(res, check.verdict === 'unknown' ? 503 : 200, { data });
       }),

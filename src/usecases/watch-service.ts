@@ -440,8 +440,11 @@ export class WatchService {
     manual: boolean,
   ): Promise<'pending' | 'given up'> {
     const now = this.deps.now();
+    // Seven days from the deadline, or from the first try when the launch was recorded late.
     const deadline = DateTime.fromISO(job.at, { zone: 'utc' });
-    const until = deadline.plus(PENDING_FOR);
+    const until = feature.verdictPending
+      ? DateTime.fromISO(feature.verdictPending.until, { zone: 'utc' })
+      : DateTime.max(deadline, now).plus(PENDING_FOR);
     if (now >= until) return 'given up';
     let marked = feature;
     if (!feature.verdictPending) {

@@ -1,4 +1,4 @@
-import { BULK_EXPORT_FIRST_USE } from '../fixtures/history';
+import { BULK_EXPORT_FIRST_USE_HOUR } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
 
 const API_TOKEN = 'test-api-token-0123456789abcdef';
@@ -37,7 +37,8 @@ describe('a launch in the past', () => {
     await bot.slack.command(`launch ${id} 2026-10-01`);
     await waitForStatus(id, 'met');
     const feature = (await bot.donedone.store.get('T1', id))!;
-    expect(feature.firstUseAt).toBe(BULK_EXPORT_FIRST_USE.toISO());
+    // The counter first moves in the hour ending at 11:00; first use is that hour's start.
+    expect(feature.firstUseAt).toBe(BULK_EXPORT_FIRST_USE_HOUR.toISO());
     expect(feature.launchedAt).toBe('2026-10-01T00:00:00.000Z');
     const checks = await bot.donedone.store.checks('T1', id);
     const scheduled = checks.filter((c) => c.kind !== 'manual');
@@ -121,7 +122,8 @@ describe('a launch in the past', () => {
     const before = bot.slackApi.responses.length;
     await bot.slack.command(`show ${id}`);
     const reply = await bot.slackApi.waitFor(() => bot.slackApi.responses[before]);
-    expect(JSON.stringify(reply.body.blocks)).toContain('Waiting for first use');
+    // Launched 1 Oct, asked on 1 Nov (the test clock): 31 days.
+    expect(JSON.stringify(reply.body.blocks)).toContain('not used yet · launched 31 days ago');
   });
 });
 
@@ -149,7 +151,7 @@ describe('bad launches', () => {
 });
 
 describe('telemetry down', () => {
-  it('gives unknown after retries, never missed, and says the bot will try again', async () => {
+  it('an outage at the deadline makes the verdict pending, never missed, and keeps trying', async () => {
     bot = await startBot({
       env: { PROMETHEUS_URL: 'http://127.0.0.1:9' },
       queue: { attempts: 2, backoffMs: 50 },
@@ -158,21 +160,22 @@ describe('telemetry down', () => {
     expect((await bot.donedone.store.get('T1', id))!.instrumented).toBe('unknown');
     await bot.slack.command(`launch ${id} 2026-10-01`);
     const ts = await cardTs(id);
-    // The final check is retried with back-off, then posted as unknown: not a miss.
     const post = await bot.slackApi.waitFor(
-      () => threadPosts(ts).find((c) => String(c.body.text).startsWith(`${id}: unknown`)),
+      () => threadPosts(ts).find((c) => String(c.body.text).startsWith(`${id}: verdict pending`)),
       30_000,
     );
-    expect(JSON.stringify(post.body.blocks)).toContain(
-      'could not be reached. This is not a miss: donedone will try again.',
-    );
+    // The launch was recorded late (deadline 8 Oct, now 1 Nov): seven days of tries from now.
+    expect(JSON.stringify(post.body.blocks)).toContain('This is not a miss: I keep trying until 2026-11-08');
     expect(JSON.stringify(post.body.blocks)).not.toContain('127.0.0.1:9');
     const feature = (await bot.donedone.store.get('T1', id))!;
     expect(feature.status).toBe('launched');
-    expect(feature.lastVerdict).toBe('unknown');
+    expect(feature.verdictPending?.until).toBe('2026-11-08T00:00:00.000Z');
+    expect((await bot.donedone.store.checks('T1', id)).filter((c) => c.kind === 'final')).toEqual([]);
+    // A delayed job tries again; no worker waits.
+    await waitFor(async () =>
+      (await bot.donedone.queue.getDelayed()).some((j) => String(j.id).includes('__retry')),
+    );
     expect(bot.slackApi.callsTo('chat.postMessage').filter((c) => c.body.channel === 'U1')).toEqual([]);
-    // The hourly first-use watch is still planned.
-    expect((await bot.donedone.queue.getJobSchedulers()).map((s) => s.key)).toContain(`first-use__T1__${id}`);
   });
 });
 
@@ -208,11 +211,13 @@ describe('HTTP API', () => {
     await waitForStatus(id, 'met');
     const gate = await api(`/api/features/${id}/gate`);
     expect(gate.status).toBe(200);
-    expect(await gate.json()).toEqual({ data: { ok: true, verdict: 'met', actual: 336, expected: 200 } });
+    expect(await gate.json()).toEqual({
+      data: { ok: true, inconclusive: false, verdict: 'met', actual: 336, expected: 200 },
+    });
     const one = (await (await api(`/api/features/${id}`)).json()) as {
       data: { firstUseAt: string; checks: unknown[] };
     };
-    expect(one.data.firstUseAt).toBe(BULK_EXPORT_FIRST_USE.toISO());
+    expect(one.data.firstUseAt).toBe(BULK_EXPORT_FIRST_USE_HOUR.toISO());
     expect(one.data.checks).toHaveLength(5);
     const all = (await (await api('/api/features')).json()) as { data: { id: string; status: string }[] };
     expect(all.data).toEqual([expect.objectContaining({ id, status: 'met' })]);
