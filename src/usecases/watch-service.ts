@@ -5,7 +5,7 @@ import type { Check, Feature } from '../domain/model';
 import { checkpoints, launchHourOf, parseLaunchAt, planCatchUp } from '../domain/schedule';
 import { deadlineOf, isAlarming } from '../domain/verdict';
 import type { BotMetrics } from '../http/metrics';
-import type { Effects } from '../jobs/effects';
+import { type Effects, RetryLater } from '../jobs/effects';
 import {
   type CheckJob,
   checkJobId,
@@ -337,7 +337,16 @@ export class WatchService {
       at: deadline.toISO()!,
       kind: 'final',
     };
-    return this.checkpoint(job, { post: true, lastAttempt: true, manual: true });
+    // Asked by a person: a channel's posting slot is waited for here (a few seconds at most),
+    // where a job would move to the delayed set.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.checkpoint(job, { post: true, lastAttempt: true, manual: true });
+      } catch (err) {
+        if (!(err instanceof RetryLater) || err.delayMs > 5_000 || attempt >= 5) throw err;
+        await new Promise((resolve) => setTimeout(resolve, err.delayMs));
+      }
+    }
   }
 
   /** Whether the deadline has passed without a verdict (pending, or the final check never ran). */
@@ -455,17 +464,18 @@ export class WatchService {
             ? { ...f, verdictPending: pendingSince }
             : null,
         )) ?? feature;
-      await this.deps.effects.once(
-        `pending:${job.team}:${job.id}:${job.launchedAt}:${job.expectation}`,
-        marked.channel ?? marked.ownerId,
-        () =>
-          this.deps.poster.inThread(
-            marked,
-            verdictPendingMessage(marked, measured, until, this.zoneOf(marked)),
-          ),
-      );
       await this.updateCard(marked);
     }
+    // Keyed, so a rerun (after waiting for the channel's posting slot) posts it once.
+    await this.deps.effects.once(
+      `pending:${job.team}:${job.id}:${job.launchedAt}:${job.expectation}`,
+      marked.channel ?? marked.ownerId,
+      () =>
+        this.deps.poster.inThread(
+          marked,
+          verdictPendingMessage(marked, measured, until, this.zoneOf(marked)),
+        ),
+    );
     if (manual) return 'pending';
     const retry = (job.retry ?? 0) + 1;
     const delay = Math.min(
