@@ -498,12 +498,13 @@ describe('Honeycomb: first use within the 7 days it keeps', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('needs no clamp when the cursor is inside the 7 days', async () => {
+  it.each([
+    ['on a launch hour', launchHour(NOW.minus({ days: 2 }).toMillis())],
+    ['inside a launch hour', NOW.minus({ days: 2 }).toMillis()],
+  ])('needs no clamp when the cursor is inside the 7 days (%s)', async (_, fromMs) => {
     const use = NOW.minus({ hours: 20 }).toMillis();
     server.answer(honeycombOf([use]));
-    const from = LAUNCH.plus({
-      milliseconds: launchHour(NOW.minus({ days: 2 }).toMillis()) - LAUNCH.toMillis(),
-    });
+    const from = DateTime.fromMillis(fromMs, { zone: 'utc' });
     const found = await client().firstUseAfter(metric, { launch: LAUNCH, from, to: NOW });
     expect(found.at?.toMillis()).toBe(launchHour(use));
     expect(found.unsearchable).toBeUndefined();
