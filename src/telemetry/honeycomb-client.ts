@@ -252,7 +252,7 @@ export class HoneycombClient implements TelemetrySource {
       this.now().minus({ days: LIMIT_DAYS }).plus({ minutes: EDGE_MARGIN_MINUTES }),
     );
     const start = limit > span.start ? DateTime.min(limit, span.end) : span.start;
-    const unsearchable = start > range.from ? { unsearchable: { from: range.from.toUTC(), to: start } } : {};
+    const unsearchable = start > span.start ? { unsearchable: { from: range.from.toUTC(), to: start } } : {};
     const selection = this.selection(ref, { op: 'COUNT' });
     const chunkMs = MAX_BUCKETS * HOUR_MS;
     for (let from = start.toMillis(); from < span.end.toMillis(); from += chunkMs) {

@@ -277,6 +277,8 @@ export class PostHogClient implements TelemetrySource {
     stopAt?: (name: string) => boolean,
   ): Promise<{ names: string[]; complete: boolean }> {
     const names: string[] = [];
+    // PostHog may give fewer than asked for a page: the next page starts after what came.
+    let offset = 0;
     for (let page = 0; page < MAX_DEFINITION_PAGES; page++) {
       const { data, error, response } = await this.call(() =>
         this.api.GET('/api/projects/{project_id}/event_definitions/', {
@@ -285,7 +287,7 @@ export class PostHogClient implements TelemetrySource {
             query: {
               ...(search ? { search } : {}),
               limit: DEFINITIONS_PAGE_SIZE,
-              offset: page * DEFINITIONS_PAGE_SIZE,
+              offset,
             },
           },
         }),
@@ -295,6 +297,7 @@ export class PostHogClient implements TelemetrySource {
       for (const d of data.results) {
         if (typeof d?.name === 'string') names.push(d.name);
       }
+      offset += data.results.length;
       if (!data.next) return { names, complete: true };
       if (stopAt && names.some(stopAt)) break;
     }

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateHistory, toOpenMetrics } from '../fixtures/history';
+import { type GeneratedSeries, generateHistory, toOpenMetrics } from '../fixtures/history';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,14 +25,16 @@ export interface RunningPrometheus {
 
 /**
  * Starts a real Prometheus (Debian's package) on a free port, loaded with the known history
- * through `promtool tsdb create-blocks-from openmetrics`.
+ * (the shared one, or a test's own) through `promtool tsdb create-blocks-from openmetrics`.
  */
-export async function startPrometheus(): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  history: GeneratedSeries[] = generateHistory(),
+): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'donedone-prom-'));
   const data = join(dir, 'data');
   mkdirSync(data);
   const input = join(dir, 'history.om');
-  writeFileSync(input, toOpenMetrics(generateHistory()));
+  writeFileSync(input, toOpenMetrics(history));
   execFileSync(
     'promtool',
     ['tsdb', 'create-blocks-from', 'openmetrics', input, data, '--max-block-duration=720h'],
