@@ -228,7 +228,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   const canary = new CanaryService({ telemetry, store, log, now });
   subcommands.set('canary', canaryHandler({ canary, features: service, poster, client: webClient, log }));
   // -- capability: digests --
-  const usage = new UsageService({ telemetry, log });
+  const usage = new UsageService({ telemetry, log, zone: config.timezone });
   const digests = new DigestService({ store, queue, usage, now, log, staleFlagDays: config.staleFlagDays });
   subcommands.set('digest', digestHandler({ digests, client: webClient, defaultZone: config.timezone }));
   subcommands.set('scorecard', scorecardHandler({ store }));

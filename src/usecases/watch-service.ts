@@ -272,7 +272,8 @@ export class WatchService {
     if (await this.checkPreLaunch(job, feature)) return true;
     const metric = feature.expectation.metric;
     const launch = DateTime.fromISO(job.launchedAt, { zone: 'utc' });
-    const end = this.deps.now();
+    // A few minutes short of now: the last hour may not hold its last scrape or late events yet.
+    const end = this.deps.now().minus({ minutes: 5 });
     let from: DateTime = feature.firstUseCursor
       ? DateTime.fromISO(feature.firstUseCursor, { zone: 'utc' })
       : launch;
