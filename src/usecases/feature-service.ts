@@ -194,6 +194,29 @@ export class FeatureService {
   }
 
   /**
+   * First use up to `at` when the hourly watch has not found it yet (it runs once an hour): a
+   * verdict must not call a feature unused because the watch has not looked since. Not stored:
+   * the watch records it and announces done-done.
+   */
+  private async firstUseUpTo(
+    feature: Feature,
+    launchedAt: DateTime | null,
+    at: DateTime,
+  ): Promise<DateTime | null> {
+    if (!launchedAt || at <= launchedAt || !feature.expectation) return null;
+    const from = feature.firstUseCursor
+      ? DateTime.fromISO(feature.firstUseCursor, { zone: 'utc' })
+      : launchedAt;
+    if (from >= at) return null;
+    const found = await this.deps.telemetry.firstUseAfter(feature.expectation.metric, {
+      launch: launchedAt,
+      from,
+      to: at,
+    });
+    return found.at;
+  }
+
+  /**
    * One measurement and its verdict, without storing or posting it. The verdict judges the rate
    * since first use (or since launch, when the metric was in use before it), from this
    * expectation's own earlier checks of this launch only.
@@ -216,7 +239,7 @@ export class FeatureService {
         ? launchedAt
         : feature.firstUseAt
           ? DateTime.fromISO(feature.firstUseAt, { zone: 'utc' })
-          : null;
+          : await this.firstUseUpTo(feature, launchedAt, at);
       const j = judge({
         expectation: e,
         value: m.value,

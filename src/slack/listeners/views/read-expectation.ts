@@ -46,7 +46,11 @@ export function readExpectation(
   if (Object.keys(errors).length > 0) return { errors };
   const text = `${metric} ${field(values, 'op') || '>='} ${target} per ${field(values, 'window') || 'week'} within ${deadline} days`;
   const parsed = parseExpectation(text, opts.isCatalogName);
-  if (!parsed.ok) return { errors: { metric: parsed.error.split('\n')[0]! } };
+  if (!parsed.ok) {
+    const message = parsed.error.split('\n')[0]!;
+    // A window longer than the deadline is the deadline field's to fix.
+    return { errors: { [/cannot fit before a deadline/.test(message) ? 'deadline' : 'metric']: message } };
+  }
   const why = opts.whyUnmeasurable(parsed.value);
   if (why) return { errors: { metric: why } };
   return { expectation: parsed.value, errors };
