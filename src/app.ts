@@ -229,7 +229,15 @@ export function createDonedone(opts: AppOptions): Donedone {
   subcommands.set('canary', canaryHandler({ canary, features: service, poster, client: webClient, log }));
   // -- capability: digests --
   const usage = new UsageService({ telemetry, log, zone: config.timezone });
-  const digests = new DigestService({ store, queue, usage, now, log, staleFlagDays: config.staleFlagDays });
+  const digests = new DigestService({
+    store,
+    queue,
+    usage,
+    now,
+    log,
+    staleFlagDays: config.staleFlagDays,
+    zone: config.timezone,
+  });
   subcommands.set('digest', digestHandler({ digests, client: webClient, defaultZone: config.timezone }));
   subcommands.set('scorecard', scorecardHandler({ store }));
   subcommands.set('usage', usageHandler({ service, usage, now }));

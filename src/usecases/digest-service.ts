@@ -23,6 +23,8 @@ export interface DigestDeps {
   now: () => DateTime;
   log: Logger;
   staleFlagDays: number;
+  /** The workspace's zone (DONEDONE_TIMEZONE): the date of a digest whose channel has no schedule. */
+  zone?: string;
   /** Time spent at most on months-used lines per digest; what is not measured by then is left out. */
   usageBudgetMs?: number;
 }
@@ -191,6 +193,15 @@ export class DigestService {
       description: describeSchedule(stored.schedule),
       ...(next ? { next } : {}),
     };
+  }
+
+  /**
+   * The zone a channel's digest is dated in: its schedule's own zone, else the workspace's
+   * (PRODUCT.md: dates in the workspace's zone; a channel digest in its own).
+   */
+  async zoneFor(team: string, channel: string): Promise<string> {
+    const stored = await this.deps.store.digestSchedule(team, channel);
+    return stored?.schedule.tz ?? this.deps.zone ?? 'UTC';
   }
 
   /** Whether the channel still has a schedule (a scheduled job that outlived `digest off` posts nothing). */

@@ -278,3 +278,25 @@ describe('a launched feature', () => {
     expect(posts.some((t) => t.includes('done-done'))).toBe(false);
   });
 });
+
+describe('dates in the workspace zone', () => {
+  it('a digest is dated in DONEDONE_TIMEZONE, and in its own zone in a channel with a schedule', async () => {
+    // NOW is 1 Nov 00:00 UTC: Saturday 31 October in Los Angeles, Sunday 1 November in Auckland.
+    bot = await startBot({ env: { DONEDONE_TIMEZONE: 'America/Los_Angeles' } });
+    await ask('propose Bulk export');
+    const digestIn = (channel: string) =>
+      bot.slackApi.waitFor(() =>
+        bot.slackApi
+          .callsTo('chat.postMessage')
+          .find(
+            (c) => c.body.channel === channel && JSON.stringify(c.body.blocks).includes('donedone digest'),
+          ),
+      );
+    await ask('digest');
+    expect(JSON.stringify((await digestIn('C1')).body.blocks)).toContain('donedone digest · Sat 31 Oct 2026');
+    await bot.slack.command('digest every monday 09:00 Pacific/Auckland', 'U1', 'C2');
+    await waitFor(async () => (await bot.donedone.store.digestSchedule('T1', 'C2')) !== null);
+    await bot.slack.command('digest', 'U1', 'C2');
+    expect(JSON.stringify((await digestIn('C2')).body.blocks)).toContain('donedone digest · Sun 1 Nov 2026');
+  });
+});

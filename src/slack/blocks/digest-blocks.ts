@@ -83,7 +83,9 @@ function details(entry: BoardEntry, key: GroupKey, opts: LineOptions): string[] 
   const f = entry.feature;
   switch (key) {
     case 'retro due':
-      return entry.deadline ? [`deadline ${entry.deadline.toISODate()}, no decision yet`] : [];
+      return entry.deadline
+        ? [`deadline ${entry.deadline.setZone(opts.now.zone).toISODate()}, no decision yet`]
+        : [];
     case 'stale flags': {
       const s = entry.staleFlag;
       if (!s) return [];
@@ -95,7 +97,11 @@ function details(entry: BoardEntry, key: GroupKey, opts: LineOptions): string[] 
     }
     case 'waiting for first use': {
       const use = useNote(f, opts.now);
-      return use ? [use] : entry.launchedAt ? [`launched ${entry.launchedAt.toISODate()}`] : [];
+      return use
+        ? [use]
+        : entry.launchedAt
+          ? [`launched ${entry.launchedAt.setZone(opts.now.zone).toISODate()}`]
+          : [];
     }
     case 'no expectation':
     case 'not launched':
