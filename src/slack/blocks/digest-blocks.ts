@@ -111,6 +111,8 @@ function details(entry: BoardEntry, key: GroupKey, opts: LineOptions): string[] 
       const usage = opts.usage?.get(f.id);
       return [
         ...(use ? [use] : []),
+        ...(f.lastVerdict === 'too early' && !f.verdictPending ? ['too early to judge'] : []),
+        ...(f.verdictPending ? ['verdict pending'] : []),
         ...(usage && launchedOverAMonth(entry, opts.now) ? [escapeMrkdwn(truncate(usage, 60))] : []),
       ];
     }
