@@ -25,9 +25,10 @@ export interface RunningPrometheus {
 
 /**
  * Starts a real Prometheus (Debian's package) on a free port, loaded with the known history
- * through `promtool tsdb create-blocks-from openmetrics`.
+ * through `promtool tsdb create-blocks-from openmetrics`. `scrape` adds targets scraped every
+ * second: backfilled blocks keep no metadata (HELP, TYPE), which Prometheus learns only by scraping.
  */
-export async function startPrometheus(): Promise<RunningPrometheus> {
+export async function startPrometheus(opts: { scrape?: string[] } = {}): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'donedone-prom-'));
   const data = join(dir, 'data');
   mkdirSync(data);
@@ -41,7 +42,10 @@ export async function startPrometheus(): Promise<RunningPrometheus> {
     },
   );
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, 'global:\n  scrape_interval: 1m\n');
+  const scrape = opts.scrape?.length
+    ? `scrape_configs:\n  - job_name: exporter\n    scrape_interval: 1s\n    static_configs:\n      - targets: [${opts.scrape.map((t) => `'${t}'`).join(', ')}]\n`
+    : '';
+  writeFileSync(config, `global:\n  scrape_interval: 1m\n${scrape}`);
   const port = await freePort();
   const child = spawn(
     'prometheus',
