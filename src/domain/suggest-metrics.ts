@@ -128,37 +128,64 @@ interface Indexed<T> {
   description: string[];
 }
 
-/** How close each title word is to each corpus word: computed once per title over the vocabulary. */
+/** Candidates with their words folded once, to rank many titles against (see `indexCandidates`). */
+export interface CandidateIndex {
+  readonly indexed: readonly Indexed<MetricCandidate>[];
+}
+
+/** Folds the candidates' words once; the service keeps the index as long as it keeps the listing. */
+export function indexCandidates(candidates: readonly MetricCandidate[]): CandidateIndex {
+  return {
+    indexed: candidates.map((c) => ({
+      item: c,
+      name: tokenize(c.name),
+      description: c.description ? tokenize(c.description) : [],
+    })),
+  };
+}
+
+/**
+ * How close each corpus word is to each title word: a vector per corpus word, computed once per
+ * title (a corpus of 3,000 entries has far fewer distinct words than word pairs).
+ */
 class WordMatcher {
-  private readonly cache = new Map<string, number>();
-  constructor(private readonly titleWords: readonly string[]) {}
+  private readonly vectors = new Map<string, number[] | null>();
+  constructor(readonly words: readonly string[]) {}
 
   /** Similarity of title word `t` to corpus word `w`: 1 when equal, a discounted trigram score when close. */
-  sim(t: string, w: string): number {
+  static sim(t: string, w: string): number {
     if (t === w) return 1;
     if (t.length < 4 || w.length < 4 || t[0] !== w[0]) return 0;
-    const key = `${t}|${w}`;
-    let s = this.cache.get(key);
-    if (s === undefined) {
-      const d = trigramSimilarity(t, w);
-      s = d >= FUZZY_MIN ? d * FUZZY_WEIGHT : 0;
-      this.cache.set(key, s);
-    }
-    return s;
+    const d = trigramSimilarity(t, w);
+    return d >= FUZZY_MIN ? d * FUZZY_WEIGHT : 0;
   }
 
-  best(t: string, words: readonly string[]): number {
-    let best = 0;
+  /** The similarities of corpus word `w` to each title word, or null when it is close to none. */
+  vector(w: string): number[] | null {
+    let v = this.vectors.get(w);
+    if (v === undefined) {
+      const sims = this.words.map((t) => WordMatcher.sim(t, w));
+      v = sims.some((x) => x > 0) ? sims : null;
+      this.vectors.set(w, v);
+    }
+    return v;
+  }
+
+  /** For each title word, the best similarity among `words` (and which word gave it), or null when none is close. */
+  best(words: readonly string[]): { sims: number[]; by: string[] } | null {
+    let out: { sims: number[]; by: string[] } | null = null;
     for (const w of words) {
-      const s = this.sim(t, w);
-      if (s > best) best = s;
-      if (best === 1) break;
+      const v = this.vector(w);
+      if (!v) continue;
+      if (!out) out = { sims: this.words.map(() => 0), by: this.words.map(() => '') };
+      for (let j = 0; j < v.length; j++) {
+        if (v[j]! > out.sims[j]!) {
+          out.sims[j] = v[j]!;
+          out.by[j] = w;
+        }
+      }
     }
-    return best;
-  }
-
-  get words(): readonly string[] {
-    return this.titleWords;
+    return out;
   }
 }
 
@@ -179,7 +206,7 @@ function baseMetric(metric: string): string {
  */
 export function rankMetrics(
   title: string,
-  corpus: { candidates: readonly MetricCandidate[]; past: readonly PastFeature[] },
+  corpus: { candidates: readonly MetricCandidate[] | CandidateIndex; past: readonly PastFeature[] },
   opts: RankOptions = {},
 ): Suggestion[] {
   const limit = opts.limit ?? DEFAULT_LIMIT;
@@ -188,70 +215,71 @@ export function rankMetrics(
   const words = tokenize(title);
   if (words.length === 0) return [];
 
-  const candidates: Indexed<MetricCandidate>[] = corpus.candidates.map((c) => ({
-    item: c,
-    name: tokenize(c.name),
-    description: c.description ? tokenize(c.description) : [],
-  }));
+  const candidates = ('indexed' in corpus.candidates ? corpus.candidates : indexCandidates(corpus.candidates))
+    .indexed;
   const past: Indexed<PastFeature>[] = corpus.past.map((p) => ({
     item: p,
     name: tokenize(p.title),
     description: [],
   }));
 
+  // First pass: what each entry matches, and how many entries have each title word exactly.
   const matcher = new WordMatcher(words);
+  const df = words.map(() => 0);
+  const near = words.map(() => false);
+  const count = (m: { sims: number[] } | null, m2?: { sims: number[] } | null) => {
+    for (let j = 0; j < words.length; j++) {
+      const a = m?.sims[j] ?? 0;
+      const b = m2?.sims[j] ?? 0;
+      if (a === 1 || b === 1) df[j]! += 1;
+      else if (a > 0 || b > 0) near[j] = true;
+    }
+  };
+  const candidateMatches = candidates.flatMap((c, i) => {
+    const name = matcher.best(c.name);
+    const description = matcher.best(c.description);
+    if (!name && !description) return [];
+    count(name, description);
+    return [{ c, i, name, description }];
+  });
+  const pastMatches = past.flatMap((p) => {
+    const name = matcher.best(p.name);
+    if (!name) return [];
+    count(name);
+    return [{ p, name }];
+  });
+
   // Rarity of each title word among the candidates' and past titles' words. A word found nowhere
   // (not even nearly) cannot be matched by any metric: it weighs half the rarest word's weight, so
   // "Bulk export for enterprise accounts" still finds bulk exports, while "Faster page load for
   // mobile users" is not answered with `active_users` for its one common word.
   const docs = candidates.length + past.length;
   const rarest = Math.log(1 + (docs + 1));
-  const weight = new Map<string, number>();
-  for (const w of words) {
-    let df = 0;
-    let near = false;
-    for (const c of candidates) {
-      if (c.name.includes(w) || c.description.includes(w)) df += 1;
-      else if (!near) near = matcher.best(w, c.name) > 0 || matcher.best(w, c.description) > 0;
-    }
-    for (const p of past) {
-      if (p.name.includes(w)) df += 1;
-      else if (!near) near = matcher.best(w, p.name) > 0;
-    }
-    weight.set(w, df === 0 && !near ? rarest / 2 : Math.log(1 + (docs + 1) / (df + 1)));
-  }
-  const totalWeight = words.reduce((a, w) => a + weight.get(w)!, 0);
+  const weight = words.map((_, j) =>
+    df[j] === 0 && !near[j] ? rarest / 2 : Math.log(1 + (docs + 1) / (df[j]! + 1)),
+  );
+  const totalWeight = weight.reduce((a, w) => a + w, 0);
 
   const byMetric = new Map<string, Suggestion>();
   const order = new Map<string, number>();
-  candidates.forEach((c, i) => {
+  for (const { c, i, name, description } of candidateMatches) {
     let covered = 0;
     const matched: string[] = [];
     const nameHit = new Set<string>();
-    for (const t of words) {
-      let bestName = 0;
-      let bestWord = '';
-      for (const n of c.name) {
-        const s = matcher.sim(t, n);
-        if (s > bestName) {
-          bestName = s;
-          bestWord = n;
-        }
-      }
-      const bestDescription = DESCRIPTION_WEIGHT * matcher.best(t, c.description);
-      const m = Math.max(bestName, bestDescription);
+    words.forEach((t, j) => {
+      const bestName = name?.sims[j] ?? 0;
+      const m = Math.max(bestName, DESCRIPTION_WEIGHT * (description?.sims[j] ?? 0));
       if (m > 0) {
-        covered += weight.get(t)! * m;
+        covered += weight[j]! * m;
         matched.push(t);
       }
-      if (bestName > 0) nameHit.add(bestWord);
-    }
-    if (covered === 0) return;
+      if (bestName > 0) nameHit.add(name!.by[j]!);
+    });
     const precision = c.name.length === 0 ? 0 : nameHit.size / c.name.length;
     const score = (covered / totalWeight) * (0.75 + 0.25 * precision);
     const key = baseMetric(c.item.metric);
     const previous = byMetric.get(key);
-    if (previous && previous.score >= score) return;
+    if (previous && previous.score >= score) continue;
     byMetric.set(key, {
       metric: c.item.metric,
       source: c.item.source,
@@ -261,21 +289,20 @@ export function rankMetrics(
       similar: [],
     });
     if (!order.has(key)) order.set(key, i);
-  });
+  }
 
-  for (const p of past) {
+  for (const { p, name } of pastMatches) {
     let covered = 0;
     const matched: string[] = [];
-    for (const t of words) {
-      const m = matcher.best(t, p.name);
+    words.forEach((t, j) => {
+      const m = name.sims[j]!;
       if (m > 0) {
-        covered += weight.get(t)! * m;
+        covered += weight[j]! * m;
         matched.push(t);
       }
-    }
+    });
     // Both ways: "Export" is not "Bulk export to S3 for the finance team" just because one word is shared.
-    let back = 0;
-    for (const n of p.name) back += words.some((t) => matcher.sim(t, n) > 0) ? 1 : 0;
+    const back = p.name.filter((n) => matcher.vector(n) !== null).length;
     const similarity = p.name.length === 0 ? 0 : ((covered / totalWeight) * (back / p.name.length)) ** 0.5;
     if (similarity < pastThreshold) continue;
     const key = baseMetric(p.item.metric);

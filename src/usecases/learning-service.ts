@@ -11,6 +11,8 @@ import {
 import type { Expectation, Feature } from '../domain/model';
 import { formatMetric, parseMetric } from '../domain/parse-expectation';
 import {
+  type CandidateIndex,
+  indexCandidates,
   type MetricCandidate,
   type PastFeature,
   rankMetrics,
@@ -57,6 +59,13 @@ export interface TeamCalibration {
   owners: Map<string, Calibration>;
 }
 
+/** What can be measured, its words folded once, and the sources that could not list. */
+interface Corpus {
+  candidates: MetricCandidate[];
+  index: CandidateIndex;
+  unavailable: string[];
+}
+
 const WEEK = Duration.fromObject({ days: 7 });
 const CORPUS_TTL_MS = 60_000;
 
@@ -75,7 +84,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * features with similar titles). Read-only: it never changes a feature.
  */
 export class LearningService {
-  private corpus?: { at: number; value: Promise<{ candidates: MetricCandidate[]; unavailable: string[] }> };
+  private corpus?: { at: number; value: Promise<Corpus> };
 
   constructor(private readonly deps: LearningDeps) {}
 
@@ -147,7 +156,7 @@ export class LearningService {
   }
 
   /** Everything that can be measured, with descriptions where the source has them; kept a minute. */
-  private async candidates(): Promise<{ candidates: MetricCandidate[]; unavailable: string[] }> {
+  private async candidates(): Promise<Corpus> {
     const cached = this.corpus;
     if (cached && Date.now() - cached.at < CORPUS_TTL_MS) return cached.value;
     const value = this.loadCandidates();
@@ -155,7 +164,7 @@ export class LearningService {
     return value;
   }
 
-  private async loadCandidates(): Promise<{ candidates: MetricCandidate[]; unavailable: string[] }> {
+  private async loadCandidates(): Promise<Corpus> {
     const { telemetry, log } = this.deps;
     const candidates: MetricCandidate[] = telemetry.catalog.map((e) => ({
       metric: e.name,
@@ -202,7 +211,7 @@ export class LearningService {
       }),
     );
     if (unavailable.length > 0) this.corpus = undefined;
-    return { candidates, unavailable };
+    return { candidates, index: indexCandidates(candidates), unavailable };
   }
 
   /** Past features with an expectation (each earlier cycle too), with how they landed. */
@@ -239,11 +248,11 @@ export class LearningService {
    * value (through the telemetry; a failure leaves the value out, never the suggestion) and a target.
    */
   async suggest(team: string, title: string, featureId?: string): Promise<Offer> {
-    const [{ candidates, unavailable }, past] = await Promise.all([
+    const [{ candidates, index, unavailable }, past] = await Promise.all([
       this.candidates(),
       this.past(team, featureId),
     ]);
-    const ranked = rankMetrics(title, { candidates, past });
+    const ranked = rankMetrics(title, { candidates: index, past });
     const now = this.deps.now();
     const metrics = await Promise.all(
       ranked.map(async (s): Promise<OfferedMetric> => {

@@ -164,6 +164,30 @@ describe('calibration', () => {
   });
 });
 
+describe("the team's calibration in the digest", () => {
+  it('comes with the first digest of a calendar month in a channel, not the second', async () => {
+    await command('propose Bulk export v1 expect bulk_export_total >= 200 per week within 14 days');
+    await command('launch F-1 2026-10-01');
+    await waitFor(async () => (await bot.donedone.store.get('T1', 'F-1'))?.status === 'met');
+    const digests = () =>
+      bot.slackApi
+        .callsTo('chat.postMessage')
+        .filter((c) => String(c.body.text).startsWith('donedone digest'));
+    const line = "This month's look back: the team's judged expectations met 1 of 1";
+    await command('digest');
+    const first = await bot.slackApi.waitFor(() => digests()[0]);
+    expect(JSON.stringify(first.body.blocks)).toContain(line);
+    await command('digest');
+    const second = await bot.slackApi.waitFor(() => digests()[1]);
+    expect(JSON.stringify(second.body.blocks)).not.toContain(line);
+    // A new month (in the workspace's zone, UTC here): the first digest shows it again.
+    bot.clock.now = bot.clock.now.plus({ months: 1 });
+    await command('digest');
+    const third = await bot.slackApi.waitFor(() => digests()[2]);
+    expect(JSON.stringify(third.body.blocks)).toContain(line);
+  });
+});
+
 describe('suggestions', () => {
   it('offers a proposal about bulk exports the bulk export metrics, with HELP text, value and target', async () => {
     const answer = await command('propose Bulk exports for enterprise accounts');
