@@ -146,6 +146,40 @@ describe('calibration', () => {
     const card = await command('scorecard');
     expect(card.blocks).toContain(`*Team calibration:* ${words}`);
     expect(card.blocks).toContain(`<@U1>: ${words}`);
+
+    // The expectation form's submission answers with the same words (ephemeral, in the channel).
+    const { res } = await bot.slack.interactive({
+      type: 'view_submission',
+      team: { id: 'T1', domain: 'acme' },
+      user: bot.slack.user('U1'),
+      api_app_id: 'A1',
+      token: 'legacy',
+      trigger_id: 'trigger-form',
+      view: {
+        id: 'V1',
+        team_id: 'T1',
+        type: 'modal',
+        callback_id: 'answer_modal',
+        private_metadata: JSON.stringify({ channel: 'C1', featureId: 'F-4' }),
+        hash: 'h1',
+        state: {
+          values: {
+            metric: { value: { type: 'external_select', selected_option: { value: 'bulk_export_total' } } },
+            op: { value: { type: 'static_select', selected_option: { value: '>=' } } },
+            target: { value: { type: 'plain_text_input', value: '450' } },
+            window: { value: { type: 'static_select', selected_option: { value: 'week' } } },
+            deadline: { value: { type: 'number_input', value: '30' } },
+            owner: { value: { type: 'users_select', selected_user: 'U1' } },
+          },
+        },
+      },
+    });
+    expect(res.status).toBe(200);
+    const ephemeral = await bot.slackApi.waitFor(() =>
+      bot.slackApi.callsTo('chat.postEphemeral').find((c) => String(c.body.text).includes(words)),
+    );
+    expect(ephemeral.body).toMatchObject({ channel: 'C1', user: 'U1' });
+    expect((await bot.donedone.store.get('T1', 'F-4'))?.expectation?.target).toBe(450);
   });
 
   it('says how many, without percentages, while fewer than three were judged', async () => {
@@ -212,6 +246,69 @@ describe('suggestions', () => {
       m: 'bulk_export_total',
       o: '>=',
       t: roundTarget(weekly * 1.2),
+    });
+  });
+
+  it('still answers when the telemetry is down: catalog suggestions without a value', async () => {
+    await bot.stop();
+    bot = await startBot({
+      env: { PROMETHEUS_URL: 'http://127.0.0.1:9' },
+      catalog: [
+        {
+          name: 'bulk_exports',
+          description: 'Bulk exports completed (all formats)',
+          source: 'prometheus',
+          unit: 'exports',
+          query: 'sum(increase(bulk_export_total[$window]))',
+        },
+      ],
+    });
+    const answer = await command('propose Bulk exports for enterprise accounts');
+    expect(answer.text).toContain('Proposed *F-1*');
+    const blocks = JSON.parse(answer.blocks) as { text?: { text: string }; accessory?: { value: string } }[];
+    const suggestions = blocks.filter((b) => b.accessory);
+    expect(suggestions.map((b) => b.text!.text.split('`')[1])).toEqual(['bulk_exports']);
+    expect(suggestions[0]!.text!.text).toContain('*This week:* unknown');
+    expect(suggestions[0]!.text!.text).toContain('*Suggested target:* none yet');
+    expect(answer.blocks).toContain('prometheus could not be listed just now');
+  });
+
+  it('offers them after the proposal form too, to the proposer only', async () => {
+    const { res } = await bot.slack.interactive({
+      type: 'view_submission',
+      team: { id: 'T1', domain: 'acme' },
+      user: bot.slack.user('U1'),
+      api_app_id: 'A1',
+      token: 'legacy',
+      trigger_id: 'trigger-propose',
+      view: {
+        id: 'V2',
+        team_id: 'T1',
+        type: 'modal',
+        callback_id: 'propose_modal',
+        private_metadata: JSON.stringify({ channel: 'C1' }),
+        hash: 'h2',
+        state: {
+          values: {
+            title: { value: { type: 'plain_text_input', value: 'Bulk exports' } },
+            hypothesis: { value: { type: 'plain_text_input', value: null } },
+            metric: { value: { type: 'external_select', selected_option: null } },
+            op: { value: { type: 'static_select', selected_option: { value: '>=' } } },
+            target: { value: { type: 'plain_text_input', value: null } },
+            window: { value: { type: 'static_select', selected_option: { value: 'week' } } },
+            deadline: { value: { type: 'number_input', value: '30' } },
+            owner: { value: { type: 'users_select', selected_user: 'U1' } },
+          },
+        },
+      },
+    });
+    expect(res.status).toBe(200);
+    const ephemeral = await bot.slackApi.waitFor(() => bot.slackApi.callsTo('chat.postEphemeral')[0]);
+    expect(ephemeral.body).toMatchObject({ channel: 'C1', user: 'U1' });
+    expect(JSON.stringify(ephemeral.body.blocks)).toContain('`bulk_export_total` · Prometheus');
+    expect(await bot.donedone.store.get('T1', 'F-1')).toMatchObject({
+      title: 'Bulk exports',
+      status: 'proposed',
     });
   });
 
