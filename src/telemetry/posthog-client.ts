@@ -189,9 +189,17 @@ export class PostHogClient implements TelemetrySource {
     return this.definitions(search);
   }
 
+  /** Event descriptions by event name, from the same event definitions (those without one are left out). */
+  async metadata(): Promise<Map<string, string>> {
+    const descriptions = new Map<string, string>();
+    await this.definitions(undefined, undefined, descriptions);
+    return descriptions;
+  }
+
   private async definitions(
     search: string | undefined,
     stopAt?: (name: string) => boolean,
+    descriptions?: Map<string, string>,
   ): Promise<string[]> {
     const names: string[] = [];
     for (let page = 0; page < MAX_DEFINITION_PAGES; page++) {
@@ -211,6 +219,8 @@ export class PostHogClient implements TelemetrySource {
       if (!Array.isArray(data.results)) throw this.unexpected('event definitions without results');
       for (const d of data.results) {
         if (typeof d?.name === 'string') names.push(d.name);
+        if (descriptions && typeof d?.name === 'string' && d.description?.trim())
+          descriptions.set(d.name, d.description.trim());
       }
       if (!data.next || (stopAt && names.some(stopAt))) break;
     }

@@ -201,7 +201,8 @@ export class LearningService {
               });
             } else {
               const metric = formatMetric({ source: source.name, event: name });
-              candidates.push({ metric, source: source.name, name });
+              const description = help.get(name);
+              candidates.push({ metric, source: source.name, name, ...(description ? { description } : {}) });
             }
           }
         } catch (err) {
