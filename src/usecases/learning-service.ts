@@ -96,7 +96,12 @@ export class LearningService {
   async judged(features: readonly Feature[]): Promise<JudgedCycle[]> {
     const lists = await Promise.all(
       features.map(async (f) => {
-        const mayHaveFinal = f.launchedAt && f.status !== 'dropped' && f.retro?.launchedAt !== f.launchedAt;
+        // A final check that said met or missed moved the status (watch-service); a retro of this
+        // launch already holds the value. Only then is there a final check worth reading.
+        const mayHaveFinal =
+          f.launchedAt &&
+          ['met', 'missed', 'decided'].includes(f.status) &&
+          f.retro?.launchedAt !== f.launchedAt;
         const checks = mayHaveFinal ? await this.deps.store.checks(f.team, f.id) : [];
         return judgedCycles(f, checks);
       }),
