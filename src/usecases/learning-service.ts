@@ -152,12 +152,14 @@ export class LearningService {
     slot: string,
     now: DateTime,
   ): Promise<string | null> {
+    // Nothing judged yet claims nothing: the month's first digest with something to say shows it.
+    const words = describeCalibration((await this.teamCalibration(await this.deps.store.list(team))).team);
+    if (!words) return null;
     const month = now.setZone(this.deps.zone).toFormat('yyyy-MM');
     const key = `${this.deps.prefix}team:${team}:calibration-digest:${channel}:${month}`;
     await this.deps.redis.set(key, slot, 'EX', 40 * 24 * 3600, 'NX');
     if ((await this.deps.redis.get(key)) !== slot) return null;
-    const words = describeCalibration((await this.teamCalibration(await this.deps.store.list(team))).team);
-    return words ? `:bar_chart: This month's look back: the team's judged expectations ${words}.` : null;
+    return `:bar_chart: This month's look back: the team's judged expectations ${words}.`;
   }
 
   /** Everything that can be measured, with descriptions where the source has them; kept a minute. */

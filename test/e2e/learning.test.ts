@@ -199,25 +199,29 @@ describe('calibration', () => {
 });
 
 describe("the team's calibration in the digest", () => {
-  it('comes with the first digest of a calendar month in a channel, not the second', async () => {
-    await command('propose Bulk export v1 expect bulk_export_total >= 200 per week within 14 days');
-    await command('launch F-1 2026-10-01');
-    await waitFor(async () => (await bot.donedone.store.get('T1', 'F-1'))?.status === 'met');
+  it('comes with the first digest of a calendar month in a channel that has something to show, not the next', async () => {
     const digests = () =>
       bot.slackApi
         .callsTo('chat.postMessage')
         .filter((c) => String(c.body.text).startsWith('donedone digest'));
     const line = "This month's look back: the team's judged expectations met 1 of 1";
+    // Nothing judged yet: no line, and the month is not used up by it.
+    await command('propose Bulk export v1 expect bulk_export_total >= 200 per week within 14 days');
     await command('digest');
-    const first = await bot.slackApi.waitFor(() => digests()[0]);
+    const before = await bot.slackApi.waitFor(() => digests()[0]);
+    expect(JSON.stringify(before.body.blocks)).not.toContain('look back');
+    await command('launch F-1 2026-10-01');
+    await waitFor(async () => (await bot.donedone.store.get('T1', 'F-1'))?.status === 'met');
+    await command('digest');
+    const first = await bot.slackApi.waitFor(() => digests()[1]);
     expect(JSON.stringify(first.body.blocks)).toContain(line);
     await command('digest');
-    const second = await bot.slackApi.waitFor(() => digests()[1]);
+    const second = await bot.slackApi.waitFor(() => digests()[2]);
     expect(JSON.stringify(second.body.blocks)).not.toContain(line);
     // A new month (in the workspace's zone, UTC here): the first digest shows it again.
     bot.clock.now = bot.clock.now.plus({ months: 1 });
     await command('digest');
-    const third = await bot.slackApi.waitFor(() => digests()[2]);
+    const third = await bot.slackApi.waitFor(() => digests()[3]);
     expect(JSON.stringify(third.body.blocks)).toContain(line);
   });
 });
