@@ -6,6 +6,7 @@ import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { CatalogEntry } from './domain/catalog';
+import type { Feature } from './domain/model';
 import { apiRoutes } from './http/api';
 import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
@@ -19,6 +20,7 @@ import { boltLogger } from './slack/bolt-logger';
 import * as actions from './slack/listeners/actions';
 import * as homeActions from './slack/listeners/actions/home';
 import * as retroActions from './slack/listeners/actions/retro';
+import * as suggestActions from './slack/listeners/actions/suggest';
 import { canaryHandler } from './slack/listeners/commands/canary';
 import { digestHandler } from './slack/listeners/commands/digest';
 import * as commands from './slack/listeners/commands/donedone-command';
@@ -27,6 +29,7 @@ import { launchHandler } from './slack/listeners/commands/launch';
 import { metricsHandler } from './slack/listeners/commands/metrics';
 import { retroHandler } from './slack/listeners/commands/retro';
 import { scorecardHandler } from './slack/listeners/commands/scorecard';
+import { suggestHandler } from './slack/listeners/commands/suggest';
 import { usageHandler } from './slack/listeners/commands/usage';
 import type { ListenerDeps, SubcommandHandler } from './slack/listeners/deps';
 import * as events from './slack/listeners/events';
@@ -47,6 +50,7 @@ import type { TelemetrySource } from './telemetry/types';
 import { CanaryService } from './usecases/canary-service';
 import { DigestService } from './usecases/digest-service';
 import { FeatureService } from './usecases/feature-service';
+import { LearningService } from './usecases/learning-service';
 import { type ReminderJob, type RetroJob, RetroService } from './usecases/retro-service';
 import { UsageService } from './usecases/usage-service';
 import { WatchService } from './usecases/watch-service';
@@ -188,7 +192,10 @@ export function createDonedone(opts: AppOptions): Donedone {
     clientOptions,
   });
   const webClient = new webApi.WebClient(config.slack.botToken, clientOptions);
-  const poster = new SlackPoster(webClient);
+  // -- capability: learning (calibration on answers and cards, metric suggestions) --
+  const learning = new LearningService({ store, telemetry, redis, prefix, now, log, zone: config.timezone });
+  const cardLine = (feature: Feature) => learning.cardLine(feature);
+  const poster = new SlackPoster(webClient, cardLine);
   const service = new FeatureService({
     store,
     telemetry,
@@ -198,6 +205,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     zone: config.timezone,
     onExpectationChanged: (previous, feature) => watch!.expectationChanged(previous, feature),
     settle: (feature) => watch!.settle(feature),
+    expectationNote: (feature) => learning.expectationNote(feature),
   });
   // Jobs post through a client that fails fast on 429, so a job waits in the delayed set, not in a worker.
   const jobClient = new webApi.WebClient(config.slack.botToken, {
@@ -210,7 +218,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     features: service,
     queue,
     queueSettings,
-    poster: new SlackPoster(jobClient),
+    poster: new SlackPoster(jobClient, cardLine),
     effects: new Effects(store, redis, prefix),
     metrics,
     log,
@@ -237,12 +245,14 @@ export function createDonedone(opts: AppOptions): Donedone {
     log,
     staleFlagDays: config.staleFlagDays,
     zone: config.timezone,
+    monthlyLine: (team, channel, slot, at) => learning.monthlyDigestLine(team, channel, slot, at),
   });
   subcommands.set('digest', digestHandler({ digests, client: webClient, defaultZone: config.timezone }));
-  subcommands.set('scorecard', scorecardHandler({ store }));
+  subcommands.set('scorecard', scorecardHandler({ store, learning }));
+  subcommands.set('suggest', suggestHandler({ service, learning }));
   subcommands.set('usage', usageHandler({ service, usage, now }));
   subcommands.set('flag', flagHandler({ service, store, now, staleFlagDays: config.staleFlagDays }));
-  const digestPoster = new SlackPoster(jobClient);
+  const digestPoster = new SlackPoster(jobClient, cardLine);
   const digestJobs = digestProcessors({
     digests,
     effects: new Effects(store, redis, prefix),
@@ -285,7 +295,19 @@ export function createDonedone(opts: AppOptions): Donedone {
   retroActions.register(bolt, { retro, log });
   retroNotes.register(bolt, { retro, log });
 
-  const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
+  const deps: ListenerDeps = {
+    config,
+    service,
+    store,
+    telemetry,
+    log,
+    now,
+    subcommands,
+    watch,
+    metrics,
+    learning,
+  };
+  suggestActions.register(bolt, deps);
   const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
     commands.runCommand(job, deps, webClient, commands.answerEphemerally, counted);
   const runner = opts.commandRunner ?? ((job: commands.CommandJob) => void runCommand(job));

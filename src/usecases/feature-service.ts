@@ -24,6 +24,8 @@ export interface ServiceDeps {
   settle?: (feature: Feature) => Promise<Check | null>;
   /** Called when a launched feature's expectation changes, so its checks are planned anew. */
   onExpectationChanged?: (previous: Feature | null, feature: Feature) => Promise<void>;
+  /** A line for the answer to a new expectation: how the owner's past ones landed (learning-service). */
+  expectationNote?: (feature: Feature) => Promise<string | null>;
 }
 
 export type Outcome<T> = { ok: true; value: T; note?: string } | { ok: false; error: string };
@@ -140,6 +142,8 @@ export class FeatureService {
     await this.deps.poster.updateCard(updated);
     let note = instrumentationNote(updated) ?? undefined;
     if (error) note = `${note ?? ''}\n:warning: ${error}`.trim();
+    const calibration = await this.deps.expectationNote?.(updated).catch(() => null);
+    if (calibration) note = `${note ?? ''}\n${calibration}`.trim();
     return note ? { ok: true, value: updated, note } : { ok: true, value: updated };
   }
 

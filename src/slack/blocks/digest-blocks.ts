@@ -236,6 +236,8 @@ export interface DigestInput {
   linkFor: LinkFor;
   /** Months-used text per feature id, shown for features launched over a month ago. */
   usage?: ReadonlyMap<string, string>;
+  /** The team's calibration, in the first digest of a month (learning-service). */
+  calibration?: string | null;
 }
 
 /** Lines for each non-empty group, each with its "…and N more" wording; shared with the owner DM. */
@@ -273,6 +275,7 @@ export function digestBlocks(input: DigestInput): Rendered {
     );
     return { text, blocks };
   }
+  if (input.calibration) blocks.push(context(truncate(input.calibration, 2000)));
   const footer = context(
     `Whole board: ${LIST_ALL} · how owners' expectations turned out: \`/donedone scorecard\``,
   );

@@ -142,6 +142,7 @@ export const HELP_TEXT = [
   '`/donedone scorecard [@user]`, `/donedone usage F-3`, `/donedone flag F-3 <key> [since YYYY-MM-DD]`',
   '`/donedone retro F-3`, `/donedone drop F-3 [reason]`, `/donedone metrics [search]`',
   '`/donedone canary <metric> <label>=<value> [over 1h]`: judge a canary against the other nodes',
+  '`/donedone suggest F-3`: metrics that may tell whether F-3 works, with suggested targets',
   '',
   '*Expectations*: `<metric> <op> <number> [per day|week|month] [within <N> days|weeks]`, e.g. `bulk_export_total >= 200 per week within 30 days`, `checkout_total{variant="new"} at least 1.5k per week`, `posthog:"export clicked" >= 200 per week`.',
 ].join('\n');
