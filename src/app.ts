@@ -9,7 +9,7 @@ import type { CatalogEntry } from './domain/catalog';
 import { apiRoutes } from './http/api';
 import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
-import { healthRoute } from './http/routes';
+import { healthRoute, livenessRoute, readinessRoute } from './http/routes';
 import { digestProcessors } from './jobs/digest-processors';
 import { Effects } from './jobs/effects';
 import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings } from './jobs/queue';
@@ -162,6 +162,8 @@ export function createDonedone(opts: AppOptions): Donedone {
   // Bolt reads its routes when constructed; the API's services are made below, hence the getter.
   const customRoutes: CustomRoute[] = [
     healthRoute(redis),
+    livenessRoute(),
+    readinessRoute(redis),
     metrics.route(),
     ...apiRoutes(() => ({
       ...(config.apiToken ? { token: config.apiToken } : {}),
