@@ -4,6 +4,8 @@ import type { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
+import { annotatorFrom } from './annotations';
+import { annotateWatch } from './annotations/annotate-watch';
 import type { Config } from './config';
 import type { CatalogEntry } from './domain/catalog';
 import { apiRoutes } from './http/api';
@@ -268,6 +270,10 @@ export function createDonedone(opts: AppOptions): Donedone {
     await retro.requestOpen(feature, 'deadline');
   });
   subcommands.set('retro', retroHandler(retro));
+  // -- capability: annotations (Grafana, PostHog) of launches and verdicts --
+  annotateWatch(watch, annotatorFrom(config, log), async (key) =>
+    Boolean(await redis.set(`${prefix}annotated:${key}`, '1', 'EX', 90 * 86_400, 'NX')),
+  );
   processors.set('retro', (job, { lastAttempt }) =>
     retro.openJob(job.data as unknown as RetroJob, lastAttempt),
   );
