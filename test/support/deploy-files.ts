@@ -69,8 +69,12 @@ export function kubernetesErrors(validators: Map<string, ValidateFunction>, doc:
 }
 
 export function composeValidator(): ValidateFunction {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  return ajv.compile(JSON.parse(readFileSync(join(DEPLOY, 'schemas', 'compose-spec.json'), 'utf8')));
+  // The spec names draft-07 by an https URL Ajv does not know; Ajv's default meta-schema is draft-07.
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  const { $schema: _draft07, ...schema } = JSON.parse(
+    readFileSync(join(DEPLOY, 'schemas', 'compose-spec.json'), 'utf8'),
+  );
+  return ajv.compile(schema);
 }
 
 export function describe(errors: ErrorObject[]): string[] {
