@@ -44,7 +44,7 @@ describe('compose.yaml', () => {
     expect(services.bot!.environment.REDIS_URL).toBe('redis://redis:6379');
   });
 
-  it('no secret is written inline: they come from .env or ${VAR}', () => {
+  it('no secret is written inline: they come from .env or a $VAR', () => {
     for (const [name, s] of Object.entries(services)) {
       const env = (s.environment ?? {}) as Record<string, string>;
       for (const [key, value] of Object.entries(env))
@@ -57,6 +57,7 @@ describe('compose.yaml', () => {
   });
 
   it('one bot in role all by default; the worker waits behind the split profile', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own ${VAR:-default} syntax.
     expect(services.bot!.environment.DONEDONE_ROLE).toBe('${DONEDONE_BOT_ROLE:-all}');
     expect(services.bot!.profiles).toBeUndefined();
     expect(services.worker!.profiles).toEqual(['split']);
@@ -70,6 +71,7 @@ describe('Dockerfile', () => {
     expect(['22', '24']).toContain(version);
     const froms = dockerfile.match(/^FROM .*$/gm) ?? [];
     expect(froms.length).toBe(2);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${ARG} syntax.
     for (const from of froms) expect(from).toContain('node:${NODE_VERSION}-');
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(pkg.engines.node).toBe('>=20');
