@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +23,23 @@ function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
+}
+
+/** Resolves once something accepts connections on the port. */
+async function listening(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`nothing listens on ${port}`);
 }
 
 /** Exit code of a command (0 when it succeeded). */
@@ -112,5 +129,56 @@ describe('the bot’s health checks, run as Docker and compose run them', () => 
     expect(await exitCode(process.execPath, ['-e', here])).toBe(0);
     const nowhere = script!.replace(':3000/', `:${await freePort()}/`);
     expect(await exitCode(process.execPath, ['-e', nowhere])).toBe(1);
+  });
+});
+
+describe('the Kubernetes Redis, run with its StatefulSet’s own arguments', () => {
+  it('asks for the password from the Secret, persists to an append-only file and never evicts', async () => {
+    const set = readYaml(join(ROOT, 'deploy', 'kubernetes', 'redis', 'statefulset.yaml'))[0]!;
+    const args = (set.spec.template.spec.containers[0].args as string[]).map((a) =>
+      // Kubernetes expands $(VAR) from the container's env; here the Secret's value is made up.
+      a === '$(REDIS_PASSWORD)' ? 'k8s-test-password' : a,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'dd-k8s-redis-'));
+    const port = await freePort();
+    const child = spawn(
+      'redis-server',
+      [...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const withPassword = new Redis({
+      port,
+      host: '127.0.0.1',
+      password: 'k8s-test-password',
+      lazyConnect: true,
+    });
+    const without = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableReadyCheck: false,
+    });
+    try {
+      await listening(port);
+      await withPassword.connect();
+      expect(await withPassword.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+      expect(await withPassword.config('GET', 'maxmemory-policy')).toEqual([
+        'maxmemory-policy',
+        'noeviction',
+      ]);
+      await without.connect().catch(() => undefined);
+      await expect(without.get('anything')).rejects.toThrow(/NOAUTH/);
+    } finally {
+      withPassword.disconnect();
+      without.disconnect();
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -138,6 +138,30 @@ describe('the Kubernetes base, schema-checked offline', () => {
   });
 });
 
+describe('the optional Redis (deploy/kubernetes/redis)', () => {
+  const redis = renderKustomization(join(DEPLOY, 'kubernetes', 'redis')).map((r) => r.doc);
+  const set = redis.find((d) => d.kind === 'StatefulSet')!;
+  const service = redis.find((d) => d.kind === 'Service')!;
+
+  it('is valid against the pinned schemas', () => {
+    expect(redis.map((d) => d.kind).sort()).toEqual(['Service', 'StatefulSet']);
+    for (const doc of redis) expect(kubernetesErrors(validators, doc)).toEqual([]);
+  });
+
+  it('keeps every change on a volume, never evicts, and is where the example REDIS_URL points', () => {
+    const c = set.spec.template.spec.containers[0];
+    const flag = (name: string) => c.args[c.args.indexOf(name) + 1];
+    expect(flag('--appendonly')).toBe('yes');
+    expect(flag('--maxmemory-policy')).toBe('noeviction');
+    expect(flag('--requirepass')).toBe('$(REDIS_PASSWORD)');
+    expect(c.volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
+    expect(set.spec.volumeClaimTemplates[0].metadata.name).toBe('data');
+    expect(matches(service.spec.selector, set.spec.template.metadata.labels)).toBe(true);
+    const url = new URL(secretExample.stringData.REDIS_URL);
+    expect([url.hostname, url.port]).toEqual([service.metadata.name, String(service.spec.ports[0].port)]);
+  });
+});
+
 describe('Argo Rollouts: the AnalysisTemplates and the sample Rollout', () => {
   const templates = argo.filter((d) => d.kind === 'AnalysisTemplate');
   const byName = new Map(templates.map((t) => [t.metadata.name as string, t]));
