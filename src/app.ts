@@ -270,16 +270,16 @@ export function createDonedone(opts: AppOptions): Donedone {
     await retro.requestOpen(feature, 'deadline');
   });
   subcommands.set('retro', retroHandler(retro));
-  // -- capability: annotations (Grafana, PostHog) of launches and verdicts --
-  annotateWatch(watch, annotatorFrom(config, log), async (key) =>
-    Boolean(await redis.set(`${prefix}annotated:${key}`, '1', 'EX', 90 * 86_400, 'NX')),
-  );
   processors.set('retro', (job, { lastAttempt }) =>
     retro.openJob(job.data as unknown as RetroJob, lastAttempt),
   );
   processors.set('retro-reminder', (job) => retro.reminderJob(job.data as unknown as ReminderJob));
   retroActions.register(bolt, { retro, log });
   retroNotes.register(bolt, { retro, log });
+  // -- capability: annotations (Grafana, PostHog) of launches and verdicts --
+  annotateWatch(watch, annotatorFrom(config, log), async (key) =>
+    Boolean(await redis.set(`${prefix}annotated:${key}`, '1', 'EX', 90 * 86_400, 'NX')),
+  );
 
   const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
   const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
