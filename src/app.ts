@@ -6,6 +6,7 @@ import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { CatalogEntry } from './domain/catalog';
+import { createFlagProvider } from './flags';
 import { apiRoutes } from './http/api';
 import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
@@ -17,12 +18,14 @@ import { createWorker, type JobProcessor } from './jobs/worker';
 import { createLogger } from './log';
 import { boltLogger } from './slack/bolt-logger';
 import * as actions from './slack/listeners/actions';
+import * as guardActions from './slack/listeners/actions/guard';
 import * as homeActions from './slack/listeners/actions/home';
 import * as retroActions from './slack/listeners/actions/retro';
 import { canaryHandler } from './slack/listeners/commands/canary';
 import { digestHandler } from './slack/listeners/commands/digest';
 import * as commands from './slack/listeners/commands/donedone-command';
 import { flagHandler } from './slack/listeners/commands/flag';
+import { guardHandler } from './slack/listeners/commands/guard';
 import { launchHandler } from './slack/listeners/commands/launch';
 import { metricsHandler } from './slack/listeners/commands/metrics';
 import { retroHandler } from './slack/listeners/commands/retro';
@@ -47,6 +50,7 @@ import type { TelemetrySource } from './telemetry/types';
 import { CanaryService } from './usecases/canary-service';
 import { DigestService } from './usecases/digest-service';
 import { FeatureService } from './usecases/feature-service';
+import { type GuardEventJob, type GuardRoundJob, GuardService } from './usecases/guard-service';
 import { type ReminderJob, type RetroJob, RetroService } from './usecases/retro-service';
 import { UsageService } from './usecases/usage-service';
 import { WatchService } from './usecases/watch-service';
@@ -83,6 +87,7 @@ export interface Donedone {
   store: FeatureStore;
   service: FeatureService;
   telemetry: Telemetry;
+  guards: GuardService;
   log: Logger;
   /** Does an acknowledged command's work here; `counted` receives its outcome for /metrics. */
   runCommand(job: commands.CommandJob, counted?: (outcome: commands.CommandOutcome) => void): Promise<void>;
@@ -169,6 +174,7 @@ export function createDonedone(opts: AppOptions): Donedone {
       store,
       features: service,
       watch: watch!,
+      guards,
     })),
     ...canaryApiRoutes(() => ({ ...(config.apiToken ? { token: config.apiToken } : {}), canary })),
   ];
@@ -277,6 +283,34 @@ export function createDonedone(opts: AppOptions): Donedone {
   retroActions.register(bolt, { retro, log });
   retroNotes.register(bolt, { retro, log });
 
+  // -- capability: guardrails --
+  const guards = new GuardService({
+    store,
+    telemetry,
+    queue,
+    redis,
+    prefix,
+    jobPoster: new SlackPoster(jobClient),
+    poster,
+    effects: new Effects(store, redis, prefix),
+    flags: createFlagProvider(config.flags),
+    admins: config.admins,
+    intervalMs: config.guardIntervalSeconds * 1000,
+    log,
+    now,
+    zone: config.timezone,
+  });
+  subcommands.set(
+    'guard',
+    guardHandler({ guards, isCatalogName: telemetry.isCatalogName, now, zone: config.timezone }),
+  );
+  processors.set('guard-round', async (job) => {
+    const r = await guards.round((job.data as GuardRoundJob).round);
+    return `round ${r.round}: ${r.features} features, ${r.guards} guards, ${r.queries} queries, ${r.outages} outages, ${r.events} events`;
+  });
+  processors.set('guard-event', (job) => guards.eventJob(job.data as unknown as GuardEventJob));
+  guardActions.register(bolt, { guards, log });
+
   const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
   const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
     commands.runCommand(job, deps, webClient, commands.answerEphemerally, counted);
@@ -297,6 +331,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     store,
     service,
     telemetry,
+    guards,
     log,
     queue,
     watch: watchService,
@@ -318,6 +353,7 @@ export function createDonedone(opts: AppOptions): Donedone {
           log,
           processors,
         });
+        await guards.schedule();
       }
       const address = server?.address();
       return { port: typeof address === 'object' && address ? address.port : port };

@@ -90,7 +90,8 @@ describe.each(vendors)('$label', (vendor) => {
     [500, { message: 'internal' }, /had an error \(HTTP 500.*\): press again in a minute/],
     [404, { message: 'Unknown flag' }, /has no flag `new-checkout` there \(HTTP 404/],
   ])('answers HTTP %i with the reason, never the token', async (status, json, reason) => {
-    standIn.answer(() => ({ status, json, headers: status === 429 ? { 'retry-after': '30' } : {} }));
+    const headers: Record<string, string> = status === 429 ? { 'retry-after': '30' } : {};
+    standIn.answer(() => ({ status, json, headers }));
     const outcome = await provider().turnOff('new-checkout', 'paused by donedone');
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) {
