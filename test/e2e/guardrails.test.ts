@@ -9,10 +9,13 @@ import { formatNumber } from '../../src/domain/format-number';
 import { PrometheusClient } from '../../src/telemetry/prometheus-client';
 import { guardKey } from '../../src/usecases/guard-service';
 import {
+  CANARY_ERROR_RATIO,
   GUARD_FALL_AT,
   GUARD_RISE_AT,
+  NOW,
   PAYMENT_ERROR_RATIO_BAD,
   PAYMENT_ERROR_RATIO_HEALTHY,
+  PEER_ERROR_RATIO,
 } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
 import { type StandIn, startStandIn } from '../support/vendor-stand-ins';
@@ -369,5 +372,32 @@ describe('guardrails while a feature rolls out', () => {
     ]);
     expect((await bot.donedone.store.get('T1', id))!.pauses).toBeUndefined();
     expect(JSON.stringify(bot.slackApi.responses)).not.toContain(FLAG_TOKEN);
+  });
+
+  it('the canary takes the guard form across nodes, judged by the same judge: a gauge averaged per node, lower is better', async () => {
+    bot = await startBot({ env: { DONEDONE_API_TOKEN: API_TOKEN } });
+    const { id, ts } = await launchGuarded();
+    bot.clock.now = NOW;
+    const answer = await ask(`canary ${id} checkout_error_ratio node=canary lower-is-better`);
+    expect(answer).toBe(
+      `Attached the canary \`checkout_error_ratio node=canary over 1h lower-is-better\` to *${id}*. Judged: *hold*. The judgement and its chart are in ${id}'s thread.`,
+    );
+    await bot.slackApi.waitFor(() => thread(ts).find((t) => t.startsWith('Hold: node=canary')));
+    const res = await fetch(
+      `${bot.url}/api/canary?metric=checkout_error_ratio&label=node&canary=canary&direction=lower`,
+      { headers: { authorization: `Bearer ${API_TOKEN}` } },
+    );
+    const { data } = (await res.json()) as { data: Record<string, unknown> };
+    const shift = ((CANARY_ERROR_RATIO - PEER_ERROR_RATIO) / PEER_ERROR_RATIO) * 100;
+    expect(data).toMatchObject({
+      ok: false,
+      verdict: 'hold',
+      higher_is_better: false,
+      query: 'avg by (node) (avg_over_time(checkout_error_ratio{node!=""}[1m]))',
+      canary_median: expect.closeTo(CANARY_ERROR_RATIO, 2),
+      baseline_median: expect.closeTo(PEER_ERROR_RATIO, 2),
+    });
+    // The noise is ±5% of each value: the shift is within 15 points of the fixture's.
+    expect(Math.abs((data.difference as number) - shift)).toBeLessThan(15);
   });
 });
