@@ -2,10 +2,10 @@ import { type DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
 import { type CanaryJudgement, DEFAULT_MIN_POINTS, judgeCanary } from '../domain/canary-stats';
 import type { Feature } from '../domain/model';
-import { type CanarySpec, canarySpecFrom } from '../domain/parse-canary';
+import { type CanarySpec, canarySpecFrom, isRated } from '../domain/parse-canary';
 import type { FeatureStore } from '../store/feature-store';
 import type { PrometheusClient } from '../telemetry/prometheus-client';
-import { isCounter, promDuration } from '../telemetry/promql';
+import { promDuration } from '../telemetry/promql';
 import type { Telemetry } from '../telemetry/telemetry';
 import { TelemetryQueryError, TelemetryUnavailableError } from '../telemetry/types';
 
@@ -103,7 +103,7 @@ export class CanaryService {
    */
   static query(spec: Pick<CanarySpec, 'metric' | 'label'>): string {
     const range = promDuration(CANARY_STEP_SECONDS);
-    if (!isCounter(spec.metric)) {
+    if (!isRated(spec.metric)) {
       return `avg by (${spec.label}) (avg_over_time(${spec.metric}{${spec.label}!=""}[${range}]))`;
     }
     return `sum by (${spec.label}) (rate(${spec.metric}{${spec.label}!=""}[${range}])) * 60`;

@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { DateTime } from 'luxon';
 import { type ChartSeries, type ChartSpec, MAX_SERIES } from '../../charts/render-chart';
 import { formatNumber } from '../../charts/scale';
+import { isRated } from '../../domain/parse-canary';
 import type { CanaryResult, NodeSeries } from '../../usecases/canary-service';
 import { context, MAX_SECTION_TEXT, mrkdwn, type Rendered } from './digest-blocks';
 import { escapeMrkdwn, truncate } from './escape';
@@ -16,7 +17,7 @@ function code(text: string, max = 120): string {
 
 /** `$/min` for a metric counted in dollars, `/min` otherwise; none for a gauge (averaged, not a rate). */
 export function rateUnit(metric: string): string {
-  if (!/_(total|count)$/.test(metric)) return '';
+  if (!isRated(metric)) return '';
   return /(^|_)dollars?(_|$)/.test(metric) ? '$/min' : '/min';
 }
 
