@@ -23,6 +23,8 @@ import { type StandIn, startStandIn } from '../support/vendor-stand-ins';
 const API_TOKEN = 'api-token-0123456789abcdef';
 const FLAG_TOKEN = 'flag-SECRET-token-42';
 const RATIO_GUARD = 'payment_error_ratio < 2% over 30m';
+/** As it reads in Slack's text: escaped, so no user text can ping. */
+const RATIO_SHOWN = 'payment_error_ratio &lt; 2% over 30m';
 const LATENCY_GUARD = 'search_latency_seconds < 0.5 over 30m';
 
 let bot: RunningBot;
@@ -189,7 +191,7 @@ describe('guardrails while a feature rolls out', () => {
     // The second bad reading in a row: one post in the thread, one DM.
     await roundAt(at(50));
     const expectedValue = formatNumber(PAYMENT_ERROR_RATIO_BAD, '%');
-    expect(breaches(ts)).toEqual([`${id}: guardrail breached: ${RATIO_GUARD} is ${expectedValue}.`]);
+    expect(breaches(ts)).toEqual([`${id}: guardrail breached: ${RATIO_SHOWN} is ${expectedValue}.`]);
     expect(dmsTo('U1').filter((t) => t.includes('breached'))).toHaveLength(1);
     const buttons = breachButtons(ts);
     expect(buttons.map((b) => b.action_id)).toEqual(['guard_pause', 'guard_dismiss']);
@@ -253,7 +255,7 @@ describe('guardrails while a feature rolls out', () => {
     await roundAt(at(after + 35));
     await roundAt(at(after + 40));
     expect(recoveries(ts)).toEqual([
-      `${id}: guardrail ${RATIO_GUARD} holds again (${formatNumber(PAYMENT_ERROR_RATIO_HEALTHY, '%')}).`,
+      `${id}: guardrail ${RATIO_SHOWN} holds again (${formatNumber(PAYMENT_ERROR_RATIO_HEALTHY, '%')}).`,
     ]);
     expect((await gate(id)).data.breached).toBeUndefined();
     // The healthy latency guard never said anything; no token reached Slack.
@@ -293,7 +295,7 @@ describe('guardrails while a feature rolls out', () => {
     });
     expect(flags.requests[0]!.headers.authorization).toBe(FLAG_TOKEN);
     expect(breaches(ts)).toEqual([
-      `${id}: guardrail breached: ${RATIO_GUARD} is ${formatNumber(PAYMENT_ERROR_RATIO_BAD, '%')}. Auto-pause: Unleash turned \`new-checkout\` off in production (HTTP 200).`,
+      `${id}: guardrail breached: ${RATIO_SHOWN} is ${formatNumber(PAYMENT_ERROR_RATIO_BAD, '%')}. Auto-pause: Unleash turned \`new-checkout\` off in production (HTTP 200).`,
     ]);
     expect(breachButtons(ts)).toEqual([]);
     expect((await bot.donedone.store.get('T1', id))!.pauses).toEqual([

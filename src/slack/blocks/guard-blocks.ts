@@ -118,7 +118,10 @@ export function guardBreachMessage(
   });
   const pausedText = autoPause ? ` Auto-pause: ${autoPause.text}` : '';
   return {
-    text: `${feature.id}: guardrail breached: ${guard.text} is ${guardValue(guard, value)}.${pausedText}`,
+    // Fallback text is shown in notifications too: user text in it is escaped so it never pings.
+    text:
+      escapeMrkdwn(`${feature.id}: guardrail breached: ${guard.text} is ${guardValue(guard, value)}.`) +
+      pausedText,
     blocks,
   };
 }
@@ -127,7 +130,7 @@ export function guardBreachMessage(
 export function guardRecoveredMessage(feature: Feature, guard: Guard, value: number | null): Message {
   const text = `${title(feature)}: :large_green_circle: guardrail ${guardCode(guard)} holds again (${guardValue(guard, value)} over the last ${formatOver(guard.overSeconds)}).`;
   return {
-    text: `${feature.id}: guardrail ${guard.text} holds again (${guardValue(guard, value)}).`,
+    text: escapeMrkdwn(`${feature.id}: guardrail ${guard.text} holds again (${guardValue(guard, value)}).`),
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
   };
 }
@@ -145,7 +148,9 @@ export function guardOwnerDm(
     : `**Pause rollout** or **Dismiss** in its thread${where}.`.replace(/\*\*/g, '*');
   const text = `:rotating_light: A guardrail of your feature ${title(feature)} is breached: ${guardCode(guard)} is ${guardValue(guard, value)}. ${next}`;
   return {
-    text: `A guardrail of ${feature.id} is breached: ${guard.text} is ${guardValue(guard, value)}.`,
+    text: escapeMrkdwn(
+      `A guardrail of ${feature.id} is breached: ${guard.text} is ${guardValue(guard, value)}.`,
+    ),
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
   };
 }
@@ -169,7 +174,7 @@ export function pausedMessage(feature: Feature, by: string, text: string): Messa
 
 export function dismissedMessage(feature: Feature, guard: Guard, by: string): Message {
   return {
-    text: `${feature.id}: the breach of ${guard.text} was dismissed.`,
+    text: escapeMrkdwn(`${feature.id}: the breach of ${guard.text} was dismissed.`),
     blocks: [
       {
         type: 'context',
