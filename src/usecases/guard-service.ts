@@ -239,7 +239,11 @@ export class GuardService {
     // Step every guard, team by team: read the states in one call, write them in one script.
     const events: GuardEventJob[] = [];
     const byTeam = new Map<string, typeof entries>();
-    for (const e of entries) byTeam.set(e.feature.team, [...(byTeam.get(e.feature.team) ?? []), e]);
+    for (const e of entries) {
+      const list = byTeam.get(e.feature.team);
+      if (list) list.push(e);
+      else byTeam.set(e.feature.team, [e]);
+    }
     for (const [team, list] of byTeam) {
       for (let start = 0; start < list.length; start += 2000) {
         const chunk = list.slice(start, start + 2000);
