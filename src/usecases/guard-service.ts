@@ -114,6 +114,11 @@ export function guardKey(guard: Pick<Guard, 'text'>): string {
   return createHash('sha1').update(guard.text).digest('hex').slice(0, 10);
 }
 
+/** A guard's state is per launch: a relaunch starts every guard afresh. */
+function stateField(feature: Feature, key: string): string {
+  return `${feature.id}|${feature.launchedAt ? Date.parse(feature.launchedAt) : 0}|${key}`;
+}
+
 /** Runs `work` over `items` with at most `limit` at once. */
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -199,14 +204,17 @@ export class GuardService {
     const keys = guards.map(guardKey);
     const states = await this.states(
       feature.team,
-      keys.map((k) => `${feature.id}|${k}`),
+      keys.map((k) => stateField(feature, k)),
     );
     return guards.map((guard, i) => ({ guard, key: keys[i]!, ...(states[i] ? { state: states[i] } : {}) }));
   }
 
-  /** The texts of the feature's guardrails that are breached now (and not dismissed). */
+  /**
+   * The texts of the feature's guardrails that are breached now (and not dismissed), while they
+   * are watched (launch to deadline): after the deadline the verdict speaks, not a stale breach.
+   */
   async breachedOf(feature: Feature): Promise<string[]> {
-    if (!feature.launchedAt) return [];
+    if (!isGuarded(feature, this.deps.now(), this.deps.zone)) return [];
     return (await this.statesOf(feature)).filter((s) => isBreached(s.state)).map((s) => s.guard.text);
   }
 
@@ -247,7 +255,7 @@ export class GuardService {
     for (const [team, list] of byTeam) {
       for (let start = 0; start < list.length; start += 2000) {
         const chunk = list.slice(start, start + 2000);
-        const fields = chunk.map((e) => `${e.feature.id}|${e.key}`);
+        const fields = chunk.map((e) => stateField(e.feature, e.key));
         const states = await this.states(team, fields);
         const writes: string[] = [];
         const pending = new Map<string, GuardEventJob>();
@@ -444,7 +452,13 @@ export class GuardService {
     const guard = guardsOf(feature).find((g) => guardKey(g) === key);
     if (!guard) return { ok: false, error: `That guardrail is no longer on ${feature.id}.` };
     const result = Number(
-      await this.deps.redis.eval(DISMISS_SCRIPT, 1, this.stateKey(team), `${id}|${key}`, String(episode)),
+      await this.deps.redis.eval(
+        DISMISS_SCRIPT,
+        1,
+        this.stateKey(team),
+        stateField(feature, key),
+        String(episode),
+      ),
     );
     if (result === 0)
       return { ok: false, error: `That breach of \`${escapeMrkdwn(guard.text)}\` is over already.` };

@@ -374,6 +374,15 @@ describe('guardrails while a feature rolls out', () => {
     ]);
     expect((await bot.donedone.store.get('T1', id))!.pauses).toBeUndefined();
     expect(JSON.stringify(bot.slackApi.responses)).not.toContain(FLAG_TOKEN);
+    // Still breached; after the deadline a stale breach no longer counts, nor after a relaunch.
+    const f = (await bot.donedone.store.get('T1', id))!;
+    expect(await bot.donedone.guards.breachedOf(f)).toEqual([RATIO_GUARD]);
+    const now = bot.clock.now;
+    bot.clock.now = DateTime.fromISO(f.launchedAt!, { zone: 'utc' }).plus({ days: 30 });
+    expect(await bot.donedone.guards.breachedOf(f)).toEqual([]);
+    bot.clock.now = now;
+    await ask(`launch ${id} 2026-10-29`);
+    expect(await bot.donedone.guards.breachedOf((await bot.donedone.store.get('T1', id))!)).toEqual([]);
   });
 
   it('the canary takes the guard form across nodes, judged by the same judge: a gauge averaged per node, lower is better', async () => {
