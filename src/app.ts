@@ -4,13 +4,16 @@ import type { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
+import { annotatorFrom } from './annotations';
+import { annotateWatch } from './annotations/annotate-watch';
 import type { Config } from './config';
 import type { CatalogEntry } from './domain/catalog';
+import type { Feature } from './domain/model';
 import { createFlagProvider } from './flags';
 import { apiRoutes } from './http/api';
 import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
-import { healthRoute } from './http/routes';
+import { healthRoute, livenessRoute, readinessRoute } from './http/routes';
 import { digestProcessors } from './jobs/digest-processors';
 import { Effects } from './jobs/effects';
 import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings } from './jobs/queue';
@@ -21,6 +24,7 @@ import * as actions from './slack/listeners/actions';
 import * as guardActions from './slack/listeners/actions/guard';
 import * as homeActions from './slack/listeners/actions/home';
 import * as retroActions from './slack/listeners/actions/retro';
+import * as suggestActions from './slack/listeners/actions/suggest';
 import { canaryHandler } from './slack/listeners/commands/canary';
 import { digestHandler } from './slack/listeners/commands/digest';
 import * as commands from './slack/listeners/commands/donedone-command';
@@ -30,6 +34,7 @@ import { launchHandler } from './slack/listeners/commands/launch';
 import { metricsHandler } from './slack/listeners/commands/metrics';
 import { retroHandler } from './slack/listeners/commands/retro';
 import { scorecardHandler } from './slack/listeners/commands/scorecard';
+import { suggestHandler } from './slack/listeners/commands/suggest';
 import { usageHandler } from './slack/listeners/commands/usage';
 import type { ListenerDeps, SubcommandHandler } from './slack/listeners/deps';
 import * as events from './slack/listeners/events';
@@ -51,6 +56,7 @@ import { CanaryService } from './usecases/canary-service';
 import { DigestService } from './usecases/digest-service';
 import { FeatureService } from './usecases/feature-service';
 import { type GuardEventJob, type GuardRoundJob, GuardService } from './usecases/guard-service';
+import { LearningService } from './usecases/learning-service';
 import { type ReminderJob, type RetroJob, RetroService } from './usecases/retro-service';
 import { UsageService } from './usecases/usage-service';
 import { WatchService } from './usecases/watch-service';
@@ -167,6 +173,8 @@ export function createDonedone(opts: AppOptions): Donedone {
   // Bolt reads its routes when constructed; the API's services are made below, hence the getter.
   const customRoutes: CustomRoute[] = [
     healthRoute(redis),
+    livenessRoute(),
+    readinessRoute(redis),
     metrics.route(),
     ...apiRoutes(() => ({
       ...(config.apiToken ? { token: config.apiToken } : {}),
@@ -194,7 +202,10 @@ export function createDonedone(opts: AppOptions): Donedone {
     clientOptions,
   });
   const webClient = new webApi.WebClient(config.slack.botToken, clientOptions);
-  const poster = new SlackPoster(webClient);
+  // -- capability: learning (calibration on answers and cards, metric suggestions) --
+  const learning = new LearningService({ store, telemetry, redis, prefix, now, log, zone: config.timezone });
+  const cardLine = (feature: Feature) => learning.cardLine(feature);
+  const poster = new SlackPoster(webClient, cardLine);
   const service = new FeatureService({
     store,
     telemetry,
@@ -204,6 +215,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     zone: config.timezone,
     onExpectationChanged: (previous, feature) => watch!.expectationChanged(previous, feature),
     settle: (feature) => watch!.settle(feature),
+    expectationNote: (feature) => learning.expectationNote(feature),
   });
   // Jobs post through a client that fails fast on 429, so a job waits in the delayed set, not in a worker.
   const jobClient = new webApi.WebClient(config.slack.botToken, {
@@ -216,7 +228,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     features: service,
     queue,
     queueSettings,
-    poster: new SlackPoster(jobClient),
+    poster: new SlackPoster(jobClient, cardLine),
     effects: new Effects(store, redis, prefix),
     metrics,
     log,
@@ -235,12 +247,22 @@ export function createDonedone(opts: AppOptions): Donedone {
   subcommands.set('canary', canaryHandler({ canary, features: service, poster, client: webClient, log }));
   // -- capability: digests --
   const usage = new UsageService({ telemetry, log, zone: config.timezone });
-  const digests = new DigestService({ store, queue, usage, now, log, staleFlagDays: config.staleFlagDays });
+  const digests = new DigestService({
+    store,
+    queue,
+    usage,
+    now,
+    log,
+    staleFlagDays: config.staleFlagDays,
+    zone: config.timezone,
+    monthlyLine: (team, channel, slot, at) => learning.monthlyDigestLine(team, channel, slot, at),
+  });
   subcommands.set('digest', digestHandler({ digests, client: webClient, defaultZone: config.timezone }));
-  subcommands.set('scorecard', scorecardHandler({ store }));
+  subcommands.set('scorecard', scorecardHandler({ store, learning }));
+  subcommands.set('suggest', suggestHandler({ service, learning }));
   subcommands.set('usage', usageHandler({ service, usage, now }));
   subcommands.set('flag', flagHandler({ service, store, now, staleFlagDays: config.staleFlagDays }));
-  const digestPoster = new SlackPoster(jobClient);
+  const digestPoster = new SlackPoster(jobClient, cardLine);
   const digestJobs = digestProcessors({
     digests,
     effects: new Effects(store, redis, prefix),
@@ -282,6 +304,10 @@ export function createDonedone(opts: AppOptions): Donedone {
   processors.set('retro-reminder', (job) => retro.reminderJob(job.data as unknown as ReminderJob));
   retroActions.register(bolt, { retro, log });
   retroNotes.register(bolt, { retro, log });
+  // -- capability: annotations (Grafana, PostHog) of launches and verdicts --
+  annotateWatch(watch, annotatorFrom(config, log), async (key) =>
+    Boolean(await redis.set(`${prefix}annotated:${key}`, '1', 'EX', 90 * 86_400, 'NX')),
+  );
 
   // -- capability: guardrails --
   const guards = new GuardService({
@@ -290,7 +316,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     queue,
     redis,
     prefix,
-    jobPoster: new SlackPoster(jobClient),
+    jobPoster: new SlackPoster(jobClient, cardLine),
     poster,
     effects: new Effects(store, redis, prefix),
     flags: createFlagProvider(config.flags),
@@ -311,7 +337,19 @@ export function createDonedone(opts: AppOptions): Donedone {
   processors.set('guard-event', (job) => guards.eventJob(job.data as unknown as GuardEventJob));
   guardActions.register(bolt, { guards, log });
 
-  const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
+  const deps: ListenerDeps = {
+    config,
+    service,
+    store,
+    telemetry,
+    log,
+    now,
+    subcommands,
+    watch,
+    metrics,
+    learning,
+  };
+  suggestActions.register(bolt, deps);
   const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
     commands.runCommand(job, deps, webClient, commands.answerEphemerally, counted);
   const runner = opts.commandRunner ?? ((job: commands.CommandJob) => void runCommand(job));

@@ -17,7 +17,7 @@ export type Command =
     }
   | { name: 'expect'; id: string; expectation: string }
   | { name: 'launch'; id: string; date?: string }
-  | { name: 'check' | 'show' | 'usage' | 'retro'; id: string }
+  | { name: 'check' | 'show' | 'usage' | 'retro' | 'suggest'; id: string }
   | { name: 'drop'; id: string; reason?: string }
   | { name: 'list'; scope: 'all' | 'mine' | 'open'; user?: string }
   | { name: 'digest'; action: 'now' | 'off' | 'schedule' }
@@ -46,6 +46,7 @@ const USAGE: Record<string, string> = {
   show: '/donedone show F-3',
   usage: '/donedone usage F-3',
   retro: '/donedone retro F-3',
+  suggest: '/donedone suggest F-3',
   drop: '/donedone drop F-3 superseded by F-7',
   list: '/donedone list mine',
   digest: '/donedone digest every monday 09:00 Europe/Berlin',
@@ -154,7 +155,8 @@ export function parseCommand(input: string): CommandResult {
     case 'check':
     case 'show':
     case 'usage':
-    case 'retro': {
+    case 'retro':
+    case 'suggest': {
       const r = withId(name, rest);
       if (isResult(r)) return r;
       if (r.tail) return error(`I did not understand \`${r.tail}\` after ${r.id}.`, name);

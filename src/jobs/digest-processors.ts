@@ -48,7 +48,11 @@ export function digestProcessors(deps: DigestProcessorDeps): Map<string, JobProc
     const slot = digestSlot(job);
     const key = `digest:${data.team}:${data.channel}:${slot}`;
     const result = await effects.once(key, data.channel, async () => {
-      const message = await digests.build(data.team);
+      const zone = await digests.zoneFor(data.team, data.channel);
+      const message = await digests.build(data.team, digests.now().setZone(zone), {
+        channel: data.channel,
+        slot,
+      });
       await deps.post(data.channel, message).catch(failForGood);
     });
     log.info({ team: data.team, channel: data.channel, slot, result }, 'digest');

@@ -272,9 +272,17 @@ export class PostHogClient implements TelemetrySource {
     return rows.length > 0;
   }
 
+  /** Event descriptions by event name, from the same event definitions (those without one are left out). */
+  async metadata(): Promise<Map<string, string>> {
+    const descriptions = new Map<string, string>();
+    await this.definitions(undefined, undefined, descriptions);
+    return descriptions;
+  }
+
   private async definitions(
     search: string | undefined,
     stopAt?: (name: string) => boolean,
+    descriptions?: Map<string, string>,
   ): Promise<{ names: string[]; complete: boolean }> {
     const names: string[] = [];
     // PostHog may give fewer than asked for a page: the next page starts after what came.
@@ -296,6 +304,8 @@ export class PostHogClient implements TelemetrySource {
       if (!Array.isArray(data.results)) throw this.unexpected('event definitions without results');
       for (const d of data.results) {
         if (typeof d?.name === 'string') names.push(d.name);
+        if (descriptions && typeof d?.name === 'string' && d.description?.trim())
+          descriptions.set(d.name, d.description.trim());
       }
       offset += data.results.length;
       if (!data.next) return { names, complete: true };

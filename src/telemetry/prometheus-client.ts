@@ -169,6 +169,24 @@ export class PrometheusClient implements TelemetrySource {
     return needle ? names.filter((n) => n.toLowerCase().includes(needle)) : names;
   }
 
+  /**
+   * HELP text by metric name (`/api/v1/metadata`). Prometheus keeps metadata only for what it
+   * scrapes, so names that were only backfilled or remote-written have none: callers treat the
+   * map as optional extra words, never as the list of names.
+   */
+  async metadata(): Promise<Map<string, string>> {
+    const { data, error, response } = await this.call(() =>
+      this.client.GET('/api/v1/metadata', { params: { query: { limit_per_metric: 1 } } }),
+    );
+    this.raise(response.status, error);
+    const help = new Map<string, string>();
+    for (const [name, entries] of Object.entries(data?.data ?? {})) {
+      const text = entries.find((e) => typeof e.help === 'string' && e.help.trim() !== '')?.help;
+      if (text) help.set(name, text.trim());
+    }
+    return help;
+  }
+
   private call<T>(request: () => Promise<T>): Promise<T> {
     return guardCall('prometheus', request);
   }

@@ -24,6 +24,8 @@ export interface ServiceDeps {
   settle?: (feature: Feature) => Promise<Check | null>;
   /** Called when a launched feature's expectation changes, so its checks are planned anew. */
   onExpectationChanged?: (previous: Feature | null, feature: Feature) => Promise<void>;
+  /** A line for the answer to a new expectation: how the owner's past ones landed (learning-service). */
+  expectationNote?: (feature: Feature) => Promise<string | null>;
 }
 
 export type Outcome<T> = { ok: true; value: T; note?: string } | { ok: false; error: string };
@@ -144,6 +146,8 @@ export class FeatureService {
     await this.deps.poster.updateCard(updated);
     let note = instrumentationNote(updated) ?? undefined;
     if (error) note = `${note ?? ''}\n:warning: ${error}`.trim();
+    const calibration = await this.deps.expectationNote?.(updated).catch(() => null);
+    if (calibration) note = `${note ?? ''}\n${calibration}`.trim();
     return note ? { ok: true, value: updated, note } : { ok: true, value: updated };
   }
 
@@ -198,6 +202,29 @@ export class FeatureService {
   }
 
   /**
+   * First use up to `at` when the hourly watch has not found it yet (it runs once an hour): a
+   * verdict must not call a feature unused because the watch has not looked since. Not stored:
+   * the watch records it and announces done-done.
+   */
+  private async firstUseUpTo(
+    feature: Feature,
+    launchedAt: DateTime | null,
+    at: DateTime,
+  ): Promise<DateTime | null> {
+    if (!launchedAt || at <= launchedAt || !feature.expectation) return null;
+    const from = feature.firstUseCursor
+      ? DateTime.fromISO(feature.firstUseCursor, { zone: 'utc' })
+      : launchedAt;
+    if (from >= at) return null;
+    const found = await this.deps.telemetry.firstUseAfter(feature.expectation.metric, {
+      launch: launchedAt,
+      from,
+      to: at,
+    });
+    return found.at;
+  }
+
+  /**
    * One measurement and its verdict, without storing or posting it. The verdict judges the rate
    * since first use (or since launch, when the metric was in use before it), from this
    * expectation's own earlier checks of this launch only.
@@ -220,7 +247,7 @@ export class FeatureService {
         ? launchedAt
         : feature.firstUseAt
           ? DateTime.fromISO(feature.firstUseAt, { zone: 'utc' })
-          : null;
+          : await this.firstUseUpTo(feature, launchedAt, at);
       const j = judge({
         expectation: e,
         value: m.value,

@@ -7,6 +7,7 @@ import { digestSchedulerId } from '../../src/usecases/digest-service';
 import { generateFeatures, measure } from '../fixtures/board';
 import { NOW } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
+import { drained } from '../support/wait';
 
 let bot: RunningBot;
 let started = false;
@@ -221,7 +222,7 @@ describe('a scheduled digest across restarts', () => {
     await until(
       async () => (await done!.getState()) === 'completed' && (await done!.getState()) !== 'waiting',
     );
-    await new Promise((r) => setTimeout(r, 500));
+    await drained(bot.donedone.queue);
     expect((await bot.donedone.queue.getJob(job!.id!))!.returnvalue).toBe('already posted');
     expect(digestPosts()).toHaveLength(1);
     expect(dmsTo('U1')).toHaveLength(1);

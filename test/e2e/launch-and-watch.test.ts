@@ -1,5 +1,6 @@
 import { BULK_EXPORT_FIRST_USE_HOUR } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
+import { drained, waitFor } from '../support/wait';
 
 const API_TOKEN = 'test-api-token-0123456789abcdef';
 let bot: RunningBot;
@@ -52,7 +53,7 @@ describe('a launch in the past', () => {
     expect(scheduled[4]).toMatchObject({ value: 336, verdict: 'met' });
     const ts = await cardTs(id);
     await bot.slackApi.waitFor(() => threadPosts(ts).length >= 4);
-    await new Promise((r) => setTimeout(r, 300));
+    await drained(bot.donedone.queue);
     const posts = threadPosts(ts).map((c) => String(c.body.text));
     // The launch note, done-done, the latest intermediate check (29 Oct) and the final verdict: no flood.
     expect(posts).toHaveLength(4);
@@ -90,7 +91,7 @@ describe('a launch in the past', () => {
     await bot.slack.command(`launch ${id} 2026-10-01`);
     const reply = await bot.slackApi.waitFor(() => bot.slackApi.responses[before]);
     expect(reply.body.text).toContain('already launched on 2026-10-01; nothing changed');
-    await new Promise((r) => setTimeout(r, 500));
+    await drained(bot.donedone.queue);
     expect(threadPosts(ts)).toHaveLength(postsBefore);
 
     await bot.slack.command(`launch ${id} 2026-10-20`);
@@ -261,18 +262,10 @@ describe('Slack rate limits', () => {
       () => threadPosts(ts).find((c) => String(c.body.text).startsWith(`${id}: missed`)),
       15_000,
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    await drained(bot.donedone.queue);
     expect(threadPosts(ts).filter((c) => String(c.body.text).startsWith(`${id}: missed`))).toHaveLength(1);
   });
 });
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function waitForStatus(id: string, status: string): Promise<void> {
   await waitFor(async () => (await bot.donedone.store.get('T1', id))?.status === status);

@@ -17,30 +17,14 @@ import {
   STEADY_PER_HOUR,
 } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
+import { drained as drainedQueue, waitFor } from '../support/wait';
 
 let bot: RunningBot;
 afterEach(async () => {
   await bot?.stop();
 });
 
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Waits until the queue has nothing waiting, active or due: a late duplicate would be in it. */
-async function drained(): Promise<void> {
-  await waitFor(async () => {
-    const counts = await bot.donedone.queue.getJobCounts('waiting', 'active', 'prioritized');
-    const delayed = await bot.donedone.queue.getDelayed();
-    const dueSoon = delayed.filter((j) => j.timestamp + (j.opts.delay ?? 0) < Date.now() + 2_000);
-    const busy = (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.prioritized ?? 0);
-    return busy === 0 && dueSoon.length === 0;
-  });
-}
+const drained = () => drainedQueue(bot.donedone.queue);
 
 async function ask(text: string): Promise<string> {
   const before = bot.slackApi.responses.length;

@@ -26,10 +26,13 @@ export interface RunningPrometheus {
 /**
  * Starts a real Prometheus (Debian's package) on a free port, loaded with the known history
  * (the shared one, or a test's own) through `promtool tsdb create-blocks-from openmetrics`.
+ * `scrape` adds targets scraped every second: backfilled blocks keep no metadata (HELP, TYPE),
+ * which Prometheus learns only by scraping.
  */
 export async function startPrometheus(
-  history: GeneratedSeries[] = generateHistory(),
+  opts: { history?: GeneratedSeries[]; scrape?: string[] } = {},
 ): Promise<RunningPrometheus> {
+  const history = opts.history ?? generateHistory();
   const dir = mkdtempSync(join(tmpdir(), 'donedone-prom-'));
   const data = join(dir, 'data');
   mkdirSync(data);
@@ -43,7 +46,10 @@ export async function startPrometheus(
     },
   );
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, 'global:\n  scrape_interval: 1m\n');
+  const scrape = opts.scrape?.length
+    ? `scrape_configs:\n  - job_name: exporter\n    scrape_interval: 1s\n    static_configs:\n      - targets: [${opts.scrape.map((t) => `'${t}'`).join(', ')}]\n`
+    : '';
+  writeFileSync(config, `global:\n  scrape_interval: 1m\n${scrape}`);
   const port = await freePort();
   const child = spawn(
     'prometheus',

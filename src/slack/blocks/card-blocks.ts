@@ -75,8 +75,11 @@ export function useNote(feature: Feature, now: DateTime): string | null {
   return `not used yet · launched ${ago}`;
 }
 
-/** The feature card: its message is the feature's thread. */
-export function cardMessage(feature: Feature): Message {
+/**
+ * The feature card: its message is the feature's thread. `calibration` is a context line of how the
+ * owner's past expectations landed (learning-service), shown under the status.
+ */
+export function cardMessage(feature: Feature, extras: { calibration?: string | null } = {}): Message {
   const title = escapeMrkdwn(truncate(feature.title, 150));
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${feature.id} · ${title}*` } },
@@ -100,6 +103,12 @@ export function cardMessage(feature: Feature): Message {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:thinking_face: *${QUESTION}*` } });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: statusLine(feature) }] });
+  if (extras.calibration) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: truncate(extras.calibration, 2000) }],
+    });
+  }
   if (feature.status !== 'dropped' && feature.status !== 'decided') {
     const elements: NonNullable<Extract<KnownBlock, { type: 'actions' }>['elements']> = [];
     if (!feature.expectation) {

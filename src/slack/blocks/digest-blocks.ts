@@ -83,7 +83,9 @@ function details(entry: BoardEntry, key: GroupKey, opts: LineOptions): string[] 
   const f = entry.feature;
   switch (key) {
     case 'retro due':
-      return entry.deadline ? [`deadline ${entry.deadline.toISODate()}, no decision yet`] : [];
+      return entry.deadline
+        ? [`deadline ${entry.deadline.setZone(opts.now.zone).toISODate()}, no decision yet`]
+        : [];
     case 'stale flags': {
       const s = entry.staleFlag;
       if (!s) return [];
@@ -95,7 +97,11 @@ function details(entry: BoardEntry, key: GroupKey, opts: LineOptions): string[] 
     }
     case 'waiting for first use': {
       const use = useNote(f, opts.now);
-      return use ? [use] : entry.launchedAt ? [`launched ${entry.launchedAt.toISODate()}`] : [];
+      return use
+        ? [use]
+        : entry.launchedAt
+          ? [`launched ${entry.launchedAt.setZone(opts.now.zone).toISODate()}`]
+          : [];
     }
     case 'no expectation':
     case 'not launched':
@@ -105,6 +111,8 @@ function details(entry: BoardEntry, key: GroupKey, opts: LineOptions): string[] 
       const usage = opts.usage?.get(f.id);
       return [
         ...(use ? [use] : []),
+        ...(f.lastVerdict === 'too early' && !f.verdictPending ? ['too early to judge'] : []),
+        ...(f.verdictPending ? ['verdict pending'] : []),
         ...(usage && launchedOverAMonth(entry, opts.now) ? [escapeMrkdwn(truncate(usage, 60))] : []),
       ];
     }
@@ -228,6 +236,8 @@ export interface DigestInput {
   linkFor: LinkFor;
   /** Months-used text per feature id, shown for features launched over a month ago. */
   usage?: ReadonlyMap<string, string>;
+  /** The team's calibration, in the first digest of a month (learning-service). */
+  calibration?: string | null;
 }
 
 /** Lines for each non-empty group, each with its "…and N more" wording; shared with the owner DM. */
@@ -265,6 +275,7 @@ export function digestBlocks(input: DigestInput): Rendered {
     );
     return { text, blocks };
   }
+  if (input.calibration) blocks.push(context(truncate(input.calibration, 2000)));
   const footer = context(
     `Whole board: ${LIST_ALL} · how owners' expectations turned out: \`/donedone scorecard\``,
   );

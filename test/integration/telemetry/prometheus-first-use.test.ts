@@ -73,7 +73,7 @@ function client(maxPointsPerQuery?: number): PrometheusClient {
 const exportsTotal: MetricRef = { source: 'prometheus', name: 'report_export_total', matchers: [] };
 
 beforeAll(async () => {
-  prometheus = await startPrometheus(history());
+  prometheus = await startPrometheus({ history: history() });
 });
 afterAll(() => stopPrometheus(prometheus));
 beforeEach(() => {

@@ -15,6 +15,7 @@ import { proposeModal } from '../../blocks/modal-blocks';
 import { HELP_TEXT, listMessage, showMessage } from '../../blocks/show-blocks';
 import { slackErrorCode } from '../../poster';
 import type { CommandContext, ListenerDeps } from '../deps';
+import { suggestionsFor, withIntro } from './suggest';
 
 /**
  * A slash command (or a card button doing what one does) that was acknowledged and still has
@@ -232,6 +233,12 @@ async function dispatch(
       if (!result.ok) return ctx.respond({ text: result.error });
       const f = result.value;
       const base = `Proposed *${f.id}* · ${escapeMrkdwn(f.title)}.`;
+      // Without an expectation, the proposer (only) is offered metrics that may tell.
+      const offer = f.expectation ? null : await suggestionsFor(deps, ctx.team, f).catch(() => null);
+      if (offer)
+        return ctx.respond(
+          withIntro(`${base} The card asks how we will know it works in production.`, offer),
+        );
       return ctx.respond({
         text: result.note
           ? `${base}\n${result.note}`

@@ -1,15 +1,35 @@
+import { describeCalibration } from '../../../domain/calibration';
 import type { Command } from '../../../domain/parse-command';
 import { scorecard } from '../../../domain/scorecard';
 import type { FeatureStore } from '../../../store/feature-store';
+import type { LearningService } from '../../../usecases/learning-service';
 import { scorecardBlocks } from '../../blocks/scorecard-blocks';
 import type { CommandContext, SubcommandHandler } from '../deps';
 
 /** `/donedone scorecard [@user]`: how each owner's expectations turned out, and the team's totals. */
-export function scorecardHandler(deps: { store: FeatureStore }): SubcommandHandler {
+export function scorecardHandler(deps: {
+  store: FeatureStore;
+  learning?: LearningService;
+}): SubcommandHandler {
   return async (cmd: Command, ctx: CommandContext): Promise<void> => {
     if (cmd.name !== 'scorecard') return;
-    const card = scorecard(await deps.store.list(ctx.team));
-    const message = scorecardBlocks({ card, ...(cmd.user ? { ownerId: cmd.user } : {}) });
+    const features = await deps.store.list(ctx.team);
+    const card = scorecard(features);
+    let calibration: { team: string | null; owners: Map<string, string> } | undefined;
+    if (deps.learning) {
+      const c = await deps.learning.teamCalibration(features);
+      const owners = new Map<string, string>();
+      for (const [owner, cal] of c.owners) {
+        const words = describeCalibration(cal);
+        if (words) owners.set(owner, words);
+      }
+      calibration = { team: describeCalibration(c.team), owners };
+    }
+    const message = scorecardBlocks({
+      card,
+      ...(cmd.user ? { ownerId: cmd.user } : {}),
+      ...(calibration ? { calibration } : {}),
+    });
     return ctx.respond({ text: message.text, blocks: message.blocks });
   };
 }

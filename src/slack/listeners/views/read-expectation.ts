@@ -54,7 +54,11 @@ export function readExpectation(
   if (!guards.ok) return { errors: { guards: guards.error.replace(/\n/g, ' ') } };
   const text = `${metric} ${field(values, 'op') || '>='} ${target} per ${field(values, 'window') || 'week'} within ${deadline} days`;
   const parsed = parseExpectation(text, opts.isCatalogName);
-  if (!parsed.ok) return { errors: { metric: parsed.error.split('\n')[0]! } };
+  if (!parsed.ok) {
+    const message = parsed.error.split('\n')[0]!;
+    // A window longer than the deadline is the deadline field's to fix.
+    return { errors: { [/cannot fit before a deadline/.test(message) ? 'deadline' : 'metric']: message } };
+  }
   if (guards.value.length > 0) parsed.value.guards = guards.value;
   const why = opts.whyUnmeasurable(parsed.value);
   if (why) return { errors: { metric: why } };
