@@ -95,19 +95,29 @@ function dmsTo(user: string): string[] {
     .map((c) => String(c.body.text));
 }
 
-/** The breach message's buttons, as posted. */
-function breachButtons(ts: string): { action_id: string; value: string }[] {
+type Block = { type: string; elements?: { action_id: string; value: string }[] };
+
+/** The breach message's blocks, as posted. */
+function breachBlocks(ts: string): Block[] {
   const call = bot.slackApi
     .callsTo('chat.postMessage')
     .find((c) => c.body.thread_ts === ts && String(c.body.text).includes('guardrail breached'));
-  const blocks = (call?.body.blocks ?? []) as {
-    type: string;
-    elements?: { action_id: string; value: string }[];
-  }[];
-  return blocks.find((b) => b.type === 'actions')?.elements ?? [];
+  return (call?.body.blocks ?? []) as Block[];
 }
 
-async function press(action: 'pause' | 'dismiss', value: string, user: string): Promise<string> {
+/** The breach message's buttons, as posted. */
+function breachButtons(ts: string): { action_id: string; value: string }[] {
+  return breachBlocks(ts).find((b) => b.type === 'actions')?.elements ?? [];
+}
+
+const BREACH_TS = '1793491200.000009';
+
+async function press(
+  action: 'pause' | 'dismiss',
+  value: string,
+  user: string,
+  blocks: unknown[] = [],
+): Promise<string> {
   const responseId = `click-${user}-${action}-${Date.now()}`;
   const { res } = await bot.slack.interactive({
     type: 'block_actions',
@@ -115,7 +125,7 @@ async function press(action: 'pause' | 'dismiss', value: string, user: string): 
     team: { id: 'T1', domain: 'acme' },
     channel: { id: 'C1', name: 'planning' },
     container: { type: 'message', message_ts: '1793491200.000009', channel_id: 'C1' },
-    message: { ts: '1793491200.000009', type: 'message', text: 'breach' },
+    message: { ts: BREACH_TS, type: 'message', text: 'breach', blocks },
     trigger_id: `trigger-${user}`,
     api_app_id: 'A1',
     token: 'legacy',
@@ -225,7 +235,7 @@ describe('guardrails while a feature rolls out', () => {
 
     // And again once it accepts: the flag is turned off in production and the thread says who did.
     flags.answer(() => ({ status: 200, json: { key: 'new-checkout' } }));
-    const paused = await press('pause', buttons[0]!.value, 'U1');
+    const paused = await press('pause', buttons[0]!.value, 'U1', breachBlocks(ts));
     expect(paused).toBe(
       `Paused ${id}'s rollout. LaunchDarkly turned \`new-checkout\` off in production (HTTP 200).`,
     );
@@ -238,6 +248,13 @@ describe('guardrails while a feature rolls out', () => {
       instructions: [{ kind: 'turnFlagOff' }],
     });
     await bot.slackApi.waitFor(() => thread(ts).find((t) => t.startsWith(`${id}: rollout paused.`)));
+    // The breach message loses its buttons and says who paused.
+    const update = await bot.slackApi.waitFor(() =>
+      bot.slackApi.callsTo('chat.update').find((c) => c.body.ts === BREACH_TS),
+    );
+    const updated = JSON.stringify(update.body.blocks);
+    expect(updated).not.toContain('guard_pause');
+    expect(updated).toContain('<@U1> paused the rollout.');
     expect((await bot.donedone.store.get('T1', id))!.pauses).toEqual([
       expect.objectContaining({
         by: 'U1',

@@ -14,7 +14,7 @@ export interface GuardListenerDeps {
  */
 export function register(app: App, deps: GuardListenerDeps): void {
   for (const [kind, actionId] of Object.entries(GUARD_ACTIONS) as [keyof typeof GUARD_ACTIONS, string][]) {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, respond }) => {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, respond, client }) => {
       await ack();
       const team = body.team?.id ?? body.user.team_id ?? '';
       const parsed = readGuardButtonValue(body.actions[0]?.value ?? '');
@@ -39,6 +39,29 @@ export function register(app: App, deps: GuardListenerDeps): void {
                 body.user.id,
               );
         await answer(result.ok ? result.value : result.error);
+        if (result.ok) {
+          // The breach message loses its buttons and says who did what, so nobody presses twice.
+          const message = body.message as
+            | { ts?: string; text?: string; blocks?: { type: string }[] }
+            | undefined;
+          const channel = body.channel?.id ?? body.container?.channel_id;
+          if (message?.ts && channel && message.blocks) {
+            const done = kind === 'pause' ? 'paused the rollout' : 'dismissed this breach';
+            await client.chat
+              .update({
+                channel,
+                ts: message.ts,
+                text: message.text ?? 'guardrail breached',
+                blocks: [
+                  ...message.blocks.filter((b) => b.type !== 'actions'),
+                  { type: 'context', elements: [{ type: 'mrkdwn', text: `<@${body.user.id}> ${done}.` }] },
+                ] as never,
+              })
+              .catch((err) =>
+                deps.log.warn({ err: (err as Error).message }, 'could not update the breach message'),
+              );
+          }
+        }
       } catch (err) {
         deps.log.error({ action: actionId, err: (err as Error).message }, 'guard button failed');
         await answer(

@@ -36,9 +36,11 @@ export function guardHandler(deps: GuardHandlerDeps) {
     const feature = added.value;
     const when = isGuarded(feature, deps.now(), deps.zone)
       ? 'It is evaluated every round from now until the deadline.'
-      : feature.launchedAt
-        ? 'The deadline has passed, so it is not evaluated.'
-        : 'It is evaluated every round from launch to the deadline.';
+      : !feature.expectation
+        ? `It is evaluated from launch to the deadline, once ${feature.id} has an expectation.`
+        : feature.launchedAt
+          ? 'The deadline has passed, so it is not evaluated.'
+          : 'It is evaluated every round from launch to the deadline.';
     const pause = parsed.value.autoPause
       ? ` At the second breach in a row the flag${feature.flag ? ` \`${escapeMrkdwn(feature.flag.key)}\`` : ''} is turned off without asking.`
       : '';
