@@ -322,6 +322,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     flags: createFlagProvider(config.flags),
     admins: config.admins,
     intervalMs: config.guardIntervalSeconds * 1000,
+    telemetryErrors: metrics.telemetryErrors,
     log,
     now,
     zone: config.timezone,

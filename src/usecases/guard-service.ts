@@ -51,6 +51,8 @@ export interface GuardServiceDeps {
   zone?: string;
   /** Telemetry calls measured at once in a round. */
   concurrency?: number;
+  /** Counts telemetry failures for /metrics (`donedone_telemetry_errors_total{source}`). */
+  telemetryErrors?: { inc(labels: { source: string }): void };
 }
 
 /** A round job's data: the round's start (ms), when asked for one; a scheduled one uses the clock. */
@@ -332,6 +334,7 @@ export class GuardService {
         { guard: guard.text, err: (err as Error).message },
         'guardrail could not be measured',
       );
+      this.deps.telemetryErrors?.inc({ source: (err as { source?: string }).source ?? 'unknown' });
       return { kind: 'outage' };
     }
     return m.value === null || !Number.isFinite(m.value)

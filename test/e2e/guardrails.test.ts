@@ -338,6 +338,10 @@ describe('guardrails while a feature rolls out', () => {
     await roundAt(at(50));
     await roundAt(at(55));
     expect(breaches(ts)).toEqual([]);
+    // Two rounds of two distinct measurements could not be made: counted as telemetry errors.
+    const metrics = await (await fetch(`${bot.url}/metrics`)).text();
+    const errors = Number(/donedone_telemetry_errors_total\{source="prometheus"\} (\d+)/.exec(metrics)?.[1]);
+    expect(errors).toBeGreaterThanOrEqual(4);
     state.down = false;
     // The reading before the outage still counts: this one is the second bad one in a row.
     await roundAt(at(60));
