@@ -16,6 +16,7 @@ import {
   PAYMENT_ERROR_RATIO_BAD,
   PAYMENT_ERROR_RATIO_HEALTHY,
   PEER_ERROR_RATIO,
+  SEARCH_LATENCY_SECONDS,
 } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
 import { type StandIn, startStandIn } from '../support/vendor-stand-ins';
@@ -264,6 +265,16 @@ describe('guardrails while a feature rolls out', () => {
         answer: 'HTTP 200',
       }),
     ]);
+
+    // The API lists the guardrails with their state, and the pause.
+    const detail = (await (
+      await fetch(`${bot.url}/api/features/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+    ).json()) as { data: { guards: unknown[]; pauses: unknown[] } };
+    expect(detail.data.guards).toEqual([
+      { guard: RATIO_GUARD, autoPause: false, status: 'breached', value: PAYMENT_ERROR_RATIO_BAD },
+      { guard: LATENCY_GUARD, autoPause: false, status: 'ok', value: SEARCH_LATENCY_SECONDS },
+    ]);
+    expect(detail.data.pauses).toHaveLength(1);
 
     // After the fall, two good readings: recovery is posted once; the gate no longer fails on it.
     const after = GUARD_FALL_AT.diff(GUARD_RISE_AT, 'minutes').minutes;
