@@ -9,6 +9,7 @@ import { annotateWatch } from './annotations/annotate-watch';
 import type { Config } from './config';
 import type { CatalogEntry } from './domain/catalog';
 import type { Feature } from './domain/model';
+import { createFlagProvider } from './flags';
 import { apiRoutes } from './http/api';
 import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
@@ -20,6 +21,7 @@ import { createWorker, type JobProcessor } from './jobs/worker';
 import { createLogger } from './log';
 import { boltLogger } from './slack/bolt-logger';
 import * as actions from './slack/listeners/actions';
+import * as guardActions from './slack/listeners/actions/guard';
 import * as homeActions from './slack/listeners/actions/home';
 import * as retroActions from './slack/listeners/actions/retro';
 import * as suggestActions from './slack/listeners/actions/suggest';
@@ -27,6 +29,7 @@ import { canaryHandler } from './slack/listeners/commands/canary';
 import { digestHandler } from './slack/listeners/commands/digest';
 import * as commands from './slack/listeners/commands/donedone-command';
 import { flagHandler } from './slack/listeners/commands/flag';
+import { guardHandler } from './slack/listeners/commands/guard';
 import { launchHandler } from './slack/listeners/commands/launch';
 import { metricsHandler } from './slack/listeners/commands/metrics';
 import { retroHandler } from './slack/listeners/commands/retro';
@@ -52,6 +55,7 @@ import type { TelemetrySource } from './telemetry/types';
 import { CanaryService } from './usecases/canary-service';
 import { DigestService } from './usecases/digest-service';
 import { FeatureService } from './usecases/feature-service';
+import { type GuardEventJob, type GuardRoundJob, GuardService } from './usecases/guard-service';
 import { LearningService } from './usecases/learning-service';
 import { type ReminderJob, type RetroJob, RetroService } from './usecases/retro-service';
 import { UsageService } from './usecases/usage-service';
@@ -89,6 +93,7 @@ export interface Donedone {
   store: FeatureStore;
   service: FeatureService;
   telemetry: Telemetry;
+  guards: GuardService;
   log: Logger;
   /** Does an acknowledged command's work here; `counted` receives its outcome for /metrics. */
   runCommand(job: commands.CommandJob, counted?: (outcome: commands.CommandOutcome) => void): Promise<void>;
@@ -177,6 +182,7 @@ export function createDonedone(opts: AppOptions): Donedone {
       store,
       features: service,
       watch: watch!,
+      guards,
     })),
     ...canaryApiRoutes(() => ({ ...(config.apiToken ? { token: config.apiToken } : {}), canary })),
   ];
@@ -303,6 +309,35 @@ export function createDonedone(opts: AppOptions): Donedone {
     Boolean(await redis.set(`${prefix}annotated:${key}`, '1', 'EX', 90 * 86_400, 'NX')),
   );
 
+  // -- capability: guardrails --
+  const guards = new GuardService({
+    store,
+    telemetry,
+    queue,
+    redis,
+    prefix,
+    jobPoster: new SlackPoster(jobClient, cardLine),
+    poster,
+    effects: new Effects(store, redis, prefix),
+    flags: createFlagProvider(config.flags),
+    admins: config.admins,
+    intervalMs: config.guardIntervalSeconds * 1000,
+    telemetryErrors: metrics.telemetryErrors,
+    log,
+    now,
+    zone: config.timezone,
+  });
+  subcommands.set(
+    'guard',
+    guardHandler({ guards, isCatalogName: telemetry.isCatalogName, now, zone: config.timezone }),
+  );
+  processors.set('guard-round', async (job) => {
+    const r = await guards.round((job.data as GuardRoundJob).round);
+    return `round ${r.round}: ${r.features} features, ${r.guards} guards, ${r.queries} queries, ${r.outages} outages, ${r.events} events`;
+  });
+  processors.set('guard-event', (job) => guards.eventJob(job.data as unknown as GuardEventJob));
+  guardActions.register(bolt, { guards, log });
+
   const deps: ListenerDeps = {
     config,
     service,
@@ -335,6 +370,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     store,
     service,
     telemetry,
+    guards,
     log,
     queue,
     watch: watchService,
@@ -356,6 +392,7 @@ export function createDonedone(opts: AppOptions): Donedone {
           log,
           processors,
         });
+        await guards.schedule();
       }
       const address = server?.address();
       return { port: typeof address === 'object' && address ? address.port : port };

@@ -30,6 +30,24 @@ export interface Config {
   /** Prefixes that make a channel message a proposal, matched case-insensitively at its start. */
   proposalPrefixes: string[];
   logLevel: string;
+  /** DONEDONE_GUARD_INTERVAL_SECONDS: how often guardrails are evaluated. */
+  guardIntervalSeconds: number;
+  /** DONEDONE_ADMINS: Slack user ids who may change any feature. */
+  admins: string[];
+  /** The flag tool that **Pause rollout** turns a flag off in (FLAGS_*). */
+  flags?: FlagsConfig;
+}
+
+export const FLAG_PROVIDERS = ['launchdarkly', 'unleash', 'growthbook'] as const;
+export type FlagProviderName = (typeof FLAG_PROVIDERS)[number];
+
+export interface FlagsConfig {
+  provider: FlagProviderName;
+  url: string;
+  token: string;
+  /** LaunchDarkly's project key, Unleash's project id; unused by GrowthBook. */
+  project?: string;
+  environment: string;
 }
 
 export class ConfigError extends Error {
@@ -154,6 +172,25 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     .map((p) => p.trim())
     .filter(Boolean);
 
+  const guardText = get('DONEDONE_GUARD_INTERVAL_SECONDS') ?? '300';
+  const guardIntervalSeconds = Number(guardText);
+  if (!Number.isInteger(guardIntervalSeconds) || guardIntervalSeconds < 10) {
+    problems.push(
+      `DONEDONE_GUARD_INTERVAL_SECONDS must be a whole number of seconds, at least 10, e.g. 300 (got "${guardText}")`,
+    );
+  }
+  const admins = (get('DONEDONE_ADMINS') ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  for (const admin of admins) {
+    if (!/^[UW][A-Z0-9]{2,}$/.test(admin))
+      problems.push(
+        `DONEDONE_ADMINS must list Slack user ids like U012ABC, comma-separated (got "${admin}")`,
+      );
+  }
+  const flags = flagsConfig(get, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   const config: Config = {
     slack: { botToken: botToken!, apiUrl },
@@ -166,7 +203,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     role,
     proposalPrefixes,
     logLevel: get('LOG_LEVEL') ?? 'info',
+    guardIntervalSeconds,
+    admins,
   };
+  if (flags) config.flags = flags;
   if (signingSecret) config.slack.signingSecret = signingSecret;
   if (appToken) config.slack.appToken = appToken;
   if (prometheusUrl) config.prometheusUrl = prometheusUrl;
@@ -177,4 +217,51 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const metricsFile = get('DONEDONE_METRICS_FILE');
   if (metricsFile) config.metricsFile = metricsFile;
   return config;
+}
+
+const FLAG_URLS: Partial<Record<FlagProviderName, string>> = {
+  launchdarkly: 'https://app.launchdarkly.com',
+  growthbook: 'https://api.growthbook.io',
+};
+
+/** FLAGS_PROVIDER and its settings; every problem is pushed, the token is never echoed. */
+function flagsConfig(get: (name: string) => string | undefined, problems: string[]): FlagsConfig | undefined {
+  const provider = get('FLAGS_PROVIDER')?.toLowerCase();
+  const others = ['FLAGS_URL', 'FLAGS_TOKEN', 'FLAGS_PROJECT', 'FLAGS_ENVIRONMENT'].filter((n) => get(n));
+  if (!provider) {
+    if (others.length > 0)
+      problems.push(
+        `${others.join(', ')} set without FLAGS_PROVIDER: set FLAGS_PROVIDER=launchdarkly|unleash|growthbook`,
+      );
+    return undefined;
+  }
+  if (!(FLAG_PROVIDERS as readonly string[]).includes(provider)) {
+    problems.push(`FLAGS_PROVIDER must be launchdarkly, unleash or growthbook (got "${provider}")`);
+    return undefined;
+  }
+  const name = provider as FlagProviderName;
+  const url = get('FLAGS_URL') ?? FLAG_URLS[name];
+  const token = get('FLAGS_TOKEN');
+  const project = get('FLAGS_PROJECT');
+  const environment = get('FLAGS_ENVIRONMENT');
+  const before = problems.length;
+  if (!url)
+    problems.push(`FLAGS_URL is required for ${name}: your Unleash server, e.g. https://unleash.example.com`);
+  else if (!validUrl(url)) problems.push(`FLAGS_URL must be an http(s) URL (got "${url}")`);
+  if (!token) problems.push(`FLAGS_TOKEN is required for ${name}: an API token that may turn flags off`);
+  if (!environment)
+    problems.push('FLAGS_ENVIRONMENT is required: the environment to turn flags off in, e.g. production');
+  if (!project && name !== 'growthbook') {
+    problems.push(
+      `FLAGS_PROJECT is required for ${name}: the ${name === 'unleash' ? 'project id, e.g. default' : 'project key, e.g. default'}`,
+    );
+  }
+  if (problems.length > before) return undefined;
+  return {
+    provider: name,
+    url: url!.replace(/\/$/, ''),
+    token: token!,
+    environment: environment!,
+    ...(project ? { project } : {}),
+  };
 }

@@ -48,6 +48,40 @@ export interface Expectation {
   deadlineDays: number;
   /** The expectation in its canonical written form. */
   text: string;
+  /** Guardrails written after it (`… guard checkout_error_ratio < 2% over 3h`); see `Guard`. */
+  guards?: Guard[];
+}
+
+/**
+ * A guardrail: a condition that must hold while a feature rolls out, from launch to its deadline
+ * (`checkout_error_ratio < 2% over 3h`). Its value follows the expectation rule over `overSeconds`
+ * (a counter's increase, a gauge's average); a value that breaks the condition is a breach.
+ */
+export interface Guard {
+  metric: MetricRef;
+  op: Op;
+  /** A percentage is stored as a ratio, as for expectations. */
+  target: number;
+  unit?: '%';
+  /** The window the value is taken over, in seconds (default 1h). */
+  overSeconds: number;
+  /** Turn the feature's flag off at the second breach in a row, without asking. */
+  autoPause?: boolean;
+  /** The canonical written form, without `auto-pause`: `checkout_error_ratio < 2% over 3h`. */
+  text: string;
+}
+
+/** A **Pause rollout** (pressed, or automatic), as recorded on the feature. */
+export interface PauseRecord {
+  at: string;
+  /** The Slack user who pressed, or `auto-pause`. */
+  by: string;
+  guard: string;
+  /** `launchdarkly`, `unleash`, `growthbook`, or `none` (no provider: the decision is recorded). */
+  provider: string;
+  flag?: string;
+  /** What the flag tool answered (`HTTP 200`), or what to do by hand. */
+  answer: string;
 }
 
 export type Verdict = 'met' | 'missed' | 'on track' | 'at risk' | 'too early' | 'no data' | 'unknown';
@@ -136,6 +170,10 @@ export interface Feature {
   retro?: Retro;
   /** The canary judged for this feature; `higherIsBetter: false` when a rise is the bad news (absent: higher is better). */
   canary?: { metric: string; label: string; value: string; higherIsBetter?: boolean };
+  /** Guardrails added after the expectation (`/donedone guard F-3 …`). */
+  guards?: Guard[];
+  /** Rollout pauses, oldest first. */
+  pauses?: PauseRecord[];
 }
 
 /**

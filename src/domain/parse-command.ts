@@ -26,6 +26,7 @@ export type Command =
   | { name: 'flag'; id: string; key: string; since?: string }
   | { name: 'metrics'; search?: string }
   | { name: 'canary'; id?: string; spec: string }
+  | { name: 'guard'; id: string; spec: string }
   | { name: 'help' };
 
 export interface ProposalReading {
@@ -53,6 +54,7 @@ const USAGE: Record<string, string> = {
   flag: '/donedone flag F-3 bulk-export-v2 since 2026-05-01',
   metrics: '/donedone metrics export',
   canary: '/donedone canary checkout_revenue_dollars_total node=canary over 1h',
+  guard: '/donedone guard F-3 checkout_error_ratio < 2% over 3h auto-pause',
 };
 
 export function usageOf(name: string): string {
@@ -211,6 +213,11 @@ export function parseCommand(input: string): CommandResult {
       const id = normaliseFeatureId(first);
       if (id) return { ok: true, command: { name, id, spec: tail.join(' ') } };
       return { ok: true, command: { name, spec: rest } };
+    }
+    case 'guard': {
+      const r = withId(name, rest);
+      if (isResult(r)) return r;
+      return { ok: true, command: { name, id: r.id, spec: r.tail } };
     }
     default:
       return error(`\`${verb}\` is not a donedone command. Try \`/donedone help\` for the list.`);

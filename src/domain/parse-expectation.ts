@@ -1,4 +1,5 @@
 import type { Expectation, LabelMatcher, MetricRef, Op, WindowUnit } from './model';
+import { parseGuards, splitGuards } from './parse-guard';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -157,7 +158,8 @@ export function parseExpectation(
   input: string,
   isCatalogName: (name: string) => boolean = () => false,
 ): ParseResult<Expectation> {
-  const text = input.trim().replace(/\s+/g, ' ');
+  const split = splitGuards(input.trim().replace(/\s+/g, ' '));
+  const text = split.base;
   if (!text) return fail('The expectation is empty.');
   const metricResult = parseMetric(text, isCatalogName);
   if (!metricResult.ok) return metricResult;
@@ -231,6 +233,12 @@ export function parseExpectation(
   };
   if (number.unit) expectation.unit = number.unit;
   expectation.text = formatExpectation(expectation);
+  if (split.clauses.length > 0) {
+    // Guardrails do not change the expectation's text: checks keep their history.
+    const guards = parseGuards(split.clauses, isCatalogName);
+    if (!guards.ok) return guards;
+    expectation.guards = guards.value;
+  }
   return { ok: true, value: expectation };
 }
 

@@ -7,6 +7,7 @@ import { normaliseFeatureId } from '../domain/model';
 import { isGood } from '../domain/verdict';
 import type { FeatureStore } from '../store/feature-store';
 import type { FeatureService } from '../usecases/feature-service';
+import type { GuardService } from '../usecases/guard-service';
 import type { WatchService } from '../usecases/watch-service';
 import { refuseUnauthorised, sendJson } from './routes';
 
@@ -17,6 +18,8 @@ export interface ApiDeps {
   store: FeatureStore;
   features: FeatureService;
   watch: WatchService;
+  /** Guardrails: a breached one fails the gate; listed in a feature's detail. */
+  guards?: Pick<GuardService, 'breachedOf' | 'statesOf'>;
 }
 
 async function readJson(req: IncomingMessage, limit = 16_384): Promise<unknown> {
@@ -51,12 +54,31 @@ export function gateAnswer(
   check: Check,
   now: DateTime,
   graceHours: number,
-): { ok: boolean; inconclusive: boolean; verdict: string; actual: number | null; expected: number } {
+  breached: string[] = [],
+): {
+  ok: boolean;
+  inconclusive: boolean;
+  verdict: string;
+  actual: number | null;
+  expected: number;
+  breached?: string[];
+} {
   const launched = feature.launchedAt ? DateTime.fromISO(feature.launchedAt, { zone: 'utc' }) : null;
   const inGrace = launched !== null && now.diff(launched).as('hours') < graceHours;
   const noFirstUse = !feature.firstUseAt && !feature.usedBeforeLaunch;
   const inconclusive =
     check.verdict === 'too early' || (inGrace && (check.verdict === 'no data' || noFirstUse));
+  // A breached guardrail fails the analysis, whatever the expectation says (Argo Rollouts aborts).
+  if (breached.length > 0) {
+    return {
+      ok: false,
+      inconclusive: false,
+      verdict: check.verdict,
+      actual: check.value,
+      expected: feature.expectation!.target,
+      breached,
+    };
+  }
   return {
     ok: isGood(check.verdict) && !inconclusive,
     inconclusive,
@@ -134,9 +156,17 @@ export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
         const feature = await featureOr404(req, res, team, deps);
         if (!feature) return;
         const checks = await deps.store.checks(team, feature.id);
+        const guards = deps.guards ? await deps.guards.statesOf(feature) : [];
         sendJson(res, 200, {
           data: {
             ...summary(feature),
+            guards: guards.map((g) => ({
+              guard: g.guard.text,
+              autoPause: g.guard.autoPause === true,
+              status: g.state?.status ?? 'ok',
+              value: g.state?.lastValue ?? null,
+            })),
+            pauses: feature.pauses ?? [],
             hypothesis: feature.hypothesis ?? null,
             expectation: feature.expectation ?? null,
             checks,
@@ -182,9 +212,10 @@ export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
         }
         const now = deps.features.now();
         const check = await deps.features.measure(feature, now, 'manual');
-        const data = gateAnswer(feature, check, now, deps.gateGraceHours ?? 24);
+        const breached = deps.guards ? await deps.guards.breachedOf(feature) : [];
+        const data = gateAnswer(feature, check, now, deps.gateGraceHours ?? 24, breached);
         // An outage is not a failed rollout: answer 503 so the analysis counts an error, not a failure.
-        sendJson(res, check.verdict === 'unknown' ? 503 : 200, { data });
+        sendJson(res, check.verdict === 'unknown' && breached.length === 0 ? 503 : 200, { data });
       }),
     },
   ];

@@ -42,6 +42,10 @@ export class FeatureService {
     if (!parsed.ok) return parsed;
     const why = this.deps.telemetry.whyUnmeasurable(parsed.value.metric, parsed.value.window);
     if (why) return { ok: false, error: `${why}.` };
+    for (const guard of parsed.value.guards ?? []) {
+      const whyGuard = this.deps.telemetry.whyUnmeasurable(guard.metric);
+      if (whyGuard) return { ok: false, error: `In \`guard ${guard.text}\`: ${whyGuard}.` };
+    }
     return parsed;
   }
 

@@ -1,10 +1,12 @@
 import type { KnownBlock } from '@slack/types';
 import { DateTime } from 'luxon';
 import { formatNumber } from '../../domain/format-number';
+import { guardsOf } from '../../domain/guard';
 import type { Check, Feature } from '../../domain/model';
 import { describeExpectation, formatMetric } from '../../domain/parse-expectation';
 import { deadlineOf } from '../../domain/verdict';
 import { escapeMrkdwn, truncate } from './escape';
+import { guardsLine } from './guard-blocks';
 
 export const QUESTION = 'How will we know it works in production?';
 
@@ -95,6 +97,8 @@ export function cardMessage(feature: Feature, extras: { calibration?: string | n
     });
     const note = instrumentationNote(feature);
     if (note) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: note }] });
+    const guards = guardsLine(guardsOf(feature));
+    if (guards) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: guards }] });
   } else if (feature.status !== 'dropped') {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:thinking_face: *${QUESTION}*` } });
   }

@@ -45,6 +45,21 @@ export function showMessage(
       ],
     });
   }
+  for (const pause of (feature.pauses ?? []).slice(-3)) {
+    const who = pause.by === 'auto-pause' ? 'auto-pause' : `<@${pause.by}>`;
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: truncate(
+            `:double_vertical_bar: Rollout paused by ${who} on ${pause.at.slice(0, 16).replace('T', ' ')} (\`${escapeMrkdwn(pause.guard)}\`): ${pause.provider === 'none' ? 'no flag tool' : pause.provider}${pause.flag ? `, flag \`${escapeMrkdwn(pause.flag)}\`` : ''}, ${escapeMrkdwn(pause.answer)}`,
+            2900,
+          ),
+        },
+      ],
+    });
+  }
   const recent = checks.slice(-10);
   if (recent.length > 0) {
     const unit = feature.expectation?.unit;
@@ -142,7 +157,9 @@ export const HELP_TEXT = [
   '`/donedone scorecard [@user]`, `/donedone usage F-3`, `/donedone flag F-3 <key> [since YYYY-MM-DD]`',
   '`/donedone retro F-3`, `/donedone drop F-3 [reason]`, `/donedone metrics [search]`',
   '`/donedone canary <metric> <label>=<value> [over 1h]`: judge a canary against the other nodes',
+  '`/donedone guard F-3 <metric> <op> <number> [over 3h] [auto-pause]`: a guardrail, watched every 5 minutes from launch to the deadline',
   '`/donedone suggest F-3`: metrics that may tell whether F-3 works, with suggested targets',
   '',
   '*Expectations*: `<metric> <op> <number> [per day|week|month] [within <N> days|weeks]`, e.g. `bulk_export_total >= 200 per week within 30 days`, `checkout_total{variant="new"} at least 1.5k per week`, `posthog:"export clicked" >= 200 per week`.',
+  '*Guardrails* follow an expectation: `… guard checkout_error_ratio < 2% over 3h guard http_p95_seconds < 0.5`.',
 ].join('\n');
