@@ -11,9 +11,10 @@ RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
-# Fonts for the chart renderer (resvg draws text with system fonts).
+# tini reaps and forwards signals. (Chart fonts come from the dejavu-fonts-ttf npm package,
+# loaded by path: no system fonts needed.)
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-dejavu-core tini \
+ && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
