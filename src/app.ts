@@ -4,13 +4,15 @@ import type { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
+import { annotatorFrom } from './annotations';
+import { annotateWatch } from './annotations/annotate-watch';
 import type { Config } from './config';
 import type { CatalogEntry } from './domain/catalog';
 import type { Feature } from './domain/model';
 import { apiRoutes } from './http/api';
 import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
-import { healthRoute } from './http/routes';
+import { healthRoute, livenessRoute, readinessRoute } from './http/routes';
 import { digestProcessors } from './jobs/digest-processors';
 import { Effects } from './jobs/effects';
 import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings } from './jobs/queue';
@@ -174,6 +176,8 @@ export function createDonedone(opts: AppOptions): Donedone {
   // Bolt reads its routes when constructed; the API's services are made below, hence the getter.
   const customRoutes: CustomRoute[] = [
     healthRoute(redis),
+    livenessRoute(),
+    readinessRoute(redis),
     metrics.route(),
     ...apiRoutes(() => ({
       ...(config.apiToken ? { token: config.apiToken } : {}),
@@ -302,6 +306,10 @@ export function createDonedone(opts: AppOptions): Donedone {
   processors.set('retro-reminder', (job) => retro.reminderJob(job.data as unknown as ReminderJob));
   retroActions.register(bolt, { retro, log });
   retroNotes.register(bolt, { retro, log });
+  // -- capability: annotations (Grafana, PostHog) of launches and verdicts --
+  annotateWatch(watch, annotatorFrom(config, log), async (key) =>
+    Boolean(await redis.set(`${prefix}annotated:${key}`, '1', 'EX', 90 * 86_400, 'NX')),
+  );
 
   const deps: ListenerDeps = {
     config,

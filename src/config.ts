@@ -14,6 +14,8 @@ export interface Config {
   prometheusUrl?: string;
   posthog?: { url: string; apiKey: string; projectId: string };
   honeycomb?: { url: string; apiKey: string; dataset: string };
+  /** Launch and verdict annotations are posted to Grafana when both are set. */
+  grafana?: { url: string; token: string };
   apiToken?: string;
   metricsFile?: string;
   staleFlagDays: number;
@@ -117,6 +119,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     problems.push('Honeycomb needs HONEYCOMB_API_KEY and HONEYCOMB_DATASET together');
   }
 
+  const grafana = group(['GRAFANA_URL', 'GRAFANA_TOKEN'], 'Grafana annotations');
+  if (grafana && !validUrl(grafana[0]!))
+    problems.push('GRAFANA_URL must be an http(s) URL, e.g. GRAFANA_URL=https://grafana.example.com');
+
   const staleText = get('DONEDONE_STALE_FLAG_DAYS') ?? '180';
   const staleFlagDays = Number(staleText);
   if (!Number.isInteger(staleFlagDays) || staleFlagDays < 1) {
@@ -157,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (prometheusUrl) config.prometheusUrl = prometheusUrl;
   if (ph) config.posthog = { url: ph[0]!, apiKey: ph[1]!, projectId: ph[2]! };
   if (hcKey && hcDataset && hcUrl) config.honeycomb = { url: hcUrl, apiKey: hcKey, dataset: hcDataset };
+  if (grafana) config.grafana = { url: grafana[0]!, token: grafana[1]! };
   if (apiToken) config.apiToken = apiToken;
   const metricsFile = get('DONEDONE_METRICS_FILE');
   if (metricsFile) config.metricsFile = metricsFile;
