@@ -175,6 +175,36 @@ describe('PostHog limits shared by two processes', () => {
   });
 });
 
+describe('when Redis fails', () => {
+  it('still keeps to the limit in this process, and logs why', async () => {
+    // Nothing listens on port 1: every command fails at once.
+    const broken = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    broken.on('error', () => undefined);
+    const warnings: string[] = [];
+    const c = new PostHogClient({
+      baseUrl: server.url,
+      apiKey: API_KEY,
+      projectId: '7',
+      shared: { redis: broken, prefix },
+      limits: { queriesPerMinute: 2 },
+      log: { warn: (_fields, message) => warnings.push(message) },
+      resilience: { sleep: time.sleep, now: time.now, retries: 0 },
+    });
+    expect((await c.valueOver(EVENT, WEEK, AT)).value).toBe(5);
+    expect((await c.valueOver(EVENT, WEEK, AT)).value).toBe(5);
+    const err = await failure(c.valueOver(EVENT, WEEK, AT));
+    expect(err.message).toMatch(/rate limit reached \(2 queries a minute/);
+    expect(queries()).toHaveLength(2);
+    expect(warnings).toContain('posthog: could not read or write the shared circuit breaker');
+    broken.disconnect();
+  });
+});
+
 describe('short waits are waited, across processes', () => {
   it('holds the N+1-th call of a one-second window until the next one', async () => {
     const t: string[] = [];
