@@ -20,6 +20,11 @@ export interface Config {
   metricsFile?: string;
   staleFlagDays: number;
   timezone: string;
+  /**
+   * `web` takes Slack's requests and the API, acknowledges and queues; `worker` runs the queued
+   * requests and the scheduled jobs; `all` (default) both, in one process.
+   */
+  role: 'web' | 'worker' | 'all';
   /** After launch, how long the gate answers inconclusive for no data or no first use. */
   gateGraceHours: number;
   /** Prefixes that make a channel message a proposal, matched case-insensitively at its start. */
@@ -132,6 +137,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (!IANAZone.isValidZone(timezone)) {
     problems.push(`DONEDONE_TIMEZONE must be an IANA time zone such as Europe/Berlin (got "${timezone}")`);
   }
+  const roleText = (get('DONEDONE_ROLE') ?? 'all').toLowerCase();
+  const role = roleText === 'web' || roleText === 'worker' || roleText === 'all' ? roleText : 'all';
+  if (role !== roleText) problems.push(`DONEDONE_ROLE must be web, worker or all (got "${roleText}")`);
   const graceText = get('DONEDONE_GATE_GRACE_HOURS') ?? '24';
   const gateGraceHours = Number(graceText);
   if (!Number.isFinite(gateGraceHours) || gateGraceHours < 0) {
@@ -155,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     staleFlagDays,
     timezone,
     gateGraceHours,
+    role,
     proposalPrefixes,
     logLevel: get('LOG_LEVEL') ?? 'info',
   };
