@@ -50,6 +50,7 @@ import { MeasurementCache } from './telemetry/measurement-cache';
 import { PostHogClient } from './telemetry/posthog-client';
 import { PrometheusClient } from './telemetry/prometheus-client';
 import { createResilientFetch } from './telemetry/resilient-fetch';
+import type { SharedLimitsStore } from './telemetry/shared-limits';
 import { Telemetry } from './telemetry/telemetry';
 import type { TelemetrySource } from './telemetry/types';
 import { CanaryService } from './usecases/canary-service';
@@ -101,13 +102,18 @@ export interface Donedone {
   stop(): Promise<void>;
 }
 
-function telemetryFrom(config: Config, log: Logger, now: () => DateTime): TelemetrySource[] {
+function telemetryFrom(
+  config: Config,
+  log: Logger,
+  now: () => DateTime,
+  shared: SharedLimitsStore,
+): TelemetrySource[] {
   const sources: TelemetrySource[] = [];
   if (config.prometheusUrl) {
     sources.push(
       new PrometheusClient({
         baseUrl: config.prometheusUrl,
-        fetch: createResilientFetch({ source: 'prometheus', timeoutMs: 10_000, retries: 2, log }),
+        fetch: createResilientFetch({ source: 'prometheus', timeoutMs: 10_000, retries: 2, log, shared }),
       }),
     );
   }
@@ -118,6 +124,7 @@ function telemetryFrom(config: Config, log: Logger, now: () => DateTime): Teleme
         apiKey: config.posthog.apiKey,
         projectId: config.posthog.projectId,
         log,
+        shared,
       }),
     );
   }
@@ -128,6 +135,7 @@ function telemetryFrom(config: Config, log: Logger, now: () => DateTime): Teleme
         apiKey: config.honeycomb.apiKey,
         dataset: config.honeycomb.dataset,
         log,
+        shared,
         // Honeycomb answers only its recent days: "recent" is judged by the bot's clock.
         now,
       }),
@@ -155,7 +163,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   const queue = createQueue(queueRedis, queueSettings);
   const store = new FeatureStore(redis, prefix);
   const telemetry = new Telemetry(
-    opts.telemetrySources ?? telemetryFrom(config, log, now),
+    opts.telemetrySources ?? telemetryFrom(config, log, now, { redis, prefix }),
     opts.catalog ?? [],
     new MeasurementCache(redis, prefix),
   );
