@@ -32,8 +32,12 @@ export interface CommandJob {
   receivedAt: number;
 }
 
-/** Where acknowledged commands go: run here (`inline`) or handed to the command thread. */
-export type CommandRunner = (job: CommandJob) => void;
+/** Runs an acknowledged command's work (on a worker, from the request queue). */
+export type CommandRunner = (job: CommandJob) => Promise<void>;
+
+/** The answer when a request could not be taken at all: honest that nothing was saved. */
+export const NOTHING_SAVED =
+  ':warning: I could not take that request (my store did not answer), so nothing was saved. Try again in a minute.';
 
 /** What the acknowledgement says, decided from the text alone (grammar, catalog, sources). */
 export type CommandAck =
@@ -106,17 +110,13 @@ function decideProposal(
  * Slack's 3 s); everything that touches Redis, telemetry or the Web API runs after `ack()`, in
  * `run` — in production on the command thread, so that work never delays the next ack.
  */
-export function register(app: App, deps: ListenerDeps, run: CommandRunner): void {
-  app.command('/donedone', async ({ command, ack }) => {
-    const receivedAt = Date.now();
-    const decided = decideAck(command.text ?? '', deps.service);
-    if (decided.kind === 'answer') {
-      await ack({ response_type: 'ephemeral', text: decided.text });
-      if (decided.refused) deps.metrics.commands.inc({ command: decided.refused, outcome: 'refused' });
-      return;
-    }
+export function register(app: App, _deps: ListenerDeps, run: CommandRunner): void {
+  // The web tier answered grammar mistakes in the acknowledgement and queued the rest; this runs
+  // on a worker, from the queue (`context.receivedAt` is when the web tier took the request).
+  app.command('/donedone', async ({ command, ack, context }) => {
     await ack();
-    run({
+    const receivedAt = typeof context.receivedAt === 'number' ? context.receivedAt : Date.now();
+    await run({
       team: command.team_id,
       channel: command.channel_id,
       userId: command.user_id,
@@ -128,7 +128,7 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
   });
 }
 
-/** How a command's outcome is counted: the command thread sends these to the thread with /metrics. */
+/** How a command's outcome is counted on /metrics. */
 export type CommandOutcome = { command: string; outcome: 'ok' | 'error'; seconds: number };
 
 /**
