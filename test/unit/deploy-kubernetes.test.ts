@@ -83,13 +83,13 @@ describe('the Kubernetes base, schema-checked offline', () => {
     }
   });
 
-  it('one bot in role all today; the worker is prepared but has no replicas until DONEDONE_ROLE exists', () => {
+  it('the bot is the web tier and the worker tier has replicas of its own', () => {
     const role = (d: Manifest) =>
       d.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'DONEDONE_ROLE').value;
-    expect(role(one('Deployment', 'donedone-bot'))).toBe('all');
+    expect(role(one('Deployment', 'donedone-bot'))).toBe('web');
     expect(one('Deployment', 'donedone-bot').spec.replicas).toBeGreaterThanOrEqual(2);
     expect(role(one('Deployment', 'donedone-worker'))).toBe('worker');
-    expect(one('Deployment', 'donedone-worker').spec.replicas).toBe(0);
+    expect(one('Deployment', 'donedone-worker').spec.replicas).toBeGreaterThanOrEqual(2);
   });
 
   it('selectors line up: Services, the PodDisruptionBudget and the ServiceMonitor find the pods they mean', () => {
