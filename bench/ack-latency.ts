@@ -285,6 +285,7 @@ async function startShippedBot(slackBase: string): Promise<Target> {
       DONEDONE_REDIS_PREFIX: prefix,
       PORT: '0',
       LOG_LEVEL: 'info',
+      DONEDONE_ALLOW_VOLATILE_REDIS: '1',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -9,6 +9,7 @@ import type { CatalogEntry } from './domain/catalog';
 import { apiRoutes } from './http/api';
 import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
+import { slackReceiver } from './http/receiver';
 import { healthRoute } from './http/routes';
 import { digestProcessors } from './jobs/digest-processors';
 import { Effects } from './jobs/effects';
@@ -31,6 +32,18 @@ import { usageHandler } from './slack/listeners/commands/usage';
 import type { ListenerDeps, SubcommandHandler } from './slack/listeners/deps';
 import * as events from './slack/listeners/events';
 import * as homeEvents from './slack/listeners/events/home';
+import * as membershipEvents from './slack/listeners/events/membership';
+import * as epochCheck from './slack/listeners/epoch';
+import { ownerHandler } from './slack/listeners/commands/owner';
+import { slackDirectory } from './slack/directory';
+import { guardedFetch } from './slack/outgoing';
+import { AuditStore } from './store/audit-store';
+import { installEpoch, refuseVolatileRedis, STORE_REDIS_OPTIONS } from './store/redis-connection';
+import { auditEntries } from './domain/audit';
+import { AccessService } from './usecases/access';
+import { actor } from './usecases/actor';
+import { CommandGuard } from './usecases/command-guard';
+import { Limits } from './usecases/limits';
 import * as retroNotes from './slack/listeners/events/retro-notes';
 import * as options from './slack/listeners/options';
 import * as shortcuts from './slack/listeners/shortcuts';
@@ -131,10 +144,10 @@ export function createDonedone(opts: AppOptions): Donedone {
   const log = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => DateTime.utc());
   const prefix = opts.keyPrefix ?? config.redisPrefix;
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
+  const redis = new Redis(config.redisUrl, STORE_REDIS_OPTIONS);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  // BullMQ needs connections that retry forever (maxRetriesPerRequest: null).
-  const queueRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // The producers' connection fails as the store's does, so nobody waits for ever (workers keep their own).
+  const queueRedis = new Redis(config.redisUrl, STORE_REDIS_OPTIONS);
   queueRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (queue) connection error'));
   const queueSettings: QueueSettings = {
     ...DEFAULT_QUEUE_SETTINGS,
@@ -143,6 +156,12 @@ export function createDonedone(opts: AppOptions): Donedone {
   };
   const queue = createQueue(queueRedis, queueSettings);
   const store = new FeatureStore(redis, prefix);
+  // -- capability: who may see and change a feature (audit trail, access, limits) --
+  const audit = new AuditStore(redis, prefix);
+  store.onWrite((before, after) =>
+    audit.record(after.team, after.id, auditEntries(before, after, actor(), now().toUTC().toISO()!)),
+  );
+  const epoch = installEpoch(redis, prefix);
   const telemetry = new Telemetry(
     opts.telemetrySources ?? telemetryFrom(config, log, now),
     opts.catalog ?? [],
@@ -157,6 +176,8 @@ export function createDonedone(opts: AppOptions): Donedone {
     // Bolt's default retries for about 30 minutes; a chat bot's answer is useless by then.
     retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
     timeout: 10_000,
+    // Every request to Slack (Web API and response_url) passes one door: no pings, epoch on buttons.
+    fetch: guardedFetch(globalThis.fetch, epoch),
   };
   let watch: WatchService | undefined;
   // Bolt reads its routes when constructed; the API's services are made below, hence the getter.
@@ -177,9 +198,14 @@ export function createDonedone(opts: AppOptions): Donedone {
   const bolt = new App({
     authorize: async () => ({ botToken: config.slack.botToken, ...identity }),
     ...(config.slack.appToken
-      ? { appToken: config.slack.appToken, socketMode: true }
-      : { signingSecret: config.slack.signingSecret! }),
-    customRoutes,
+      ? { appToken: config.slack.appToken, socketMode: true, customRoutes }
+      : {
+          receiver: slackReceiver({
+            signingSecret: config.slack.signingSecret!,
+            customRoutes,
+            logger: boltLogger(log),
+          }),
+        }),
     // No listener uses Bolt's conversation store; left on, it throws and catches an Error per request.
     convoStore: false,
     logger: boltLogger(log),
@@ -216,7 +242,16 @@ export function createDonedone(opts: AppOptions): Donedone {
   const subcommands = new Map<string, SubcommandHandler>([
     ['launch', launchHandler(watch)],
     ['metrics', metricsHandler(telemetry)],
+    ['owner', ownerHandler({ service, store })],
   ]);
+  const access = new AccessService({
+    redis,
+    prefix,
+    directory: slackDirectory(webClient),
+    admins: config.admins,
+    log,
+  });
+  const guard = new CommandGuard({ access, limits: new Limits(redis, prefix), store });
   /** Job processors of capabilities beyond checks, by job name. */
   const processors = new Map<string, JobProcessor>();
   // Capabilities register their subcommands, processors and routes below, one block each.
@@ -227,7 +262,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   const usage = new UsageService({ telemetry, log });
   const digests = new DigestService({ store, queue, usage, now, log, staleFlagDays: config.staleFlagDays });
   subcommands.set('digest', digestHandler({ digests, client: webClient, defaultZone: config.timezone }));
-  subcommands.set('scorecard', scorecardHandler({ store }));
+  subcommands.set('scorecard', scorecardHandler({ store, guard }));
   subcommands.set('usage', usageHandler({ service, usage, now }));
   subcommands.set('flag', flagHandler({ service, store, now, staleFlagDays: config.staleFlagDays }));
   const digestPoster = new SlackPoster(jobClient);
@@ -244,9 +279,13 @@ export function createDonedone(opts: AppOptions): Donedone {
       });
     },
     log,
+    visibleIn: (team, channel, features) => access.visibleIn(team, channel, features),
   });
   for (const [name, processor] of digestJobs) processors.set(name, processor);
-  const homeDeps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
+  const homeDeps: ListenerDeps = {
+    ...{ config, service, store, telemetry, log, now, subcommands, watch, metrics },
+    ...{ guard, access, audit },
+  };
   homeEvents.register(bolt, homeDeps, digests);
   homeActions.register(bolt, homeDeps);
   // -- capability: retros --
@@ -273,7 +312,9 @@ export function createDonedone(opts: AppOptions): Donedone {
   retroActions.register(bolt, { retro, log });
   retroNotes.register(bolt, { retro, log });
 
-  const deps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
+  const deps: ListenerDeps = homeDeps;
+  membershipEvents.register(bolt, { access });
+  epochCheck.register(bolt, { epoch });
   const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
     commands.runCommand(job, deps, webClient, commands.answerEphemerally, counted);
   const runner = opts.commandRunner ?? ((job: commands.CommandJob) => void runCommand(job));
@@ -301,6 +342,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     async start(port = config.port) {
       if (opts.serve === false) return { port: 0 };
       await warnAboutRedis(redis, log);
+      await refuseVolatileRedis(redis, config.allowVolatileRedis);
       Object.assign(identity, await checkSlackToken(webClient, log));
       const started = (await bolt.start(port)) as unknown as Server | undefined;
       const server = started && typeof started.address === 'function' ? started : undefined;

@@ -21,6 +21,10 @@ export interface Config {
   /** Prefixes that make a channel message a proposal, matched case-insensitively at its start. */
   proposalPrefixes: string[];
   logLevel: string;
+  /** `DONEDONE_ADMINS`: Slack user ids who may change any feature. */
+  admins: string[];
+  /** `DONEDONE_ALLOW_VOLATILE_REDIS=1`: start even on a Redis that does not persist (tests). */
+  allowVolatileRedis: boolean;
 }
 
 export class ConfigError extends Error {
@@ -133,6 +137,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     .map((p) => p.trim())
     .filter(Boolean);
 
+  const admins = (get('DONEDONE_ADMINS') ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  const badAdmins = admins.filter((a) => !/^[UW][A-Z0-9]{2,}$/.test(a));
+  if (badAdmins.length > 0) {
+    problems.push(
+      `DONEDONE_ADMINS must be Slack user ids separated by commas, e.g. DONEDONE_ADMINS=U012AB3CD,U045EF6GH (not: ${badAdmins.join(', ')})`,
+    );
+  }
+  const volatile = get('DONEDONE_ALLOW_VOLATILE_REDIS');
+  if (volatile !== undefined && volatile !== '1' && volatile !== '0') {
+    problems.push(`DONEDONE_ALLOW_VOLATILE_REDIS must be 1 or unset (got "${volatile}")`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   const config: Config = {
     slack: { botToken: botToken!, apiUrl },
@@ -143,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     timezone,
     proposalPrefixes,
     logLevel: get('LOG_LEVEL') ?? 'info',
+    admins,
+    allowVolatileRedis: volatile === '1',
   };
   if (signingSecret) config.slack.signingSecret = signingSecret;
   if (appToken) config.slack.appToken = appToken;

@@ -15,6 +15,7 @@ export type Command =
   | { name: 'flag'; id: string; key: string; since?: string }
   | { name: 'metrics'; search?: string }
   | { name: 'canary'; id?: string; spec: string }
+  | { name: 'owner'; id: string; user: string }
   | { name: 'help' };
 
 export type CommandResult = { ok: true; command: Command } | { ok: false; error: string };
@@ -36,6 +37,7 @@ const USAGE: Record<string, string> = {
   flag: '/donedone flag F-3 bulk-export-v2 since 2026-05-01',
   metrics: '/donedone metrics export',
   canary: '/donedone canary checkout_revenue_dollars_total node=canary over 1h',
+  owner: '/donedone owner F-3 @maria',
 };
 
 export function usageOf(name: string): string {
@@ -168,6 +170,13 @@ export function parseCommand(input: string): CommandResult {
       const id = normaliseFeatureId(first);
       if (id) return { ok: true, command: { name, id, spec: tail.join(' ') } };
       return { ok: true, command: { name, spec: rest } };
+    }
+    case 'owner': {
+      const r = withId(name, rest);
+      if (isResult(r)) return r;
+      const user = parseUserMention(r.tail);
+      if (!user) return error(`\`owner\` needs the new owner as an @mention after ${r.id}.`, name);
+      return { ok: true, command: { name, id: r.id, user } };
     }
     default:
       return error(`\`${verb}\` is not a donedone command. Try \`/donedone help\` for the list.`);

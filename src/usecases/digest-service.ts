@@ -77,8 +77,14 @@ export class DigestService {
   }
 
   /** The board of a workspace in the digest's groups. */
-  async groups(team: string, now = this.deps.now()): Promise<{ features: Feature[]; groups: BoardGroup[] }> {
-    const features = await this.deps.store.list(team);
+  async groups(
+    team: string,
+    now = this.deps.now(),
+    only?: (features: Feature[]) => Promise<Feature[]>,
+  ): Promise<{ features: Feature[]; groups: BoardGroup[] }> {
+    const all = await this.deps.store.list(team);
+    // `only`: who will read it may not see every feature (private channels).
+    const features = only ? await only(all) : all;
     return { features, groups: groupBoard(features, now, { staleFlagDays: this.deps.staleFlagDays }) };
   }
 
@@ -107,8 +113,12 @@ export class DigestService {
   }
 
   /** The digest of a workspace's board, as of `now` (in the zone its date is shown in). */
-  async build(team: string, now = this.deps.now()): Promise<Rendered> {
-    const { groups } = await this.groups(team, now);
+  async build(
+    team: string,
+    now = this.deps.now(),
+    only?: (features: Feature[]) => Promise<Feature[]>,
+  ): Promise<Rendered> {
+    const { groups } = await this.groups(team, now, only);
     const usage = await this.usageLines(groups, now);
     return digestBlocks({ groups, now, linkFor, usage });
   }

@@ -72,6 +72,7 @@ function env(): Record<string, string> {
     DONEDONE_API_TOKEN: API_TOKEN,
     PORT: '0',
     LOG_LEVEL: 'info',
+    DONEDONE_ALLOW_VOLATILE_REDIS: '1',
   };
 }
 

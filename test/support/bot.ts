@@ -48,6 +48,8 @@ export async function startBot(
     PROMETHEUS_URL: process.env.TEST_PROMETHEUS_URL ?? 'http://127.0.0.1:9',
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // The test Redis is shared and throwaway: no persistence needed.
+    DONEDONE_ALLOW_VOLATILE_REDIS: '1',
     ...opts.env,
   });
   const donedone = createDonedone({
