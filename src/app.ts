@@ -189,6 +189,7 @@ export function createDonedone(opts: AppOptions): Donedone {
       store,
       features: service,
       watch: watch!,
+      audit,
     })),
     ...canaryApiRoutes(() => ({ ...(config.apiToken ? { token: config.apiToken } : {}), canary })),
   ];
@@ -309,7 +310,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     retro.openJob(job.data as unknown as RetroJob, lastAttempt),
   );
   processors.set('retro-reminder', (job) => retro.reminderJob(job.data as unknown as ReminderJob));
-  retroActions.register(bolt, { retro, log });
+  retroActions.register(bolt, { retro, log, access, store });
   retroNotes.register(bolt, { retro, log });
 
   const deps: ListenerDeps = homeDeps;

@@ -4,7 +4,9 @@ import type { ParamsIncomingMessage } from '@slack/bolt/dist/receivers/ParamsInc
 import type { Feature } from '../domain/model';
 import { normaliseFeatureId } from '../domain/model';
 import { isGood } from '../domain/verdict';
+import type { AuditStore } from '../store/audit-store';
 import type { FeatureStore } from '../store/feature-store';
+import { actingAs } from '../usecases/actor';
 import type { FeatureService } from '../usecases/feature-service';
 import type { WatchService } from '../usecases/watch-service';
 import { refuseUnauthorised, sendJson } from './routes';
@@ -14,6 +16,8 @@ export interface ApiDeps {
   store: FeatureStore;
   features: FeatureService;
   watch: WatchService;
+  /** Every change of a feature, returned as `history` by `GET /api/features/F-3`. */
+  audit?: AuditStore;
 }
 
 async function readJson(req: IncomingMessage, limit = 16_384): Promise<unknown> {
@@ -112,6 +116,7 @@ export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
             expectation: feature.expectation ?? null,
             checks,
             decision: feature.decision ?? null,
+            history: deps.audit ? await deps.audit.list(team, feature.id) : [],
           },
         });
       }),
@@ -132,7 +137,8 @@ export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
           return;
         }
         const id = normaliseFeatureId(paramId(req)) ?? '';
-        const result = await deps.watch.launch(team, id, body.at);
+        const at = body.at;
+        const result = await actingAs('api', () => deps.watch.launch(team, id, at));
         if (!result.ok) {
           sendJson(res, /no feature/i.test(result.error) ? 404 : 400, { error: result.error });
           return;

@@ -63,6 +63,11 @@ export class CommandGuard {
     return null;
   }
 
+  /** False for a request (its trigger_id) seen in the last 10 minutes: a replay, to be ignored. */
+  fresh(team: string, triggerId: string): Promise<boolean> {
+    return this.deps.limits.firstTime(team, triggerId);
+  }
+
   /** The features the asker may see (list, scorecard). */
   visible(team: string, userId: string, features: readonly Feature[]): Promise<Feature[]> {
     return this.deps.access.visibleTo(team, userId, features);

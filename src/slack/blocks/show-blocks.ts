@@ -136,6 +136,7 @@ export const HELP_TEXT = [
   '`/donedone digest [every monday 09:00 Europe/Berlin|off|schedule]`: the channel digest',
   '`/donedone scorecard [@user]`, `/donedone usage F-3`, `/donedone flag F-3 <key> [since YYYY-MM-DD]`',
   '`/donedone retro F-3`, `/donedone drop F-3 [reason]`, `/donedone metrics [search]`',
+  '`/donedone owner F-3 @user`: hand F-3 over (its owner, its proposer or an admin)',
   '`/donedone canary <metric> <label>=<value> [over 1h]`: judge a canary against the other nodes',
   '',
   '*Expectations*: `<metric> <op> <number> [per day|week|month] [within <N> days|weeks]`, e.g. `bulk_export_total >= 200 per week within 30 days`, `checkout_total{variant="new"} at least 1.5k per week`, `posthog:"export clicked" >= 200 per week`.',

@@ -1,5 +1,9 @@
 import type { App, webApi } from '@slack/bolt';
 import { formatNumber } from '../../../domain/format-number';
+import { decodeSlackEntities, neutraliseMentions } from '../../../domain/mentions';
+import { isStoreError } from '../../../store/redis-connection';
+import { actingAs } from '../../../usecases/actor';
+import { historyBlocks } from '../../blocks/history-blocks';
 import type { Expectation, Feature } from '../../../domain/model';
 import { type Command, parseCommand } from '../../../domain/parse-command';
 import type { FeatureService } from '../../../usecases/feature-service';
@@ -53,9 +57,11 @@ export function decideAck(text: string, service: Pick<FeatureService, 'parseExpe
 export function register(app: App, deps: ListenerDeps, run: CommandRunner): void {
   app.command('/donedone', async ({ command, ack }) => {
     const receivedAt = Date.now();
-    const decided = decideAck(command.text ?? '', deps.service);
+    // Slack escapes &, < and > in what was typed; decoded once here, escaped once where shown.
+    const text = decodeSlackEntities(command.text ?? '');
+    const decided = decideAck(text, deps.service);
     if (decided.kind === 'answer') {
-      await ack({ response_type: 'ephemeral', text: decided.text });
+      await ack({ response_type: 'ephemeral', text: neutraliseMentions(decided.text) });
       if (decided.refused) deps.metrics.commands.inc({ command: decided.refused, outcome: 'refused' });
       return;
     }
@@ -65,7 +71,7 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
       channel: command.channel_id,
       userId: command.user_id,
       triggerId: command.trigger_id,
-      text: command.text ?? '',
+      text,
       responseUrl: command.response_url,
       receivedAt,
     });
@@ -103,6 +109,10 @@ export async function runCommand(
   };
   let outcome: CommandOutcome['outcome'] = 'ok';
   try {
+    const verdict = await deps.guard?.check(cmd, ctx);
+    // A replayed request was acknowledged and does nothing; a refusal is answered and changes nothing.
+    if (verdict?.kind === 'replay') return;
+    if (verdict?.kind === 'refused') return await ctx.respond({ text: verdict.text });
     if (cmd.name === 'propose' && !cmd.title) {
       await client.views.open({
         trigger_id: job.triggerId,
@@ -110,7 +120,7 @@ export async function runCommand(
       });
       return;
     }
-    await dispatch(cmd, ctx, deps, decided.expectation);
+    await actingAs(job.userId, () => dispatch(cmd, ctx, deps, decided.expectation));
   } catch (err) {
     outcome = 'error';
     deps.log.error({ command: cmd.name, err: (err as Error).message }, 'command failed');
@@ -141,7 +151,7 @@ export const answerEphemerally: AnswerEphemerally = async (responseUrl, message)
   const response = await fetch(responseUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }),
+    body: neutraliseMentions(JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message })),
     signal: AbortSignal.timeout(10_000),
   });
   // Read the body so the connection goes back to the pool.
@@ -155,7 +165,10 @@ export function friendlyError(err: unknown): string {
   if (code === 'not_in_channel' || code === 'channel_not_found') {
     return ':warning: I can’t post in this channel. Invite me with `/invite @donedone` and try again; nothing was lost.';
   }
-  return ':warning: Something went wrong on my side; nothing you typed was lost. Try again in a minute.';
+  if (isStoreError(err)) {
+    return ':warning: I could not reach my database, so nothing was saved. Try again in a minute.';
+  }
+  return ':warning: Something went wrong on my side, so this may not have been saved. Look with `/donedone list mine` and try again in a minute.';
 }
 
 async function dispatch(
@@ -205,7 +218,10 @@ async function dispatch(
       const checks = await store.checks(ctx.team, cmd.id);
       const notes = await store.notes(ctx.team, cmd.id);
       const message = showMessage(found.value, checks, notes);
-      return ctx.respond({ text: message.text, blocks: message.blocks });
+      const history = deps.audit ? historyBlocks(await deps.audit.list(ctx.team, cmd.id)) : [];
+      // Slack shows at most 50 blocks in a message: the history's summary goes before the limit.
+      const blocks = [...message.blocks.slice(0, 50 - history.length), ...history];
+      return ctx.respond({ text: message.text, blocks });
     }
     case 'list': {
       let features: Feature[];
@@ -223,6 +239,7 @@ async function dispatch(
         features = await store.list(ctx.team);
         heading = 'All features';
       }
+      if (deps.guard) features = await deps.guard.visible(ctx.team, ctx.userId, features);
       const message = listMessage(features, heading);
       return ctx.respond({ text: message.text, blocks: message.blocks });
     }

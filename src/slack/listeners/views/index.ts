@@ -1,5 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { ModalContext } from '../../blocks/modal-blocks';
+import { actingAs } from '../../../usecases/actor';
+import { changeRefusal } from '../actions/change-refusal';
 import type { ListenerDeps } from '../deps';
 import { field, readExpectation } from './read-expectation';
 
@@ -30,10 +32,12 @@ export function register(app: App, deps: ListenerDeps): void {
     await ack();
     const ctx = JSON.parse(view.private_metadata || '{}') as ModalContext;
     const team = body.team?.id ?? body.user.team_id ?? '';
+    // A replayed submission (the same signed body again) proposes nothing a second time.
+    if (deps.guard && !(await deps.guard.fresh(team, `view:${view.id}:${view.hash}`))) return;
     const hypothesis = field(values, 'hypothesis');
     const owner = field(values, 'owner');
     try {
-      const result = await deps.service.propose({
+      const result = await actingAs(body.user.id, () => deps.service.propose({
         team,
         channel: ctx.channel,
         userId: body.user.id,
@@ -42,7 +46,7 @@ export function register(app: App, deps: ListenerDeps): void {
         ...(expectation ? { expectation } : {}),
         ...(owner ? { ownerId: owner } : {}),
         ...(ctx.threadTs ? { threadTs: ctx.threadTs } : {}),
-      });
+      }));
       if (result.ok && result.note) {
         await client.chat.postEphemeral({ channel: ctx.channel, user: body.user.id, text: result.note });
       }
@@ -68,7 +72,15 @@ export function register(app: App, deps: ListenerDeps): void {
     const ctx = JSON.parse(view.private_metadata || '{}') as ModalContext;
     const team = body.team?.id ?? body.user.team_id ?? '';
     const owner = field(values, 'owner');
-    const result = await deps.service.expect(team, ctx.featureId ?? '', expectation, owner || undefined);
+    if (deps.guard && !(await deps.guard.fresh(team, `view:${view.id}:${view.hash}`))) return;
+    // The form changes the expectation and maybe the owner: only for those who may change the feature.
+    const feature = await deps.store.get(team, ctx.featureId ?? '');
+    const refusal = feature && deps.access ? await changeRefusal(deps.access, team, body.user.id, feature) : null;
+    const result = refusal
+      ? { ok: false as const, error: refusal }
+      : await actingAs(body.user.id, () =>
+          deps.service.expect(team, ctx.featureId ?? '', expectation, owner || undefined),
+        );
     const text = result.ok ? (result.note ?? null) : result.error;
     if (text && ctx.channel) {
       await client.chat
