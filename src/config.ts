@@ -137,7 +137,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     .map((p) => p.trim())
     .filter(Boolean);
 
-  const admins = (get('DONEDONE_ADMINS') ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  const admins = (get('DONEDONE_ADMINS') ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   const badAdmins = admins.filter((a) => !/^[UW][A-Z0-9]{2,}$/.test(a));
   if (badAdmins.length > 0) {
     problems.push(

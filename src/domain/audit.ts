@@ -34,12 +34,7 @@ const TRACED: { what: string; of: (f: Feature) => string | null }[] = [
  * The entries a write of `after` over `before` makes (`before` null: the feature was just created).
  * Pure: the caller says who and when.
  */
-export function auditEntries(
-  before: Feature | null,
-  after: Feature,
-  by: string,
-  at: string,
-): AuditEntry[] {
+export function auditEntries(before: Feature | null, after: Feature, by: string, at: string): AuditEntry[] {
   if (!before) return [{ at, by, what: 'proposed', before: null, after: after.title }];
   const out: AuditEntry[] = [];
   for (const t of TRACED) {

@@ -38,4 +38,3 @@ export function slackReceiver(opts: {
 function safePath(req: IncomingMessage): string {
   return JSON.stringify((req.url ?? '').split('?')[0]!.slice(0, 200));
 }
-

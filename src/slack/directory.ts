@@ -25,7 +25,11 @@ export function slackDirectory(client: webApi.WebClient): Directory {
       const out: string[] = [];
       let cursor: string | undefined;
       do {
-        const res = await client.conversations.members({ channel, limit: 1000, ...(cursor ? { cursor } : {}) });
+        const res = await client.conversations.members({
+          channel,
+          limit: 1000,
+          ...(cursor ? { cursor } : {}),
+        });
         out.push(...(res.members ?? []));
         cursor = res.response_metadata?.next_cursor || undefined;
       } while (cursor);

@@ -75,10 +75,7 @@ function contentTypeOf(headers: RequestInit['headers']): string {
  * blocks, fallback text, views and DMs alike), and buttons that carry a feature id carry the install's
  * epoch, so a store that was reset never acts on a reused id.
  */
-export function guardedFetch(
-  base: typeof fetch,
-  epoch: () => Promise<string | undefined>,
-): typeof fetch {
+export function guardedFetch(base: typeof fetch, epoch: () => Promise<string | undefined>): typeof fetch {
   return (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     if (!init?.body) return base(input, init);
     const stamp = await epoch().catch(() => undefined);

@@ -49,17 +49,15 @@ export async function refuseVolatileRedis(redis: Redis, allowVolatile: boolean):
 
 /**
  * The install's epoch: a random id made the first time a store is used. A store that was reset (a Redis
- * restarted without persistence, a flush) gets a new one, so buttons of older cards are recognised.
- * Read again at most once a minute, so a running bot notices a reset.
+ * restarted without persistence, a flush) gets a new one at its next use, so buttons of older cards are
+ * recognised. Read on every use (one GET), so a running bot notices a reset at once.
  */
 export function installEpoch(redis: Redis, prefix: string): () => Promise<string> {
   const key = `${prefix}epoch`;
-  let cached: { value: string; until: number } | undefined;
   return async () => {
-    if (cached && cached.until > Date.now()) return cached.value;
+    const current = await redis.get(key);
+    if (current) return current;
     await redis.set(key, randomBytes(4).toString('hex'), 'NX');
-    const value = (await redis.get(key)) ?? '';
-    cached = { value, until: Date.now() + 60_000 };
-    return value;
+    return (await redis.get(key)) ?? '';
   };
 }

@@ -23,9 +23,7 @@ export interface Asker {
  * is for the owner, the proposer and admins; `check` and `digest` are limited per person and channel.
  */
 export class CommandGuard {
-  constructor(
-    private readonly deps: { access: AccessService; limits: Limits; store: FeatureStore },
-  ) {}
+  constructor(private readonly deps: { access: AccessService; limits: Limits; store: FeatureStore }) {}
 
   async check(cmd: Command, asker: Asker): Promise<GuardVerdict> {
     if (!(await this.deps.limits.firstTime(asker.team, asker.triggerId))) return { kind: 'replay' };
@@ -38,7 +36,8 @@ export class CommandGuard {
         return { kind: 'refused', text: this.deps.access.notFound(id) };
       }
     }
-    const changes = CHANGES.has(cmd.name) || (cmd.name === 'canary' && Boolean(cmd.id) && cmd.spec.trim() !== '');
+    const changes =
+      CHANGES.has(cmd.name) || (cmd.name === 'canary' && Boolean(cmd.id) && cmd.spec.trim() !== '');
     if (feature && changes && !(await this.deps.access.canChange(asker.team, asker.userId, feature))) {
       return { kind: 'refused', text: this.deps.access.whoCan(feature) };
     }

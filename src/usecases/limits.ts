@@ -24,7 +24,11 @@ export class Limits {
   }
 
   /** Claims `what` for `seconds`; when it is taken, the seconds left until it can be asked again. */
-  async take(team: string, what: string, seconds: number): Promise<{ ok: true } | { ok: false; retryIn: number }> {
+  async take(
+    team: string,
+    what: string,
+    seconds: number,
+  ): Promise<{ ok: true } | { ok: false; retryIn: number }> {
     const key = `${this.prefix}team:${team}:limit:${what}`;
     if ((await this.redis.set(key, '1', 'EX', seconds, 'NX')) === 'OK') return { ok: true };
     const ttl = await this.redis.ttl(key);

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
 import { DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
-import type { Check, Feature } from '../domain/model';
 import { launchBeforeProposal } from '../domain/launch-date';
+import type { Check, Feature } from '../domain/model';
 import { checkpoints, firstUse, parseLaunchAt, planCatchUp } from '../domain/schedule';
 import type { BotMetrics } from '../http/metrics';
 import type { Effects } from '../jobs/effects';

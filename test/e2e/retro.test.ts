@@ -183,7 +183,7 @@ describe('deciding', () => {
     // Someone else cannot change it: answered only to them.
     const before = await click('remove', f, 'U3');
     const refusal = await bot.slackApi.waitFor(() => bot.slackApi.responses[before]);
-    expect(refusal.body.text).toContain('only its owner <@U1> can change the decision');
+    expect(refusal.body.text).toContain('Only <@U1> or an admin can change F-1.');
     expect((await feature(f.id)).decision?.value).toBe('keep');
 
     // The owner can.

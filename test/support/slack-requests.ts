@@ -21,6 +21,8 @@ export interface SlackClientOptions {
 /** Sends requests to the bot the way Slack does: signed, in Slack's content types. */
 export class FakeSlack {
   private n = 0;
+  /** The last request sent, exactly as signed: `replay()` sends it again. */
+  private last: { body: string; headers: Record<string, string> } | undefined;
   constructor(private readonly opts: SlackClientOptions) {}
 
   private async post(
@@ -28,10 +30,28 @@ export class FakeSlack {
     contentType: string,
     headers: Record<string, string> = {},
   ): Promise<Response> {
+    const all = { 'content-type': contentType, ...sign(body), ...headers };
+    this.last = { body, headers: all };
+    return fetch(`${this.opts.botUrl}/slack/events`, { method: 'POST', headers: all, body });
+  }
+
+  /** Sends the last request again, byte for byte with its signature: what an attacker who saw it could do. */
+  async replay(): Promise<Response> {
+    if (!this.last) throw new Error('nothing to replay');
     return fetch(`${this.opts.botUrl}/slack/events`, {
       method: 'POST',
-      headers: { 'content-type': contentType, ...sign(body), ...headers },
-      body,
+      headers: this.last.headers,
+      body: this.last.body,
+    });
+  }
+
+  /** Posts any body, signed, to the bot (e.g. an oversized one). */
+  async raw(body: string | Uint8Array, contentType = 'application/x-www-form-urlencoded'): Promise<Response> {
+    const text = typeof body === 'string' ? body : Buffer.from(body).toString();
+    return fetch(`${this.opts.botUrl}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, ...sign(text) },
+      body: text,
     });
   }
 

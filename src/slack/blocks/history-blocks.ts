@@ -32,7 +32,9 @@ export function historyBlocks(entries: readonly AuditEntry[]): KnownBlock[] {
   for (let i = entries.length - 1; i >= 0; i--) {
     const line = historyLine(entries[i]!);
     if (length + line.length + 1 > MAX_SECTION - 60) {
-      lines.unshift(`_…and ${i + 1} earlier change${i === 0 ? '' : 's'} (\`GET /api/features/…\` has them all)_`);
+      lines.unshift(
+        `_…and ${i + 1} earlier change${i === 0 ? '' : 's'} (\`GET /api/features/…\` has them all)_`,
+      );
       break;
     }
     lines.unshift(line);

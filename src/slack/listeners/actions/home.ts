@@ -37,7 +37,8 @@ export function register(app: App, deps: ListenerDeps): void {
     const id = body.actions[0]?.value ?? '';
     const found = await deps.store.get(team, id);
     // A feature the viewer may not see opens as one that does not exist.
-    const feature = found && (!deps.access || (await deps.access.canSee(team, body.user.id, found))) ? found : null;
+    const feature =
+      found && (!deps.access || (await deps.access.canSee(team, body.user.id, found))) ? found : null;
     const blocks: KnownBlock[] = feature
       ? showMessage(feature, await deps.store.checks(team, id), await deps.store.notes(team, id)).blocks
       : [{ type: 'section', text: { type: 'mrkdwn', text: `There is no feature ${id} any more.` } }];

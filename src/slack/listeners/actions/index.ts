@@ -10,7 +10,8 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
     await ack();
     const team = body.team?.id ?? body.user.team_id ?? '';
     const feature = await deps.store.get(team, body.actions[0]!.value ?? '');
-    const refusal = feature && deps.access ? await changeRefusal(deps.access, team, body.user.id, feature) : null;
+    const refusal =
+      feature && deps.access ? await changeRefusal(deps.access, team, body.user.id, feature) : null;
     if (refusal) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: refusal });
       return;

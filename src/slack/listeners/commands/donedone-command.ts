@@ -1,13 +1,13 @@
 import type { App, webApi } from '@slack/bolt';
 import { formatNumber } from '../../../domain/format-number';
 import { decodeSlackEntities, neutraliseMentions } from '../../../domain/mentions';
-import { isStoreError } from '../../../store/redis-connection';
-import { actingAs } from '../../../usecases/actor';
-import { historyBlocks } from '../../blocks/history-blocks';
 import type { Expectation, Feature } from '../../../domain/model';
 import { type Command, parseCommand } from '../../../domain/parse-command';
+import { isStoreError } from '../../../store/redis-connection';
+import { actingAs } from '../../../usecases/actor';
 import type { FeatureService } from '../../../usecases/feature-service';
 import { escapeMrkdwn } from '../../blocks/escape';
+import { historyBlocks } from '../../blocks/history-blocks';
 import { proposeModal } from '../../blocks/modal-blocks';
 import { HELP_TEXT, listMessage, showMessage } from '../../blocks/show-blocks';
 import { slackErrorCode } from '../../poster';
@@ -151,7 +151,9 @@ export const answerEphemerally: AnswerEphemerally = async (responseUrl, message)
   const response = await fetch(responseUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: neutraliseMentions(JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message })),
+    body: neutraliseMentions(
+      JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }),
+    ),
     signal: AbortSignal.timeout(10_000),
   });
   // Read the body so the connection goes back to the pool.

@@ -8,7 +8,9 @@ export function register(app: App, _deps: ListenerDeps): void {
   app.shortcut<MessageShortcut>('track_as_feature', async ({ ack, shortcut, client }) => {
     await ack();
     const message = shortcut.message;
-    const title = decodeSlackEntities(message.text ?? '').split('\n')[0]!.trim();
+    const title = decodeSlackEntities(message.text ?? '')
+      .split('\n')[0]!
+      .trim();
     await client.views.open({
       trigger_id: shortcut.trigger_id,
       view: proposeModal(

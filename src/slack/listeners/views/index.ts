@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
-import type { ModalContext } from '../../blocks/modal-blocks';
 import { actingAs } from '../../../usecases/actor';
+import type { ModalContext } from '../../blocks/modal-blocks';
 import { changeRefusal } from '../actions/change-refusal';
 import type { ListenerDeps } from '../deps';
 import { field, readExpectation } from './read-expectation';
@@ -37,16 +37,18 @@ export function register(app: App, deps: ListenerDeps): void {
     const hypothesis = field(values, 'hypothesis');
     const owner = field(values, 'owner');
     try {
-      const result = await actingAs(body.user.id, () => deps.service.propose({
-        team,
-        channel: ctx.channel,
-        userId: body.user.id,
-        title,
-        ...(hypothesis ? { hypothesis } : {}),
-        ...(expectation ? { expectation } : {}),
-        ...(owner ? { ownerId: owner } : {}),
-        ...(ctx.threadTs ? { threadTs: ctx.threadTs } : {}),
-      }));
+      const result = await actingAs(body.user.id, () =>
+        deps.service.propose({
+          team,
+          channel: ctx.channel,
+          userId: body.user.id,
+          title,
+          ...(hypothesis ? { hypothesis } : {}),
+          ...(expectation ? { expectation } : {}),
+          ...(owner ? { ownerId: owner } : {}),
+          ...(ctx.threadTs ? { threadTs: ctx.threadTs } : {}),
+        }),
+      );
       if (result.ok && result.note) {
         await client.chat.postEphemeral({ channel: ctx.channel, user: body.user.id, text: result.note });
       }
@@ -75,7 +77,8 @@ export function register(app: App, deps: ListenerDeps): void {
     if (deps.guard && !(await deps.guard.fresh(team, `view:${view.id}:${view.hash}`))) return;
     // The form changes the expectation and maybe the owner: only for those who may change the feature.
     const feature = await deps.store.get(team, ctx.featureId ?? '');
-    const refusal = feature && deps.access ? await changeRefusal(deps.access, team, body.user.id, feature) : null;
+    const refusal =
+      feature && deps.access ? await changeRefusal(deps.access, team, body.user.id, feature) : null;
     const result = refusal
       ? { ok: false as const, error: refusal }
       : await actingAs(body.user.id, () =>
