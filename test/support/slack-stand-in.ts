@@ -45,7 +45,10 @@ export class SlackStandIn {
    * Conversations the workspace has, for conversations.info and conversations.members. A channel not
    * listed is an ordinary public channel that nobody in particular is in.
    */
-  readonly conversations = new Map<string, { kind: 'public' | 'private' | 'im' | 'mpim'; members: string[] }>();
+  readonly conversations = new Map<
+    string,
+    { kind: 'public' | 'private' | 'im' | 'mpim'; members: string[] }
+  >();
   /** People's roles, for users.info (absent: an ordinary member). */
   readonly people = new Map<string, { admin?: boolean; owner?: boolean }>();
 
