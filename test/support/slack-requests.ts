@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -21,6 +21,7 @@ export interface SlackClientOptions {
 /** Sends requests to the bot the way Slack does: signed, in Slack's content types. */
 export class FakeSlack {
   private n = 0;
+  private readonly instance = randomBytes(4).toString('hex');
   /** The last request sent, exactly as signed: `replay()` sends it again. */
   private last: { body: string; headers: Record<string, string> } | undefined;
   constructor(private readonly opts: SlackClientOptions) {}
@@ -74,7 +75,8 @@ export class FakeSlack {
       text,
       api_app_id: 'A1',
       response_url: `${this.opts.responseBase}/response/${responseId}`,
-      trigger_id: `trigger-${this.n}`,
+      // Unique, as Slack's are: a restarted bot's FakeSlack must not reuse an earlier one's (replays are ignored).
+      trigger_id: `trigger-${this.instance}-${this.n}`,
     }).toString();
     const res = await this.post(form, 'application/x-www-form-urlencoded');
     return { res, body: await res.text(), responseId };
