@@ -12,6 +12,7 @@ import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
 import { slackReceiver } from './http/receiver';
 import { healthRoute } from './http/routes';
+import { boundedQueue } from './jobs/bounded-queue';
 import { digestProcessors } from './jobs/digest-processors';
 import { Effects } from './jobs/effects';
 import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings } from './jobs/queue';
@@ -154,7 +155,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     prefix: `${prefix}bull`,
     ...opts.queue,
   };
-  const queue = createQueue(queueRedis, queueSettings);
+  const queue = boundedQueue(createQueue(queueRedis, queueSettings));
   const store = new FeatureStore(redis, prefix);
   // -- capability: who may see and change a feature (audit trail, access, limits) --
   const audit = new AuditStore(redis, prefix);

@@ -18,7 +18,7 @@ export const STORE_REDIS_OPTIONS: RedisOptions = {
 export function isStoreError(err: unknown): boolean {
   const e = err as { name?: string; message?: string } | undefined;
   if (!e?.message) return false;
-  if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ReplyError') return true;
+  if (['MaxRetriesPerRequestError', 'ReplyError', 'QueueTimeoutError'].includes(e.name ?? '')) return true;
   return /Command timed out|Connection is closed|ECONNREFUSED|ETIMEDOUT|ECONNRESET|Stream isn't writeable|connect ETIMEDOUT|max retries per request|LOADING|READONLY|MISCONF/i.test(
     e.message,
   );
