@@ -312,8 +312,8 @@ async function startShippedBot(slackBase: string): Promise<Target> {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
     return {
-      eldP99: value('donedone_nodejs_eventloop_lag_p99_seconds') * 1000,
-      eldMax: value('donedone_nodejs_eventloop_lag_max_seconds') * 1000,
+      eldP99: value('nodejs_eventloop_lag_p99_seconds') * 1000,
+      eldMax: value('nodejs_eventloop_lag_max_seconds') * 1000,
     };
   };
   const TICK_MS = 10; // CLK_TCK is 100 on Linux

@@ -18,6 +18,7 @@ need() { # need <command> <debian package>
 need redis-server redis-server
 need redis-cli redis-tools
 need prometheus prometheus   # also brings promtool, used to backfill the test history
+need curl curl               # deploy/ci/record-launch.sh is tested for real
 
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then

@@ -4,14 +4,18 @@ import type { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
+import { annotatorFrom } from './annotations';
+import { annotateWatch } from './annotations/annotate-watch';
 import type { Config } from './config';
 import { auditEntries } from './domain/audit';
 import type { CatalogEntry } from './domain/catalog';
+import type { Feature } from './domain/model';
+import { createFlagProvider } from './flags';
 import { apiRoutes } from './http/api';
 import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
 import { slackReceiver } from './http/receiver';
-import { healthRoute } from './http/routes';
+import { healthRoute, livenessRoute, readinessRoute } from './http/routes';
 import { boundedQueue } from './jobs/bounded-queue';
 import { digestProcessors } from './jobs/digest-processors';
 import { Effects } from './jobs/effects';
@@ -21,17 +25,21 @@ import { createLogger } from './log';
 import { boltLogger } from './slack/bolt-logger';
 import { slackDirectory } from './slack/directory';
 import * as actions from './slack/listeners/actions';
+import * as guardActions from './slack/listeners/actions/guard';
 import * as homeActions from './slack/listeners/actions/home';
 import * as retroActions from './slack/listeners/actions/retro';
+import * as suggestActions from './slack/listeners/actions/suggest';
 import { canaryHandler } from './slack/listeners/commands/canary';
 import { digestHandler } from './slack/listeners/commands/digest';
 import * as commands from './slack/listeners/commands/donedone-command';
 import { flagHandler } from './slack/listeners/commands/flag';
+import { guardHandler } from './slack/listeners/commands/guard';
 import { launchHandler } from './slack/listeners/commands/launch';
 import { metricsHandler } from './slack/listeners/commands/metrics';
 import { ownerHandler } from './slack/listeners/commands/owner';
 import { retroHandler } from './slack/listeners/commands/retro';
 import { scorecardHandler } from './slack/listeners/commands/scorecard';
+import { suggestHandler } from './slack/listeners/commands/suggest';
 import { usageHandler } from './slack/listeners/commands/usage';
 import type { ListenerDeps, SubcommandHandler } from './slack/listeners/deps';
 import * as epochCheck from './slack/listeners/epoch';
@@ -60,6 +68,8 @@ import { CanaryService } from './usecases/canary-service';
 import { CommandGuard } from './usecases/command-guard';
 import { DigestService } from './usecases/digest-service';
 import { FeatureService } from './usecases/feature-service';
+import { type GuardEventJob, type GuardRoundJob, GuardService } from './usecases/guard-service';
+import { LearningService } from './usecases/learning-service';
 import { Limits } from './usecases/limits';
 import { type ReminderJob, type RetroJob, RetroService } from './usecases/retro-service';
 import { UsageService } from './usecases/usage-service';
@@ -97,6 +107,7 @@ export interface Donedone {
   store: FeatureStore;
   service: FeatureService;
   telemetry: Telemetry;
+  guards: GuardService;
   log: Logger;
   /** Does an acknowledged command's work here; `counted` receives its outcome for /metrics. */
   runCommand(job: commands.CommandJob, counted?: (outcome: commands.CommandOutcome) => void): Promise<void>;
@@ -184,12 +195,16 @@ export function createDonedone(opts: AppOptions): Donedone {
   // Bolt reads its routes when constructed; the API's services are made below, hence the getter.
   const customRoutes: CustomRoute[] = [
     healthRoute(redis),
+    livenessRoute(),
+    readinessRoute(redis),
     metrics.route(),
     ...apiRoutes(() => ({
       ...(config.apiToken ? { token: config.apiToken } : {}),
+      gateGraceHours: config.gateGraceHours,
       store,
       features: service,
       watch: watch!,
+      guards,
       audit,
     })),
     ...canaryApiRoutes(() => ({ ...(config.apiToken ? { token: config.apiToken } : {}), canary })),
@@ -215,14 +230,20 @@ export function createDonedone(opts: AppOptions): Donedone {
     clientOptions,
   });
   const webClient = new webApi.WebClient(config.slack.botToken, clientOptions);
-  const poster = new SlackPoster(webClient);
+  // -- capability: learning (calibration on answers and cards, metric suggestions) --
+  const learning = new LearningService({ store, telemetry, redis, prefix, now, log, zone: config.timezone });
+  const cardLine = (feature: Feature) => learning.cardLine(feature);
+  const poster = new SlackPoster(webClient, cardLine);
   const service = new FeatureService({
     store,
     telemetry,
     poster,
     log,
     now,
+    zone: config.timezone,
     onExpectationChanged: (previous, feature) => watch!.expectationChanged(previous, feature),
+    settle: (feature) => watch!.settle(feature),
+    expectationNote: (feature) => learning.expectationNote(feature),
   });
   // Jobs post through a client that fails fast on 429, so a job waits in the delayed set, not in a worker.
   const jobClient = new webApi.WebClient(config.slack.botToken, {
@@ -235,11 +256,12 @@ export function createDonedone(opts: AppOptions): Donedone {
     features: service,
     queue,
     queueSettings,
-    poster: new SlackPoster(jobClient),
+    poster: new SlackPoster(jobClient, cardLine),
     effects: new Effects(store, redis, prefix),
     metrics,
     log,
     now,
+    zone: config.timezone,
   });
   const subcommands = new Map<string, SubcommandHandler>([
     ['launch', launchHandler(watch)],
@@ -261,13 +283,23 @@ export function createDonedone(opts: AppOptions): Donedone {
   const canary = new CanaryService({ telemetry, store, log, now });
   subcommands.set('canary', canaryHandler({ canary, features: service, poster, client: webClient, log }));
   // -- capability: digests --
-  const usage = new UsageService({ telemetry, log });
-  const digests = new DigestService({ store, queue, usage, now, log, staleFlagDays: config.staleFlagDays });
+  const usage = new UsageService({ telemetry, log, zone: config.timezone });
+  const digests = new DigestService({
+    store,
+    queue,
+    usage,
+    now,
+    log,
+    staleFlagDays: config.staleFlagDays,
+    zone: config.timezone,
+    monthlyLine: (team, channel, slot, at) => learning.monthlyDigestLine(team, channel, slot, at),
+  });
   subcommands.set('digest', digestHandler({ digests, client: webClient, defaultZone: config.timezone }));
-  subcommands.set('scorecard', scorecardHandler({ store, guard }));
+  subcommands.set('scorecard', scorecardHandler({ store, learning, guard }));
+  subcommands.set('suggest', suggestHandler({ service, learning }));
   subcommands.set('usage', usageHandler({ service, usage, now }));
   subcommands.set('flag', flagHandler({ service, store, now, staleFlagDays: config.staleFlagDays }));
-  const digestPoster = new SlackPoster(jobClient);
+  const digestPoster = new SlackPoster(jobClient, cardLine);
   const digestJobs = digestProcessors({
     digests,
     effects: new Effects(store, redis, prefix),
@@ -313,10 +345,45 @@ export function createDonedone(opts: AppOptions): Donedone {
   processors.set('retro-reminder', (job) => retro.reminderJob(job.data as unknown as ReminderJob));
   retroActions.register(bolt, { retro, log, access, store });
   retroNotes.register(bolt, { retro, log });
+  // -- capability: annotations (Grafana, PostHog) of launches and verdicts --
+  annotateWatch(watch, annotatorFrom(config, log), async (key) =>
+    Boolean(await redis.set(`${prefix}annotated:${key}`, '1', 'EX', 90 * 86_400, 'NX')),
+  );
 
-  const deps: ListenerDeps = homeDeps;
+  // -- capability: guardrails --
+  const guards = new GuardService({
+    store,
+    telemetry,
+    queue,
+    redis,
+    prefix,
+    jobPoster: new SlackPoster(jobClient, cardLine),
+    poster,
+    effects: new Effects(store, redis, prefix),
+    flags: createFlagProvider(config.flags),
+    admins: config.admins,
+    access,
+    intervalMs: config.guardIntervalSeconds * 1000,
+    telemetryErrors: metrics.telemetryErrors,
+    log,
+    now,
+    zone: config.timezone,
+  });
+  subcommands.set(
+    'guard',
+    guardHandler({ guards, isCatalogName: telemetry.isCatalogName, now, zone: config.timezone }),
+  );
+  processors.set('guard-round', async (job) => {
+    const r = await guards.round((job.data as GuardRoundJob).round);
+    return `round ${r.round}: ${r.features} features, ${r.guards} guards, ${r.queries} queries, ${r.outages} outages, ${r.events} events`;
+  });
+  processors.set('guard-event', (job) => guards.eventJob(job.data as unknown as GuardEventJob));
+  guardActions.register(bolt, { guards, log });
+
+  const deps: ListenerDeps = { ...homeDeps, learning };
   membershipEvents.register(bolt, { access });
   epochCheck.register(bolt, { epoch });
+  suggestActions.register(bolt, deps);
   const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
     commands.runCommand(job, deps, webClient, commands.answerEphemerally, counted);
   const runner = opts.commandRunner ?? ((job: commands.CommandJob) => void runCommand(job));
@@ -336,6 +403,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     store,
     service,
     telemetry,
+    guards,
     log,
     queue,
     watch: watchService,
@@ -358,6 +426,7 @@ export function createDonedone(opts: AppOptions): Donedone {
           log,
           processors,
         });
+        await guards.schedule();
       }
       const address = server?.address();
       return { port: typeof address === 'object' && address ? address.port : port };

@@ -14,17 +14,42 @@ export interface Config {
   prometheusUrl?: string;
   posthog?: { url: string; apiKey: string; projectId: string };
   honeycomb?: { url: string; apiKey: string; dataset: string };
+  /** Launch and verdict annotations are posted to Grafana when both are set. */
+  grafana?: { url: string; token: string };
   apiToken?: string;
   metricsFile?: string;
   staleFlagDays: number;
   timezone: string;
+  /**
+   * `web` takes Slack's requests and the API, acknowledges and queues; `worker` runs the queued
+   * requests and the scheduled jobs; `all` (default) both, in one process.
+   */
+  role: 'web' | 'worker' | 'all';
+  /** After launch, how long the gate answers inconclusive for no data or no first use. */
+  gateGraceHours: number;
   /** Prefixes that make a channel message a proposal, matched case-insensitively at its start. */
   proposalPrefixes: string[];
   logLevel: string;
-  /** `DONEDONE_ADMINS`: Slack user ids who may change any feature. */
+  /** DONEDONE_GUARD_INTERVAL_SECONDS: how often guardrails are evaluated. */
+  guardIntervalSeconds: number;
+  /** DONEDONE_ADMINS: Slack user ids who may change any feature. */
   admins: string[];
   /** `DONEDONE_ALLOW_VOLATILE_REDIS=1`: start even on a Redis that does not persist (tests). */
   allowVolatileRedis: boolean;
+  /** The flag tool that **Pause rollout** turns a flag off in (FLAGS_*). */
+  flags?: FlagsConfig;
+}
+
+export const FLAG_PROVIDERS = ['launchdarkly', 'unleash', 'growthbook'] as const;
+export type FlagProviderName = (typeof FLAG_PROVIDERS)[number];
+
+export interface FlagsConfig {
+  provider: FlagProviderName;
+  url: string;
+  token: string;
+  /** LaunchDarkly's project key, Unleash's project id; unused by GrowthBook. */
+  project?: string;
+  environment: string;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +144,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     problems.push('Honeycomb needs HONEYCOMB_API_KEY and HONEYCOMB_DATASET together');
   }
 
+  const grafana = group(['GRAFANA_URL', 'GRAFANA_TOKEN'], 'Grafana annotations');
+  if (grafana && !validUrl(grafana[0]!))
+    problems.push('GRAFANA_URL must be an http(s) URL, e.g. GRAFANA_URL=https://grafana.example.com');
+
   const staleText = get('DONEDONE_STALE_FLAG_DAYS') ?? '180';
   const staleFlagDays = Number(staleText);
   if (!Number.isInteger(staleFlagDays) || staleFlagDays < 1) {
@@ -127,6 +156,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const timezone = get('DONEDONE_TIMEZONE') ?? 'UTC';
   if (!IANAZone.isValidZone(timezone)) {
     problems.push(`DONEDONE_TIMEZONE must be an IANA time zone such as Europe/Berlin (got "${timezone}")`);
+  }
+  const roleText = (get('DONEDONE_ROLE') ?? 'all').toLowerCase();
+  const role = roleText === 'web' || roleText === 'worker' || roleText === 'all' ? roleText : 'all';
+  if (role !== roleText) problems.push(`DONEDONE_ROLE must be web, worker or all (got "${roleText}")`);
+  const graceText = get('DONEDONE_GATE_GRACE_HOURS') ?? '24';
+  const gateGraceHours = Number(graceText);
+  if (!Number.isFinite(gateGraceHours) || gateGraceHours < 0) {
+    problems.push(`DONEDONE_GATE_GRACE_HOURS must be a number of hours, e.g. 24 (got "${graceText}")`);
   }
   const apiToken = get('DONEDONE_API_TOKEN');
   if (apiToken !== undefined && apiToken.length < 16) {
@@ -137,16 +174,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     .map((p) => p.trim())
     .filter(Boolean);
 
+  const guardText = get('DONEDONE_GUARD_INTERVAL_SECONDS') ?? '300';
+  const guardIntervalSeconds = Number(guardText);
+  if (!Number.isInteger(guardIntervalSeconds) || guardIntervalSeconds < 10) {
+    problems.push(
+      `DONEDONE_GUARD_INTERVAL_SECONDS must be a whole number of seconds, at least 10, e.g. 300 (got "${guardText}")`,
+    );
+  }
   const admins = (get('DONEDONE_ADMINS') ?? '')
     .split(',')
     .map((a) => a.trim())
     .filter(Boolean);
-  const badAdmins = admins.filter((a) => !/^[UW][A-Z0-9]{2,}$/.test(a));
-  if (badAdmins.length > 0) {
-    problems.push(
-      `DONEDONE_ADMINS must be Slack user ids separated by commas, e.g. DONEDONE_ADMINS=U012AB3CD,U045EF6GH (not: ${badAdmins.join(', ')})`,
-    );
+  for (const admin of admins) {
+    if (!/^[UW][A-Z0-9]{2,}$/.test(admin))
+      problems.push(
+        `DONEDONE_ADMINS must list Slack user ids like U012ABC, comma-separated (got "${admin}")`,
+      );
   }
+  const flags = flagsConfig(get, problems);
   const volatile = get('DONEDONE_ALLOW_VOLATILE_REDIS');
   if (volatile !== undefined && volatile !== '1' && volatile !== '0') {
     problems.push(`DONEDONE_ALLOW_VOLATILE_REDIS must be 1 or unset (got "${volatile}")`);
@@ -160,18 +205,70 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     redisPrefix,
     staleFlagDays,
     timezone,
+    gateGraceHours,
+    role,
     proposalPrefixes,
     logLevel: get('LOG_LEVEL') ?? 'info',
+    guardIntervalSeconds,
     admins,
     allowVolatileRedis: volatile === '1',
   };
+  if (flags) config.flags = flags;
   if (signingSecret) config.slack.signingSecret = signingSecret;
   if (appToken) config.slack.appToken = appToken;
   if (prometheusUrl) config.prometheusUrl = prometheusUrl;
   if (ph) config.posthog = { url: ph[0]!, apiKey: ph[1]!, projectId: ph[2]! };
   if (hcKey && hcDataset && hcUrl) config.honeycomb = { url: hcUrl, apiKey: hcKey, dataset: hcDataset };
+  if (grafana) config.grafana = { url: grafana[0]!, token: grafana[1]! };
   if (apiToken) config.apiToken = apiToken;
   const metricsFile = get('DONEDONE_METRICS_FILE');
   if (metricsFile) config.metricsFile = metricsFile;
   return config;
+}
+
+const FLAG_URLS: Partial<Record<FlagProviderName, string>> = {
+  launchdarkly: 'https://app.launchdarkly.com',
+  growthbook: 'https://api.growthbook.io',
+};
+
+/** FLAGS_PROVIDER and its settings; every problem is pushed, the token is never echoed. */
+function flagsConfig(get: (name: string) => string | undefined, problems: string[]): FlagsConfig | undefined {
+  const provider = get('FLAGS_PROVIDER')?.toLowerCase();
+  const others = ['FLAGS_URL', 'FLAGS_TOKEN', 'FLAGS_PROJECT', 'FLAGS_ENVIRONMENT'].filter((n) => get(n));
+  if (!provider) {
+    if (others.length > 0)
+      problems.push(
+        `${others.join(', ')} set without FLAGS_PROVIDER: set FLAGS_PROVIDER=launchdarkly|unleash|growthbook`,
+      );
+    return undefined;
+  }
+  if (!(FLAG_PROVIDERS as readonly string[]).includes(provider)) {
+    problems.push(`FLAGS_PROVIDER must be launchdarkly, unleash or growthbook (got "${provider}")`);
+    return undefined;
+  }
+  const name = provider as FlagProviderName;
+  const url = get('FLAGS_URL') ?? FLAG_URLS[name];
+  const token = get('FLAGS_TOKEN');
+  const project = get('FLAGS_PROJECT');
+  const environment = get('FLAGS_ENVIRONMENT');
+  const before = problems.length;
+  if (!url)
+    problems.push(`FLAGS_URL is required for ${name}: your Unleash server, e.g. https://unleash.example.com`);
+  else if (!validUrl(url)) problems.push(`FLAGS_URL must be an http(s) URL (got "${url}")`);
+  if (!token) problems.push(`FLAGS_TOKEN is required for ${name}: an API token that may turn flags off`);
+  if (!environment)
+    problems.push('FLAGS_ENVIRONMENT is required: the environment to turn flags off in, e.g. production');
+  if (!project && name !== 'growthbook') {
+    problems.push(
+      `FLAGS_PROJECT is required for ${name}: the ${name === 'unleash' ? 'project id, e.g. default' : 'project key, e.g. default'}`,
+    );
+  }
+  if (problems.length > before) return undefined;
+  return {
+    provider: name,
+    url: url!.replace(/\/$/, ''),
+    token: token!,
+    environment: environment!,
+    ...(project ? { project } : {}),
+  };
 }

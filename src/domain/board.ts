@@ -72,7 +72,10 @@ export interface BoardOptions {
 export function deadlineOf(feature: Feature): DateTime | undefined {
   const launched = parseIso(feature.launchedAt);
   if (!launched || !feature.expectation) return undefined;
-  return launched.plus({ days: feature.expectation.deadlineDays });
+  return launched
+    .setZone(feature.zone ?? 'UTC')
+    .plus({ days: feature.expectation.deadlineDays })
+    .toUTC();
 }
 
 /**

@@ -48,9 +48,43 @@ export interface Expectation {
   deadlineDays: number;
   /** The expectation in its canonical written form. */
   text: string;
+  /** Guardrails written after it (`… guard checkout_error_ratio < 2% over 3h`); see `Guard`. */
+  guards?: Guard[];
 }
 
-export type Verdict = 'met' | 'missed' | 'on track' | 'at risk' | 'no data' | 'unknown';
+/**
+ * A guardrail: a condition that must hold while a feature rolls out, from launch to its deadline
+ * (`checkout_error_ratio < 2% over 3h`). Its value follows the expectation rule over `overSeconds`
+ * (a counter's increase, a gauge's average); a value that breaks the condition is a breach.
+ */
+export interface Guard {
+  metric: MetricRef;
+  op: Op;
+  /** A percentage is stored as a ratio, as for expectations. */
+  target: number;
+  unit?: '%';
+  /** The window the value is taken over, in seconds (default 1h). */
+  overSeconds: number;
+  /** Turn the feature's flag off at the second breach in a row, without asking. */
+  autoPause?: boolean;
+  /** The canonical written form, without `auto-pause`: `checkout_error_ratio < 2% over 3h`. */
+  text: string;
+}
+
+/** A **Pause rollout** (pressed, or automatic), as recorded on the feature. */
+export interface PauseRecord {
+  at: string;
+  /** The Slack user who pressed, or `auto-pause`. */
+  by: string;
+  guard: string;
+  /** `launchdarkly`, `unleash`, `growthbook`, or `none` (no provider: the decision is recorded). */
+  provider: string;
+  flag?: string;
+  /** What the flag tool answered (`HTTP 200`), or what to do by hand. */
+  answer: string;
+}
+
+export type Verdict = 'met' | 'missed' | 'on track' | 'at risk' | 'too early' | 'no data' | 'unknown';
 
 export type Status =
   | 'proposed'
@@ -76,6 +110,8 @@ export interface Check {
   projected?: number | null;
   /** Which API failed, for `unknown`. */
   error?: string;
+  /** The expectation (canonical text) this check measured: a new expectation starts a fresh history. */
+  expectation?: string;
 }
 
 /** Whether the metric had data when the expectation was recorded. */
@@ -101,7 +137,21 @@ export interface Feature {
   expectation?: Expectation;
   instrumented?: Instrumented;
   launchedAt?: string;
+  /** The workspace's zone when the feature was launched: its launch day, deadline and dates. */
+  zone?: string;
   firstUseAt?: string;
+  /**
+   * The metric had data in the 7 days before launch: no first use (and no done-done) can be
+   * told from it, and the rate is judged from the launch.
+   */
+  usedBeforeLaunch?: boolean;
+  /** How far the first-use search has looked (ISO): the next search goes forward from here. */
+  firstUseCursor?: string;
+  /**
+   * The telemetry could not be reached at the deadline: the verdict is pending while the bot keeps
+   * trying, until `until` (ISO).
+   */
+  verdictPending?: { since: string; until: string };
   /** Set once a first-use search has run and found nothing (so `show` can say "waiting for first use"). */
   lastVerdict?: Verdict;
   droppedReason?: string;
@@ -120,6 +170,10 @@ export interface Feature {
   retro?: Retro;
   /** The canary judged for this feature; `higherIsBetter: false` when a rise is the bad news (absent: higher is better). */
   canary?: { metric: string; label: string; value: string; higherIsBetter?: boolean };
+  /** Guardrails added after the expectation (`/donedone guard F-3 …`). */
+  guards?: Guard[];
+  /** Rollout pauses, oldest first. */
+  pauses?: PauseRecord[];
 }
 
 /**

@@ -35,6 +35,15 @@ function fail<T>(message: string): ParseResult<T> {
   return { ok: false, error: `${message}\nExample: \`/donedone canary ${CANARY_EXAMPLE}\`` };
 }
 
+/**
+ * Whether a canary's metric is counted (a counter, or a histogram's `_sum` and `_count`): its
+ * per-minute rate is compared. Anything else is a gauge (a ratio, a latency: the guard form),
+ * averaged each minute.
+ */
+export function isRated(metric: string): boolean {
+  return /_(total|count|sum|bucket)$/.test(metric);
+}
+
 /** Whether `name` is a Prometheus metric name. */
 export function isMetricName(name: string): boolean {
   return METRIC_NAME.test(name) && name.length <= 200;

@@ -3,10 +3,21 @@ import { normaliseFeatureId } from './model';
 
 /** One `/donedone` invocation, parsed. Expectation text is parsed later, with the catalog at hand. */
 export type Command =
-  | { name: 'propose'; title?: string; expectation?: string }
+  | {
+      name: 'propose';
+      title?: string;
+      expectation?: string;
+      /**
+       * Each way to split the text at a word `expect` (title, expectation), leftmost first; the
+       * first whose expectation parses wins, and with none the whole text is the title.
+       */
+      readings?: ProposalReading[];
+      /** The whole text after `propose`, the title when no reading holds an expectation. */
+      whole?: string;
+    }
   | { name: 'expect'; id: string; expectation: string }
   | { name: 'launch'; id: string; date?: string }
-  | { name: 'check' | 'show' | 'usage' | 'retro'; id: string }
+  | { name: 'check' | 'show' | 'usage' | 'retro' | 'suggest'; id: string }
   | { name: 'drop'; id: string; reason?: string }
   | { name: 'list'; scope: 'all' | 'mine' | 'open'; user?: string }
   | { name: 'digest'; action: 'now' | 'off' | 'schedule' }
@@ -16,7 +27,13 @@ export type Command =
   | { name: 'metrics'; search?: string }
   | { name: 'canary'; id?: string; spec: string }
   | { name: 'owner'; id: string; user: string }
+  | { name: 'guard'; id: string; spec: string }
   | { name: 'help' };
+
+export interface ProposalReading {
+  title: string;
+  expectation: string;
+}
 
 export type CommandResult = { ok: true; command: Command } | { ok: false; error: string };
 
@@ -30,6 +47,7 @@ const USAGE: Record<string, string> = {
   show: '/donedone show F-3',
   usage: '/donedone usage F-3',
   retro: '/donedone retro F-3',
+  suggest: '/donedone suggest F-3',
   drop: '/donedone drop F-3 superseded by F-7',
   list: '/donedone list mine',
   digest: '/donedone digest every monday 09:00 Europe/Berlin',
@@ -38,6 +56,7 @@ const USAGE: Record<string, string> = {
   metrics: '/donedone metrics export',
   canary: '/donedone canary checkout_revenue_dollars_total node=canary over 1h',
   owner: '/donedone owner F-3 @maria',
+  guard: '/donedone guard F-3 checkout_error_ratio < 2% over 3h auto-pause',
 };
 
 export function usageOf(name: string): string {
@@ -74,6 +93,26 @@ function isResult(x: unknown): x is CommandResult {
   return typeof x === 'object' && x !== null && 'ok' in x;
 }
 
+/**
+ * The ways to read `<title> expect <expectation>`: one per word `expect` (a title may contain the
+ * word itself: "Users expect faster export"), leftmost first, titles of at most MAX_TITLE.
+ */
+export function proposalReadings(rest: string): ProposalReading[] {
+  const out: ProposalReading[] = [];
+  const re = /(^|\s)expect\s+/gi;
+  for (let m = re.exec(rest); m; m = re.exec(rest)) {
+    const title = rest.slice(0, m.index).trim();
+    const expectation = rest.slice(m.index + m[0].length).trim();
+    if (expectation && title.length <= MAX_TITLE) out.push({ title, expectation });
+  }
+  return out;
+}
+
+/** Whether text reads as an attempt at an expectation (it has a comparison), not as words of a title. */
+export function looksLikeExpectation(text: string): boolean {
+  return /(>=|<=|>|<|&gt;|&lt;|\bat (least|most)\b)/i.test(text);
+}
+
 /** Parses the text after `/donedone` (PRODUCT.md's grammar). Pure: feature ids are checked later. */
 export function parseCommand(input: string): CommandResult {
   const text = input.trim().replace(/\s+/g, ' ');
@@ -86,16 +125,21 @@ export function parseCommand(input: string): CommandResult {
       return { ok: true, command: { name: 'help' } };
     case 'propose': {
       if (!rest) return { ok: true, command: { name: 'propose' } };
-      const m = /^(.*?)\s+expect\s+(.+)$/i.exec(rest) ?? /^()expect\s+(.+)$/i.exec(rest);
-      const title = (m ? m[1]! : rest).trim();
+      const readings = proposalReadings(rest);
+      const first = readings[0];
+      const title = first ? first.title : rest;
       if (!title) return error('The proposal needs a title before `expect`.', 'propose');
-      if (title.length > MAX_TITLE) {
+      if (rest.length > MAX_TITLE && (!first || first.title.length > MAX_TITLE)) {
         return error(
           `The title is ${title.length} characters long; keep it to ${MAX_TITLE} or fewer.`,
           'propose',
         );
       }
-      return { ok: true, command: m ? { name, title, expectation: m[2]!.trim() } : { name, title } };
+      if (!first) return { ok: true, command: { name, title } };
+      return {
+        ok: true,
+        command: { name, title, expectation: first.expectation, readings, whole: rest },
+      };
     }
     case 'expect': {
       const r = withId(name, rest);
@@ -113,7 +157,8 @@ export function parseCommand(input: string): CommandResult {
     case 'check':
     case 'show':
     case 'usage':
-    case 'retro': {
+    case 'retro':
+    case 'suggest': {
       const r = withId(name, rest);
       if (isResult(r)) return r;
       if (r.tail) return error(`I did not understand \`${r.tail}\` after ${r.id}.`, name);
@@ -177,6 +222,11 @@ export function parseCommand(input: string): CommandResult {
       const user = parseUserMention(r.tail);
       if (!user) return error(`\`owner\` needs the new owner as an @mention after ${r.id}.`, name);
       return { ok: true, command: { name, id: r.id, user } };
+    }
+    case 'guard': {
+      const r = withId(name, rest);
+      if (isResult(r)) return r;
+      return { ok: true, command: { name, id: r.id, spec: r.tail } };
     }
     default:
       return error(`\`${verb}\` is not a donedone command. Try \`/donedone help\` for the list.`);

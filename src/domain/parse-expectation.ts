@@ -1,4 +1,5 @@
 import type { Expectation, LabelMatcher, MetricRef, Op, WindowUnit } from './model';
+import { parseGuards, splitGuards } from './parse-guard';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -149,12 +150,16 @@ export function parseNumber(word: string): { value: number; unit?: '%' } | null 
   return Number.isFinite(value) ? { value } : null;
 }
 
+/** Days in each rolling window (a month is 30 days, as PromQL ranges are fixed). */
+const WINDOW_DAYS: Record<WindowUnit, number> = { day: 1, week: 7, month: 30 };
+
 /** Parses `<metric> <op> <number> [per day|week|month] [within <N> days|weeks]` (PRODUCT.md). */
 export function parseExpectation(
   input: string,
   isCatalogName: (name: string) => boolean = () => false,
 ): ParseResult<Expectation> {
-  const text = input.trim().replace(/\s+/g, ' ');
+  const split = splitGuards(input.trim().replace(/\s+/g, ' '));
+  const text = split.base;
   if (!text) return fail('The expectation is empty.');
   const metricResult = parseMetric(text, isCatalogName);
   if (!metricResult.ok) return metricResult;
@@ -212,6 +217,12 @@ export function parseExpectation(
   if (words.length > 0) {
     return fail(`I did not understand \`${words.join(' ')}\` at the end of the expectation.`);
   }
+  const windowDays = WINDOW_DAYS[window];
+  if (windowDays > deadlineDays) {
+    return fail(
+      `A \`per ${window}\` window (${windowDays} days) cannot fit before a deadline ${deadlineDays} days after launch: make the deadline at least ${windowDays} days (\`per ${window} within ${Math.max(30, windowDays)} days\`) or the window shorter (\`per day within ${deadlineDays} days\`).`,
+    );
+  }
   const expectation: Expectation = {
     metric,
     op,
@@ -222,6 +233,12 @@ export function parseExpectation(
   };
   if (number.unit) expectation.unit = number.unit;
   expectation.text = formatExpectation(expectation);
+  if (split.clauses.length > 0) {
+    // Guardrails do not change the expectation's text: checks keep their history.
+    const guards = parseGuards(split.clauses, isCatalogName);
+    if (!guards.ok) return guards;
+    expectation.guards = guards.value;
+  }
   return { ok: true, value: expectation };
 }
 

@@ -7,13 +7,16 @@ export interface Checkpoint {
   kind: Extract<CheckKind, 'scheduled' | 'final'>;
 }
 
-/** A check every week after launch, and the final one at the deadline (PRODUCT.md). */
-export function checkpoints(expectation: Expectation, launchedAt: string): Checkpoint[] {
-  const launch = DateTime.fromISO(launchedAt, { zone: 'utc' });
-  const deadline = deadlineOf(expectation, launchedAt);
+/**
+ * A check every week after launch, and the final one at the deadline (PRODUCT.md); weeks and the
+ * deadline are counted in the workspace's zone, so a check keeps its wall-clock time.
+ */
+export function checkpoints(expectation: Expectation, launchedAt: string, zone = 'utc'): Checkpoint[] {
+  const launch = DateTime.fromISO(launchedAt, { zone });
+  const deadline = deadlineOf(expectation, launchedAt, zone);
   const out: Checkpoint[] = [];
   for (let week = 1; ; week++) {
-    const at = launch.plus({ weeks: week });
+    const at = launch.plus({ weeks: week }).toUTC();
     if (at >= deadline) break;
     out.push({ at, kind: 'scheduled' });
   }
@@ -39,29 +42,37 @@ export function planCatchUp(
   };
 }
 
-/** The first point above zero: the first customer use. */
-export function firstUse(points: { at: DateTime; value: number }[]): DateTime | null {
-  return points.find((p) => p.value > 0)?.at ?? null;
-}
-
 export type LaunchDateResult = { ok: true; at: DateTime } | { ok: false; error: string };
 
-/** A launch date or date-time: today or in the past, never in the future. */
-export function parseLaunchAt(text: string | undefined, now: DateTime): LaunchDateResult {
+/**
+ * A launch date or date-time: today or in the past, never in the future. A date alone is the
+ * start of that day in the workspace's zone.
+ */
+export function parseLaunchAt(text: string | undefined, now: DateTime, zone = 'utc'): LaunchDateResult {
   if (!text) return { ok: true, at: now.toUTC().startOf('second') };
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const at = DateTime.fromISO(text, { zone: 'utc' });
+  const at = DateTime.fromISO(text, { zone: dateOnly ? zone : 'utc' });
   if (!at.isValid) {
     return {
       ok: false,
       error: `\`${text}\` is not a date: write YYYY-MM-DD (e.g. 2026-10-01) or an ISO date-time.`,
     };
   }
-  if (dateOnly ? at.startOf('day') > now.toUTC().startOf('day') : at > now.plus({ minutes: 5 })) {
+  const today = now.setZone(zone).startOf('day');
+  if (dateOnly ? at.startOf('day') > today : at > now.plus({ minutes: 5 })) {
     return {
       ok: false,
       error: `\`${text}\` is in the future: launch a feature when it has shipped, today or on a past date.`,
     };
   }
   return { ok: true, at: at.toUTC() };
+}
+
+/**
+ * Where the launch-anchored hour holding `at` starts: first use is reported as the start of the
+ * first hour after the launch instant with a value above zero (PRODUCT.md).
+ */
+export function launchHourOf(launch: DateTime, at: DateTime): DateTime {
+  const hours = Math.floor(at.diff(launch).as('hours'));
+  return launch.plus({ hours: Math.max(0, hours) });
 }

@@ -1,23 +1,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
 import type { ParamsIncomingMessage } from '@slack/bolt/dist/receivers/ParamsIncomingMessage';
-import type { Feature } from '../domain/model';
+import { DateTime } from 'luxon';
+import type { Check, Feature } from '../domain/model';
 import { normaliseFeatureId } from '../domain/model';
 import { isGood } from '../domain/verdict';
 import type { AuditStore } from '../store/audit-store';
 import type { FeatureStore } from '../store/feature-store';
 import { actingAs } from '../usecases/actor';
 import type { FeatureService } from '../usecases/feature-service';
+import type { GuardService } from '../usecases/guard-service';
 import type { WatchService } from '../usecases/watch-service';
 import { refuseUnauthorised, sendJson } from './routes';
 
 export interface ApiDeps {
   token?: string;
+  /** DONEDONE_GATE_GRACE_HOURS: after launch, no data or no first use is inconclusive, not a failure. */
+  gateGraceHours?: number;
   store: FeatureStore;
   features: FeatureService;
   watch: WatchService;
   /** Every change of a feature, returned as `history` by `GET /api/features/F-3`. */
   audit?: AuditStore;
+  /** Guardrails: a breached one fails the gate; listed in a feature's detail. */
+  guards?: Pick<GuardService, 'breachedOf' | 'statesOf'>;
 }
 
 async function readJson(req: IncomingMessage, limit = 16_384): Promise<unknown> {
@@ -40,6 +46,51 @@ type Handler = (
   team: string,
   deps: ApiDeps,
 ) => Promise<void>;
+
+/**
+ * The gate's answer for Argo Rollouts' web provider (`jsonPath: "{$.data}"`,
+ * `successCondition: result.ok`, `failureCondition: "!result.ok && !result.inconclusive"`).
+ * Inconclusive: `too early`, and `no data` or no first use yet within the grace hours after launch,
+ * so an analysis asked right after a deploy neither passes nor fails.
+ */
+export function gateAnswer(
+  feature: Feature,
+  check: Check,
+  now: DateTime,
+  graceHours: number,
+  breached: string[] = [],
+): {
+  ok: boolean;
+  inconclusive: boolean;
+  verdict: string;
+  actual: number | null;
+  expected: number;
+  breached?: string[];
+} {
+  const launched = feature.launchedAt ? DateTime.fromISO(feature.launchedAt, { zone: 'utc' }) : null;
+  const inGrace = launched !== null && now.diff(launched).as('hours') < graceHours;
+  const noFirstUse = !feature.firstUseAt && !feature.usedBeforeLaunch;
+  const inconclusive =
+    check.verdict === 'too early' || (inGrace && (check.verdict === 'no data' || noFirstUse));
+  // A breached guardrail fails the analysis, whatever the expectation says (Argo Rollouts aborts).
+  if (breached.length > 0) {
+    return {
+      ok: false,
+      inconclusive: false,
+      verdict: check.verdict,
+      actual: check.value,
+      expected: feature.expectation!.target,
+      breached,
+    };
+  }
+  return {
+    ok: isGood(check.verdict) && !inconclusive,
+    inconclusive,
+    verdict: check.verdict,
+    actual: check.value,
+    expected: feature.expectation!.target,
+  };
+}
 
 /**
  * The HTTP API for deploy pipelines and dashboards (PRODUCT.md). Bearer `DONEDONE_API_TOKEN`;
@@ -109,9 +160,17 @@ export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
         const feature = await featureOr404(req, res, team, deps);
         if (!feature) return;
         const checks = await deps.store.checks(team, feature.id);
+        const guards = deps.guards ? await deps.guards.statesOf(feature) : [];
         sendJson(res, 200, {
           data: {
             ...summary(feature),
+            guards: guards.map((g) => ({
+              guard: g.guard.text,
+              autoPause: g.guard.autoPause === true,
+              status: g.state?.status ?? 'ok',
+              value: g.state?.lastValue ?? null,
+            })),
+            pauses: feature.pauses ?? [],
             hypothesis: feature.hypothesis ?? null,
             expectation: feature.expectation ?? null,
             checks,
@@ -157,15 +216,12 @@ export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
           sendJson(res, 409, { error: `${feature.id} has no expectation to judge.` });
           return;
         }
-        const check = await deps.features.measure(feature, deps.features.now(), 'manual');
-        const data = {
-          ok: isGood(check.verdict),
-          verdict: check.verdict,
-          actual: check.value,
-          expected: feature.expectation.target,
-        };
+        const now = deps.features.now();
+        const check = await deps.features.measure(feature, now, 'manual');
+        const breached = deps.guards ? await deps.guards.breachedOf(feature) : [];
+        const data = gateAnswer(feature, check, now, deps.gateGraceHours ?? 24, breached);
         // An outage is not a failed rollout: answer 503 so the analysis counts an error, not a failure.
-        sendJson(res, check.verdict === 'unknown' ? 503 : 200, { data });
+        sendJson(res, check.verdict === 'unknown' && breached.length === 0 ? 503 : 200, { data });
       }),
     },
   ];

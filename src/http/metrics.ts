@@ -32,7 +32,9 @@ export class BotMetrics {
   readonly jobs: Gauge<'state'>;
 
   constructor(jobCounts: () => Promise<Record<string, number>> = async () => ({})) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'donedone_' });
+    // Process metrics keep their standard names (process_*, nodejs_*), so the usual Node.js
+    // dashboards work unchanged; donedone's own are under donedone_.
+    collectDefaultMetrics({ register: this.registry });
     this.jobs = new Gauge({
       name: 'donedone_jobs',
       help: 'Scheduled jobs by state (waiting, delayed, active, failed, completed)',

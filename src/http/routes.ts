@@ -8,20 +8,50 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(JSON.stringify(body));
 }
 
-/** `GET /healthz`: 200 when Redis answers within a second, 503 otherwise. */
-export function healthRoute(redis: Redis): CustomRoute {
+/** Redis answers PING within `ms`, or the promise rejects. */
+function redisAnswers(redis: Redis, ms = 1000): Promise<unknown> {
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error('timeout')), ms).unref(),
+  );
+  return Promise.race([redis.ping(), timeout]);
+}
+
+/** A probe at `path`: 200 when Redis answers within a second, 503 otherwise. */
+function redisProbe(path: string, redis: Redis): CustomRoute {
   return {
-    path: '/healthz',
+    path,
     method: ['GET'],
     handler: (_req: IncomingMessage, res: ServerResponse) => {
-      const timeout = new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('timeout')), 1000).unref(),
-      );
-      Promise.race([redis.ping(), timeout])
+      redisAnswers(redis)
         .then(() => sendJson(res, 200, { ok: true, redis: 'up' }))
         .catch(() => sendJson(res, 503, { ok: false, redis: 'down' }));
     },
   };
+}
+
+/**
+ * `GET /healthz`: 200 when Redis answers within a second, 503 otherwise. Kept as it was for
+ * compatibility (Docker HEALTHCHECKs and monitors already point at it); it means what `/readyz` means.
+ */
+export function healthRoute(redis: Redis): CustomRoute {
+  return redisProbe('/healthz', redis);
+}
+
+/**
+ * `GET /livez`: 200 while the process serves HTTP at all. It never asks Redis, so an orchestrator
+ * does not restart a healthy bot because Redis is away (restarting cannot bring Redis back).
+ */
+export function livenessRoute(): CustomRoute {
+  return {
+    path: '/livez',
+    method: ['GET'],
+    handler: (_req: IncomingMessage, res: ServerResponse) => sendJson(res, 200, { ok: true }),
+  };
+}
+
+/** `GET /readyz`: ready to take work, i.e. Redis (the store and the queues) answers; else 503. */
+export function readinessRoute(redis: Redis): CustomRoute {
+  return redisProbe('/readyz', redis);
 }
 
 function authorised(req: IncomingMessage, token: string): boolean {

@@ -51,10 +51,12 @@ export function digestProcessors(deps: DigestProcessorDeps): Map<string, JobProc
     const slot = digestSlot(job);
     const key = `digest:${data.team}:${data.channel}:${slot}`;
     const result = await effects.once(key, data.channel, async () => {
+      const zone = await digests.zoneFor(data.team, data.channel);
       const only = deps.visibleIn;
       const message = await digests.build(
         data.team,
-        undefined,
+        digests.now().setZone(zone),
+        { channel: data.channel, slot },
         only ? (features) => only(data.team, data.channel, features) : undefined,
       );
       await deps.post(data.channel, message).catch(failForGood);

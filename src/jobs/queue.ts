@@ -11,6 +11,8 @@ export interface CheckJob {
   expectation: string;
   at: string;
   kind: 'scheduled' | 'final';
+  /** A pending verdict's n-th try after the deadline. */
+  retry?: number;
 }
 export interface FeatureJob {
   team: string;

@@ -8,11 +8,20 @@ import { cardMessage } from './blocks/card-blocks';
 
 /** Where donedone speaks in Slack: cards, thread replies and DMs. */
 export class SlackPoster {
-  constructor(private readonly client: WebClient) {}
+  /** `cardLine`: the owner's calibration for the card (learning-service); a failure leaves it out. */
+  constructor(
+    private readonly client: WebClient,
+    private readonly cardLine?: (feature: Feature) => Promise<string | null>,
+  ) {}
+
+  private async card(feature: Feature): Promise<Message> {
+    const calibration = this.cardLine ? await this.cardLine(feature).catch(() => null) : null;
+    return cardMessage(feature, { calibration });
+  }
 
   /** Posts a feature's card; its ts becomes the feature's thread. */
   async postCard(feature: Feature, channel: string, threadTs?: string): Promise<string> {
-    const message = cardMessage(feature);
+    const message = await this.card(feature);
     const res = await this.client.chat.postMessage({
       channel,
       text: message.text,
@@ -25,7 +34,7 @@ export class SlackPoster {
 
   async updateCard(feature: Feature): Promise<void> {
     if (!feature.channel || !feature.cardTs) return;
-    const message = cardMessage(feature);
+    const message = await this.card(feature);
     await this.client.chat.update({
       channel: feature.channel,
       ts: feature.cardTs,

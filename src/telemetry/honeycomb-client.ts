@@ -2,8 +2,11 @@ import { DateTime, type Duration } from 'luxon';
 import createClient from 'openapi-fetch';
 import type { MetricRef } from '../domain/model';
 import type { components, paths } from './generated/honeycomb';
+import { HOUR_MS, hourFrom, hourHolding, launchHours, nothingJudged } from './launch-hours';
 import { createResilientFetch, type ResilientFetchOptions, type TelemetryLog } from './resilient-fetch';
 import {
+  type FirstUseRange,
+  type FirstUseSearch,
   guardCall,
   type Measurement,
   type Series,
@@ -47,6 +50,14 @@ const ZERO_WHEN_EMPTY = new Set(['COUNT', 'COUNT_DISTINCT', 'SUM', 'CONCURRENCY'
 const MAX_SERIES_POINTS = 1000;
 /** Honeycomb's maximum number of breakdown groups. */
 const LIST_LIMIT = 1000;
+/** Honeycomb's granularity is at least a thousandth of the time range: at most 1000 buckets. */
+const MAX_BUCKETS = 1000;
+/** How long "seen in the last 7 days" is believed, and "not seen" (the first event may come soon). */
+const SEEN_TTL_MS = 10 * 60_000;
+const UNSEEN_TTL_MS = 60_000;
+const SEEN_CACHE_SIZE = 1000;
+/** Kept off the 7-day edge, so that a query sent now still starts inside the limit when it runs. */
+const EDGE_MARGIN_MINUTES = 5;
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -85,6 +96,7 @@ export class HoneycombClient implements TelemetrySource {
   private readonly eventColumn: string;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => DateTime;
+  private readonly seenCache = new Map<string, { until: number; seen: Promise<boolean> }>();
 
   constructor(options: HoneycombClientOptions) {
     if (!options.apiKey) throw new Error('HoneycombClient: apiKey is required (HONEYCOMB_API_KEY)');
@@ -130,11 +142,11 @@ export class HoneycombClient implements TelemetrySource {
     };
     const result = await this.run(spec, { disable_series: true });
     const rows = result.data?.results ?? [];
-    const value = rows.length === 0 ? null : numberIn(rows[0]?.data, calculationKey(calc));
-    return {
-      value: value ?? (ZERO_WHEN_EMPTY.has(calc.op) && rows.length === 0 ? 0 : null),
-      query: this.describe(spec),
-    };
+    if (rows.length > 0)
+      return { value: numberIn(rows[0]?.data, calculationKey(calc)), query: this.describe(spec) };
+    // No rows: a count of events seen this week that had none in the window is 0; otherwise no data.
+    const zero = ZERO_WHEN_EMPTY.has(calc.op) && (await this.seen(ref));
+    return { value: zero ? 0 : null, query: this.describe(spec) };
   }
 
   /**
@@ -189,6 +201,12 @@ export class HoneycombClient implements TelemetrySource {
       const v = numberIn(b.data, key);
       if (Number.isFinite(t) && v !== null) buckets.set(t, v);
     }
+    if (buckets.size === 0 && (result.data?.results ?? []).length === 0) {
+      // Nothing at all: zeros for a count of events seen this week, no data otherwise.
+      if (!ZERO_WHEN_EMPTY.has(calc.op) || !(await this.seen(ref))) {
+        return { points: [], query: this.describe(spec) };
+      }
+    }
     const perWindow = windowSec / stepSec;
     const points = Array.from({ length: pointsCount }, (_, k) => {
       const atSec = Math.floor(start.toSeconds()) + k * stepSec;
@@ -205,13 +223,101 @@ export class HoneycombClient implements TelemetrySource {
    */
   async exists(metric: MetricRef, _at: DateTime): Promise<boolean> {
     const ref = this.honeycombRef(metric);
+    const seen = this.countThisWeek(ref);
+    this.remember(ref, seen);
+    return seen;
+  }
+
+  private async countThisWeek(ref: HoneycombRef): Promise<boolean> {
     const spec: QuerySpec = {
       ...this.selection(ref, { op: 'COUNT' }),
       time_range: LIMIT_DAYS * 86_400,
     };
     const result = await this.run(spec, { disable_series: true });
-    const count = numberIn(result.data?.results?.[0]?.data, 'COUNT') ?? 0;
-    return count > 0;
+    return (numberIn(result.data?.results?.[0]?.data, 'COUNT') ?? 0) > 0;
+  }
+
+  /**
+   * A COUNT in buckets of one hour over the whole launch-anchored hours of `[from, to)` that
+   * are still inside Honeycomb's 7 days; what lies before that is reported `unsearchable`.
+   * Buckets need not line up with the launch's hours: when the first bucket with events
+   * straddles two of them, one more COUNT over the earlier hour says which.
+   */
+  async firstUseAfter(metric: MetricRef, range: FirstUseRange): Promise<FirstUseSearch> {
+    const ref = this.honeycombRef(metric);
+    const span = launchHours(range);
+    if (span.hours === 0) return nothingJudged(range);
+    const limit = hourFrom(
+      range.launch,
+      this.now().minus({ days: LIMIT_DAYS }).plus({ minutes: EDGE_MARGIN_MINUTES }),
+    );
+    const start = limit > span.start ? DateTime.min(limit, span.end) : span.start;
+    const unsearchable = start > span.start ? { unsearchable: { from: range.from.toUTC(), to: start } } : {};
+    const selection = this.selection(ref, { op: 'COUNT' });
+    const chunkMs = MAX_BUCKETS * HOUR_MS;
+    for (let from = start.toMillis(); from < span.end.toMillis(); from += chunkMs) {
+      const to = Math.min(from + chunkMs, span.end.toMillis());
+      const spec: QuerySpec = {
+        ...selection,
+        start_time: Math.floor(from / 1000),
+        end_time: Math.floor(to / 1000),
+        granularity: Math.min(HOUR_MS, to - from) / 1000,
+      };
+      const result = await this.run(spec, { disable_series: false });
+      const used = (result.data?.series ?? [])
+        .filter((b) => (numberIn(b.data, 'COUNT') ?? 0) > 0)
+        .map((b) => DateTime.fromISO(b.time, { zone: 'utc' }).toMillis())
+        .filter((t) => Number.isFinite(t));
+      if (used.length === 0) continue;
+      // The bucket [t, t + granularity) holds the first events; none came before it.
+      const t = DateTime.fromMillis(Math.max(from, Math.min(...used)), { zone: 'utc' });
+      const bucketEnd = Math.min(Math.min(...used) + (spec.granularity ?? 0) * 1000, to);
+      const hour = hourHolding(range.launch, t);
+      const hourEnd = hour.plus({ milliseconds: HOUR_MS });
+      let at = hour;
+      if (bucketEnd > hourEnd.toMillis() && !(await this.anyBetween(selection, hour, hourEnd))) at = hourEnd;
+      return { at, scannedTo: at.plus({ milliseconds: HOUR_MS }), ...unsearchable };
+    }
+    return { at: null, scannedTo: span.end, ...unsearchable };
+  }
+
+  private async anyBetween(selection: QuerySpec, from: DateTime, to: DateTime): Promise<boolean> {
+    const spec: QuerySpec = {
+      ...selection,
+      start_time: Math.floor(from.toSeconds()),
+      end_time: Math.floor(to.toSeconds()),
+    };
+    const result = await this.run(spec, { disable_series: true });
+    return (numberIn(result.data?.results?.[0]?.data, 'COUNT') ?? 0) > 0;
+  }
+
+  /** Whether events of this metric were seen in the last 7 days, believed for a while. */
+  private seen(ref: HoneycombRef): Promise<boolean> {
+    const key = this.seenKey(ref);
+    const cached = this.seenCache.get(key);
+    if (cached && cached.until > this.now().toMillis()) return cached.seen;
+    const seen = this.countThisWeek(ref);
+    this.remember(ref, seen);
+    return seen;
+  }
+
+  private remember(ref: HoneycombRef, seen: Promise<boolean>): void {
+    const key = this.seenKey(ref);
+    if (this.seenCache.size >= SEEN_CACHE_SIZE) this.seenCache.clear();
+    const entry = { until: this.now().toMillis() + UNSEEN_TTL_MS, seen };
+    this.seenCache.set(key, entry);
+    seen.then(
+      (yes) => {
+        if (yes) entry.until = this.now().toMillis() + SEEN_TTL_MS;
+      },
+      () => {
+        if (this.seenCache.get(key) === entry) this.seenCache.delete(key);
+      },
+    );
+  }
+
+  private seenKey(ref: HoneycombRef): string {
+    return JSON.stringify([ref.event, ref.filters ?? []]);
   }
 
   /**

@@ -1,9 +1,12 @@
-import type { DateTime, Duration } from 'luxon';
+import { DateTime, type Duration } from 'luxon';
 import createClient from 'openapi-fetch';
 import type { MetricRef } from '../domain/model';
 import type { paths } from './generated/posthog';
+import { HOUR_MS, hourHolding, launchHours, nothingJudged } from './launch-hours';
 import { createResilientFetch, type ResilientFetchOptions, type TelemetryLog } from './resilient-fetch';
 import {
+  type FirstUseRange,
+  type FirstUseSearch,
   guardCall,
   type Measurement,
   type Series,
@@ -32,6 +35,11 @@ const MAX_SERIES_POINTS = 400;
 /** Pages of event definitions read when listing or looking for one name. */
 const MAX_DEFINITION_PAGES = 5;
 const DEFINITIONS_PAGE_SIZE = 100;
+/** How long "PostHog has seen this event" is believed: once seen, an event stays seen. */
+const SEEN_TTL_MS = 10 * 60_000;
+/** How long "never seen" is believed: the first event may arrive any minute. */
+const UNSEEN_TTL_MS = 60_000;
+const SEEN_CACHE_SIZE = 1000;
 
 const HOGQL_ESCAPES: Record<string, string> = {
   '\b': '\\b',
@@ -99,6 +107,15 @@ function toNumber(cell: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+/** A HogQL DateTime cell: ISO 8601 (with an offset, or UTC) or ClickHouse's `YYYY-MM-DD hh:mm:ss`. */
+function toDateTime(cell: unknown): DateTime | null {
+  if (typeof cell !== 'string') return null;
+  const iso = DateTime.fromISO(cell, { zone: 'utc', setZone: true });
+  if (iso.isValid) return iso.toUTC();
+  const sql = DateTime.fromSQL(cell, { zone: 'utc' });
+  return sql.isValid ? sql : null;
+}
+
 /**
  * PostHog's query API (HogQL over `POST /api/projects/{id}/query/`) and event definitions, as a
  * TelemetrySource. Aggregation happens in PostHog: the client never pulls raw events.
@@ -108,6 +125,8 @@ export class PostHogClient implements TelemetrySource {
   private readonly api: ReturnType<typeof createClient<paths>>;
   private readonly apiKey: string;
   private readonly projectId: string;
+  private readonly clock: () => number;
+  private readonly seenCache = new Map<string, { until: number; seen: Promise<boolean> }>();
 
   constructor(options: PostHogClientOptions) {
     if (!options.baseUrl) throw new Error('PostHogClient: baseUrl is required (POSTHOG_URL)');
@@ -115,6 +134,7 @@ export class PostHogClient implements TelemetrySource {
     if (!options.projectId) throw new Error('PostHogClient: projectId is required (POSTHOG_PROJECT_ID)');
     this.apiKey = options.apiKey;
     this.projectId = options.projectId;
+    this.clock = options.resilience?.now ?? Date.now;
     const resilientFetch = createResilientFetch({
       source: SOURCE,
       // PostHog's published limits for the query endpoint: 240 a minute, 3 at once, per team.
@@ -142,7 +162,11 @@ export class PostHogClient implements TelemetrySource {
       ' AND timestamp > toDateTime({from}) AND timestamp <= toDateTime({to})';
     const values = { event: ref.event, from: iso(at.minus(window)), to: iso(at) };
     const rows = await this.hogql(query, values);
-    return { value: toNumber(rows[0]?.[0]), query: renderHogQL(query, values) };
+    const value = toNumber(rows[0]?.[0]);
+    // None in the window is 0 only for an event PostHog has seen: otherwise there is no data.
+    if (value === 0 && !(await this.seen(ref.event)))
+      return { value: null, query: renderHogQL(query, values) };
+    return { value, query: renderHogQL(query, values) };
   }
 
   /**
@@ -175,25 +199,94 @@ export class PostHogClient implements TelemetrySource {
     const rows = await this.hogql(query, values);
     const row = rows[0] ?? [];
     const points: SeriesPoint[] = instants.map((at, k) => ({ at, value: toNumber(row[k]) ?? 0 }));
+    // An event never seen has no data at any point (as a Prometheus series that does not exist).
+    if (points.every((p) => p.value === 0) && !(await this.seen(ref.event))) {
+      return { points: [], query: renderHogQL(query, values) };
+    }
     return { points, query: renderHogQL(query, values) };
   }
 
-  /** Whether PostHog has ever seen the event: an exact name among its event definitions. */
+  /** Whether PostHog has ever seen the event (its event definitions, or one event of that name). */
   async exists(metric: MetricRef, _at: DateTime): Promise<boolean> {
+    return this.seen(posthogRef(metric).event);
+  }
+
+  /**
+   * The earliest event in the whole launch-anchored hours of `[from, to)`: one HogQL query,
+   * however long ago the launch was, floored to its hour.
+   */
+  async firstUseAfter(metric: MetricRef, range: FirstUseRange): Promise<FirstUseSearch> {
     const ref = posthogRef(metric);
-    const names = await this.definitions(ref.event, (name) => name === ref.event);
-    return names.includes(ref.event);
+    const span = launchHours(range);
+    if (span.hours === 0) return nothingJudged(range);
+    // count() tells an empty range apart from min() of nothing, whatever PostHog answers for that.
+    const query =
+      'SELECT min(timestamp), count() FROM events WHERE event = {event}' +
+      ' AND timestamp >= toDateTime({from}) AND timestamp < toDateTime({to})';
+    const values = { event: ref.event, from: iso(span.start), to: iso(span.end) };
+    const row = (await this.hogql(query, values))[0];
+    if (!row) throw this.unexpected('a first-use query without a row');
+    const count = toNumber(row[1]);
+    if (count === null) throw this.unexpected('a first-use query without a count');
+    if (count === 0) return { at: null, scannedTo: span.end };
+    const first = toDateTime(row[0]);
+    if (!first) throw this.unexpected('a first-use query without a readable time');
+    let at = hourHolding(range.launch, first);
+    if (at < span.start) at = span.start;
+    return { at, scannedTo: at.plus({ milliseconds: HOUR_MS }) };
   }
 
   async list(search?: string): Promise<string[]> {
-    return this.definitions(search);
+    return (await this.definitions(search)).names;
+  }
+
+  /** Whether PostHog has seen the event, believed for a while (longer when it has). */
+  private seen(event: string): Promise<boolean> {
+    const now = this.clock();
+    const cached = this.seenCache.get(event);
+    if (cached && cached.until > now) return cached.seen;
+    if (this.seenCache.size >= SEEN_CACHE_SIZE) this.seenCache.clear();
+    const seen = this.lookUpSeen(event);
+    const entry = { until: now + UNSEEN_TTL_MS, seen };
+    this.seenCache.set(event, entry);
+    seen.then(
+      (yes) => {
+        if (yes) entry.until = this.clock() + SEEN_TTL_MS;
+      },
+      () => {
+        if (this.seenCache.get(event) === entry) this.seenCache.delete(event);
+      },
+    );
+    return seen;
+  }
+
+  /**
+   * An exact name among the event definitions; when there are too many near names to read
+   * them all, one event of that name, looked up by a query that stops at the first.
+   */
+  private async lookUpSeen(event: string): Promise<boolean> {
+    const { names, complete } = await this.definitions(event, (name) => name === event);
+    if (names.includes(event)) return true;
+    if (complete) return false;
+    const rows = await this.hogql('SELECT 1 FROM events WHERE event = {event} LIMIT 1', { event });
+    return rows.length > 0;
+  }
+
+  /** Event descriptions by event name, from the same event definitions (those without one are left out). */
+  async metadata(): Promise<Map<string, string>> {
+    const descriptions = new Map<string, string>();
+    await this.definitions(undefined, undefined, descriptions);
+    return descriptions;
   }
 
   private async definitions(
     search: string | undefined,
     stopAt?: (name: string) => boolean,
-  ): Promise<string[]> {
+    descriptions?: Map<string, string>,
+  ): Promise<{ names: string[]; complete: boolean }> {
     const names: string[] = [];
+    // PostHog may give fewer than asked for a page: the next page starts after what came.
+    let offset = 0;
     for (let page = 0; page < MAX_DEFINITION_PAGES; page++) {
       const { data, error, response } = await this.call(() =>
         this.api.GET('/api/projects/{project_id}/event_definitions/', {
@@ -202,7 +295,7 @@ export class PostHogClient implements TelemetrySource {
             query: {
               ...(search ? { search } : {}),
               limit: DEFINITIONS_PAGE_SIZE,
-              offset: page * DEFINITIONS_PAGE_SIZE,
+              offset,
             },
           },
         }),
@@ -211,10 +304,14 @@ export class PostHogClient implements TelemetrySource {
       if (!Array.isArray(data.results)) throw this.unexpected('event definitions without results');
       for (const d of data.results) {
         if (typeof d?.name === 'string') names.push(d.name);
+        if (descriptions && typeof d?.name === 'string' && d.description?.trim())
+          descriptions.set(d.name, d.description.trim());
       }
-      if (!data.next || (stopAt && names.some(stopAt))) break;
+      offset += data.results.length;
+      if (!data.next) return { names, complete: true };
+      if (stopAt && names.some(stopAt)) break;
     }
-    return names;
+    return { names, complete: false };
   }
 
   private async hogql(query: string, values: Record<string, string>): Promise<unknown[][]> {

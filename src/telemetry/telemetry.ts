@@ -1,8 +1,16 @@
 import type { DateTime, Duration } from 'luxon';
 import { type CatalogEntry, catalogMetricRef, findCatalogEntry } from '../domain/catalog';
-import type { MetricRef, WindowUnit } from '../domain/model';
+import type { Expectation, MetricRef, WindowUnit } from '../domain/model';
+import { isCumulative } from '../domain/verdict';
 import type { MeasurementCache } from './measurement-cache';
-import { type Measurement, type Series, TelemetryQueryError, type TelemetrySource } from './types';
+import {
+  type FirstUseRange,
+  type FirstUseSearch,
+  type Measurement,
+  type Series,
+  TelemetryQueryError,
+  type TelemetrySource,
+} from './types';
 
 type SourceName = TelemetrySource['name'];
 
@@ -31,6 +39,13 @@ export class Telemetry {
 
   unitOf(metric: MetricRef): string | undefined {
     return metric.source === 'catalog' ? findCatalogEntry(this.catalog, metric.name)?.unit : undefined;
+  }
+
+  /** Whether the metric is a count over its window (see the domain's `isCumulative`), catalog names resolved. */
+  isCumulative(metric: MetricRef, unit?: Expectation['unit']): boolean {
+    if (metric.source !== 'catalog') return isCumulative(metric, unit);
+    const entry = findCatalogEntry(this.catalog, metric.name);
+    return entry ? isCumulative(catalogMetricRef(entry), unit) : true;
   }
 
   /** Why this metric cannot be measured here (its source is not configured, or cannot answer the window), or null. */
@@ -81,6 +96,16 @@ export class Telemetry {
   ): Promise<Series> {
     const r = this.resolve(metric);
     return r.source.series(r.metric, window, start, end, step);
+  }
+
+  /**
+   * The first launch-anchored hour at or after `from` in which the metric was above zero, and
+   * how far the search got (`scannedTo`: store it and ask again from there). See
+   * `TelemetrySource.firstUseAfter`. Failures throw `TelemetryUnavailableError`, never "no use".
+   */
+  firstUseAfter(metric: MetricRef, range: FirstUseRange): Promise<FirstUseSearch> {
+    const r = this.resolve(metric);
+    return r.source.firstUseAfter(r.metric, range);
   }
 
   source(name: SourceName): TelemetrySource | undefined {

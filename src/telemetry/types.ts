@@ -18,6 +18,26 @@ export interface Series {
   query: string;
 }
 
+/** What a first-use search found, and how far it could look. */
+export interface FirstUseSearch {
+  /** The start of the first launch-anchored hour with a value above zero, or null. */
+  at: DateTime | null;
+  /**
+   * How far the search looked (≤ `to`): the end of the last complete hour judged, or the end of
+   * the hour found. Ask again from here next time.
+   */
+  scannedTo: DateTime;
+  /** A part of `[from, scannedTo)` the vendor cannot search at all (Honeycomb keeps 7 days). */
+  unsearchable?: { from: DateTime; to: DateTime };
+}
+
+export interface FirstUseRange {
+  /** Hours are anchored here: hour k is `[launch + k h, launch + (k+1) h)`. */
+  launch: DateTime;
+  from: DateTime;
+  to: DateTime;
+}
+
 /**
  * One telemetry API behind one interface. Every method throws `TelemetryUnavailableError`
  * when the API cannot be reached or answers with an error that is not about the query itself,
@@ -37,6 +57,16 @@ export interface TelemetrySource {
   ): Promise<Series>;
   /** Whether the metric has any data at all (ever, or recently, as the API allows). */
   exists(metric: MetricRef, at: DateTime): Promise<boolean>;
+  /**
+   * Looks forward from `from` for the first use of the metric: hours are anchored at `launch`
+   * (hour k is [launch + k h, launch + (k+1) h)). Returns the start of the first such hour at or
+   * after `from` in which the metric was above zero, or null; `scannedTo` is how far it looked
+   * (≤ `to`; less when the vendor's limits cut the range, so the caller stores it as a cursor and
+   * asks again from there next time); `unsearchable` is set when part of [from, scannedTo) could not
+   * be searched at all (Honeycomb keeps 7 days: from earlier than that). Only whole hours are
+   * judged: an hour that ends after `to` is left for the next search.
+   */
+  firstUseAfter(metric: MetricRef, range: FirstUseRange): Promise<FirstUseSearch>;
   /** Names that can be measured, optionally filtered by a search string. */
   list(search?: string): Promise<string[]>;
 }

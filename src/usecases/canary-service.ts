@@ -2,7 +2,7 @@ import { type DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
 import { type CanaryJudgement, DEFAULT_MIN_POINTS, judgeCanary } from '../domain/canary-stats';
 import type { Feature } from '../domain/model';
-import { type CanarySpec, canarySpecFrom } from '../domain/parse-canary';
+import { type CanarySpec, canarySpecFrom, isRated } from '../domain/parse-canary';
 import type { FeatureStore } from '../store/feature-store';
 import type { PrometheusClient } from '../telemetry/prometheus-client';
 import { promDuration } from '../telemetry/promql';
@@ -96,9 +96,16 @@ function listValues(values: string[], max = 10): string {
 export class CanaryService {
   constructor(private readonly deps: CanaryServiceDeps) {}
 
-  /** The PromQL sent: the per-minute rate by the label. Metric and label names are validated names. */
+  /**
+   * The PromQL sent: a counter's per-minute rate by the label; a gauge (a guardrail's ratio or
+   * latency, by the expectation rule) averaged each minute by the label. Metric and label names
+   * are validated names.
+   */
   static query(spec: Pick<CanarySpec, 'metric' | 'label'>): string {
     const range = promDuration(CANARY_STEP_SECONDS);
+    if (!isRated(spec.metric)) {
+      return `avg by (${spec.label}) (avg_over_time(${spec.metric}{${spec.label}!=""}[${range}]))`;
+    }
     return `sum by (${spec.label}) (rate(${spec.metric}{${spec.label}!=""}[${range}])) * 60`;
   }
 

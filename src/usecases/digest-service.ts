@@ -23,8 +23,12 @@ export interface DigestDeps {
   now: () => DateTime;
   log: Logger;
   staleFlagDays: number;
+  /** The workspace's zone (DONEDONE_TIMEZONE): the date of a digest whose channel has no schedule. */
+  zone?: string;
   /** Time spent at most on months-used lines per digest; what is not measured by then is left out. */
   usageBudgetMs?: number;
+  /** The team's calibration line for a channel's digest, once a month (learning-service); null otherwise. */
+  monthlyLine?: (team: string, channel: string, slot: string, now: DateTime) => Promise<string | null>;
 }
 
 /** The job that posts a channel's digest: from a channel's scheduler, or once for `/donedone digest`. */
@@ -112,15 +116,24 @@ export class DigestService {
     return this.deps.usage.usageFor(wanted, now, { budgetMs: budgetMs ?? this.deps.usageBudgetMs ?? 10_000 });
   }
 
-  /** The digest of a workspace's board, as of `now` (in the zone its date is shown in). */
+  /**
+   * The digest of a workspace's board, as of `now` (in the zone its date is shown in). Posted in a
+   * channel (`post`), the first digest of a month there also shows the team's calibration. `only`:
+   * the features that may be shown there (private channels' stay in their channel).
+   */
   async build(
     team: string,
     now = this.deps.now(),
+    post?: { channel: string; slot: string },
     only?: (features: Feature[]) => Promise<Feature[]>,
   ): Promise<Rendered> {
     const { groups } = await this.groups(team, now, only);
     const usage = await this.usageLines(groups, now);
-    return digestBlocks({ groups, now, linkFor, usage });
+    const calibration =
+      post && this.deps.monthlyLine
+        ? await this.deps.monthlyLine(team, post.channel, post.slot, now).catch(() => null)
+        : null;
+    return digestBlocks({ groups, now, linkFor, usage, calibration });
   }
 
   /** Each owner's DM of what needs them; owners with nothing to do are left out. */
@@ -201,6 +214,15 @@ export class DigestService {
       description: describeSchedule(stored.schedule),
       ...(next ? { next } : {}),
     };
+  }
+
+  /**
+   * The zone a channel's digest is dated in: its schedule's own zone, else the workspace's
+   * (PRODUCT.md: dates in the workspace's zone; a channel digest in its own).
+   */
+  async zoneFor(team: string, channel: string): Promise<string> {
+    const stored = await this.deps.store.digestSchedule(team, channel);
+    return stored?.schedule.tz ?? this.deps.zone ?? 'UTC';
   }
 
   /** Whether the channel still has a schedule (a scheduled job that outlived `digest off` posts nothing). */

@@ -15,8 +15,17 @@ export interface ServiceDeps {
   poster: SlackPoster;
   log: Logger;
   now: () => DateTime;
+  /** The workspace's zone (DONEDONE_TIMEZONE); UTC when unset. */
+  zone?: string;
+  /**
+   * A `check` after the deadline of a feature without a verdict yet (pending, or the final check
+   * never ran): the final check runs now and settles it. Null when nothing needs settling.
+   */
+  settle?: (feature: Feature) => Promise<Check | null>;
   /** Called when a launched feature's expectation changes, so its checks are planned anew. */
   onExpectationChanged?: (previous: Feature | null, feature: Feature) => Promise<void>;
+  /** A line for the answer to a new expectation: how the owner's past ones landed (learning-service). */
+  expectationNote?: (feature: Feature) => Promise<string | null>;
 }
 
 export type Outcome<T> = { ok: true; value: T; note?: string } | { ok: false; error: string };
@@ -33,6 +42,10 @@ export class FeatureService {
     if (!parsed.ok) return parsed;
     const why = this.deps.telemetry.whyUnmeasurable(parsed.value.metric, parsed.value.window);
     if (why) return { ok: false, error: `${why}.` };
+    for (const guard of parsed.value.guards ?? []) {
+      const whyGuard = this.deps.telemetry.whyUnmeasurable(guard.metric);
+      if (whyGuard) return { ok: false, error: `In \`guard ${guard.text}\`: ${whyGuard}.` };
+    }
     return parsed;
   }
 
@@ -133,6 +146,8 @@ export class FeatureService {
     await this.deps.poster.updateCard(updated);
     let note = instrumentationNote(updated) ?? undefined;
     if (error) note = `${note ?? ''}\n:warning: ${error}`.trim();
+    const calibration = await this.deps.expectationNote?.(updated).catch(() => null);
+    if (calibration) note = `${note ?? ''}\n${calibration}`.trim();
     return note ? { ok: true, value: updated, note } : { ok: true, value: updated };
   }
 
@@ -155,6 +170,10 @@ export class FeatureService {
         error: `${id} has no expectation yet, so there is nothing to check. Add one: \`/donedone expect ${id} bulk_export_total >= 200 per week\``,
       };
     }
+    if (kind === 'manual' && !at && this.deps.settle) {
+      const settled = await this.deps.settle(feature);
+      if (settled) return { ok: true, value: settled };
+    }
     const check = await this.measure(feature, at ?? this.deps.now(), kind);
     await this.deps.store.addCheck(team, id, check);
     const updated = await this.deps.store.update(team, id, (f) => ({
@@ -170,22 +189,82 @@ export class FeatureService {
     return { ok: true, value: check };
   }
 
-  /** One measurement and its verdict, without storing or posting it. */
+  /** The workspace's zone: launch days, deadlines, months used (PRODUCT.md). */
+  get zone(): string {
+    return this.deps.zone ?? 'UTC';
+  }
+
+  /** The feature's deadline, or null before launch. */
+  deadlineOf(feature: Feature): DateTime | null {
+    return feature.expectation && feature.launchedAt
+      ? deadlineOf(feature.expectation, feature.launchedAt, this.zone)
+      : null;
+  }
+
+  /**
+   * First use up to `at` when the hourly watch has not found it yet (it runs once an hour): a
+   * verdict must not call a feature unused because the watch has not looked since. Not stored:
+   * the watch records it and announces done-done.
+   */
+  private async firstUseUpTo(
+    feature: Feature,
+    launchedAt: DateTime | null,
+    at: DateTime,
+  ): Promise<DateTime | null> {
+    if (!launchedAt || at <= launchedAt || !feature.expectation) return null;
+    const from = feature.firstUseCursor
+      ? DateTime.fromISO(feature.firstUseCursor, { zone: 'utc' })
+      : launchedAt;
+    if (from >= at) return null;
+    const found = await this.deps.telemetry.firstUseAfter(feature.expectation.metric, {
+      launch: launchedAt,
+      from,
+      to: at,
+    });
+    return found.at;
+  }
+
+  /**
+   * One measurement and its verdict, without storing or posting it. The verdict judges the rate
+   * since first use (or since launch, when the metric was in use before it), from this
+   * expectation's own earlier checks of this launch only.
+   */
   async measure(feature: Feature, at: DateTime, kind: Check['kind']): Promise<Check> {
     const e = feature.expectation!;
-    const deadline = feature.launchedAt ? deadlineOf(e, feature.launchedAt) : null;
+    const deadline = this.deadlineOf(feature);
+    const launchedAt = feature.launchedAt ? DateTime.fromISO(feature.launchedAt, { zone: 'utc' }) : null;
     try {
       const m = await this.deps.telemetry.valueOver(e.metric, windowDuration(e.window), at);
       const history: Reading[] = (await this.deps.store.checks(feature.team, feature.id))
-        .filter((c) => c.value !== null)
+        .filter(
+          (c) =>
+            c.value !== null &&
+            (c.expectation ?? e.text) === e.text &&
+            (!feature.launchedAt || c.at >= feature.launchedAt),
+        )
         .map((c) => ({ at: DateTime.fromISO(c.at, { zone: 'utc' }), value: c.value! }));
-      const j = judge({ expectation: e, value: m.value, at, deadline, history });
+      const firstUseAt = feature.usedBeforeLaunch
+        ? launchedAt
+        : feature.firstUseAt
+          ? DateTime.fromISO(feature.firstUseAt, { zone: 'utc' })
+          : await this.firstUseUpTo(feature, launchedAt, at);
+      const j = judge({
+        expectation: e,
+        value: m.value,
+        at,
+        deadline,
+        launchedAt,
+        firstUseAt,
+        cumulative: this.deps.telemetry.isCumulative(e.metric, e.unit),
+        history,
+      });
       const check: Check = {
         at: at.toUTC().toISO()!,
         kind,
         value: m.value,
         verdict: j.verdict,
         query: m.query,
+        expectation: e.text,
       };
       if (j.projected !== undefined && deadline) check.projected = j.projected;
       return check;
@@ -199,6 +278,7 @@ export class FeatureService {
         verdict: 'unknown',
         query: '',
         error: err.message,
+        expectation: e.text,
       };
     }
   }

@@ -350,7 +350,17 @@ export class RetroService {
       if (f.decision && !changer(f)) return null;
       const retro: Retro = f.decision ? { ...f.retro, previousDecision: f.decision } : f.retro;
       if (value !== 'iterate') return { ...f, decision, retro, status: 'decided' };
-      const { launchedAt, firstUseAt, lastVerdict, decision: _d, retro: _r, ...rest } = f;
+      const {
+        launchedAt,
+        firstUseAt,
+        lastVerdict,
+        decision: _d,
+        retro: _r,
+        usedBeforeLaunch: _u,
+        firstUseCursor: _c,
+        verdictPending: _p,
+        ...rest
+      } = f;
       return {
         ...rest,
         status: 'measurable',
@@ -372,10 +382,9 @@ export class RetroService {
     if (!view || (value !== 'iterate' && updated.decision?.at !== decision.at)) {
       return { ok: false, error: `${id} changed while deciding; look again and decide.` };
     }
-    if (value === 'iterate') {
-      // The old cycle's first-use watch has nothing left to find.
-      await this.deps.queue.removeJobScheduler(firstUseSchedulerId(team, id)).catch(() => false);
-    }
+    // Decided or iterated: the cycle's first-use watch has nothing left to find (PRODUCT.md: a
+    // decided feature stops all of its jobs; each job also finds it so and does nothing).
+    await this.deps.queue.removeJobScheduler(firstUseSchedulerId(team, id)).catch(() => false);
     await this.afterDecision(updated, view, value);
     return { ok: true, value: { feature: updated, view } };
   }

@@ -14,6 +14,8 @@ export interface UsageDeps {
   log?: Logger;
   /** Telemetry calls in flight at once across one `usageFor` run (default 4). */
   concurrency?: number;
+  /** The workspace's zone (DONEDONE_TIMEZONE), for features launched before zones were recorded. */
+  zone?: string;
 }
 
 /**
@@ -36,6 +38,8 @@ export class UsageService {
     }
     const why = this.deps.telemetry.whyUnmeasurable(metric);
     if (why) return { ok: false, error: `${why}.` };
+    // Calendar months as the workspace reads them (PRODUCT.md: months used are in its zone).
+    now = now.setZone(feature.zone ?? this.deps.zone ?? 'UTC');
     try {
       const values = await Promise.all(
         lastTwelveMonths(now).map(async ({ start, end }): Promise<MonthValue> => {

@@ -3,9 +3,10 @@ import { DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
 import { launchBeforeProposal } from '../domain/launch-date';
 import type { Check, Feature } from '../domain/model';
-import { checkpoints, firstUse, parseLaunchAt, planCatchUp } from '../domain/schedule';
+import { checkpoints, launchHourOf, parseLaunchAt, planCatchUp } from '../domain/schedule';
+import { deadlineOf, isAlarming } from '../domain/verdict';
 import type { BotMetrics } from '../http/metrics';
-import type { Effects } from '../jobs/effects';
+import { type Effects, RetryLater } from '../jobs/effects';
 import {
   type CheckJob,
   checkJobId,
@@ -21,6 +22,8 @@ import {
   doneDoneMessage,
   launchedMessage,
   ownerAlertMessage,
+  usedBeforeLaunchMessage,
+  verdictPendingMessage,
 } from '../slack/blocks/watch-blocks';
 import type { SlackPoster } from '../slack/poster';
 import type { FeatureStore } from '../store/feature-store';
@@ -40,10 +43,18 @@ export interface WatchDeps {
   metrics: BotMetrics;
   log: Logger;
   now: () => DateTime;
+  /** The workspace's zone (DONEDONE_TIMEZONE): launch days and deadlines. */
+  zone?: string;
 }
 
-/** Prometheus answers at most 11,000 points a series: widen the step for long searches. */
-const MAX_POINTS = 10_000;
+/** How long after the deadline an unreachable telemetry is tried again before the verdict is given up. */
+export const PENDING_FOR = Duration.fromObject({ days: 7 });
+/** The longest wait between two tries of a pending verdict. */
+const PENDING_MAX_DELAY_MS = 6 * 3600 * 1000;
+/** The metric had data in this span before launch: first use cannot be told from it. */
+const PRE_LAUNCH = Duration.fromObject({ days: 7 });
+/** Searches of one first-use job, each as far as the vendor's limits allow. */
+const MAX_FIRST_USE_SEARCHES = 50;
 
 /**
  * After launch donedone watches a feature: first use, a check every week, the verdict at the
@@ -54,6 +65,10 @@ export class WatchService {
   private readonly finalListeners: ((feature: Feature, check: Check) => Promise<void>)[] = [];
 
   constructor(private readonly deps: WatchDeps) {}
+
+  private get zone(): string {
+    return this.deps.zone ?? 'UTC';
+  }
 
   /** Capabilities that follow the deadline (retros) hear of each posted final check. */
   onFinal(listener: (feature: Feature, check: Check) => Promise<void>): void {
@@ -66,7 +81,7 @@ export class WatchService {
     id: string,
     atText?: string,
   ): Promise<Outcome<{ feature: Feature; changed: boolean }>> {
-    const parsed = parseLaunchAt(atText, this.deps.now());
+    const parsed = parseLaunchAt(atText, this.deps.now(), this.zone);
     if (!parsed.ok)
       return { ok: false, error: `${parsed.error}\nExample: \`/donedone launch ${id} 2026-10-01\`` };
     const found = await this.deps.features.get(team, id);
@@ -80,8 +95,15 @@ export class WatchService {
       return { ok: true, value: { feature: found.value, changed: false } };
     const previous = found.value;
     const feature = await this.deps.store.update(team, id, (f) => {
-      const { firstUseAt: _f, lastVerdict: _v, ...rest } = f;
-      return { ...rest, launchedAt, status: 'launched' };
+      const {
+        firstUseAt: _f,
+        lastVerdict: _v,
+        usedBeforeLaunch: _u,
+        firstUseCursor: _c,
+        verdictPending: _p,
+        ...rest
+      } = f;
+      return { ...rest, launchedAt, status: 'launched', zone: this.zone };
     });
     if (!feature) return this.deps.features.get(team, id) as Promise<Outcome<never>>;
     if (previous.launchedAt) await this.unschedule(previous);
@@ -89,7 +111,7 @@ export class WatchService {
     await this.schedule(feature);
     await this.deps.features.updateCard(feature);
     const upcoming = feature.expectation
-      ? checkpoints(feature.expectation, launchedAt).filter((c) => c.at > this.deps.now()).length
+      ? checkpoints(feature.expectation, launchedAt, this.zone).filter((c) => c.at > this.deps.now()).length
       : 0;
     await this.deps.poster
       .inThread(feature, launchedMessage(feature, upcoming))
@@ -127,10 +149,15 @@ export class WatchService {
     });
   }
 
+  /** A dropped or decided feature: every job of it stops (each also finds it so and does nothing). */
+  async stop(feature: Feature): Promise<void> {
+    await this.unschedule(feature);
+  }
+
   private async unschedule(feature: Feature): Promise<void> {
     await this.deps.queue.removeJobScheduler(firstUseSchedulerId(feature.team, feature.id));
     if (!feature.expectation || !feature.launchedAt) return;
-    for (const c of checkpoints(feature.expectation, feature.launchedAt)) {
+    for (const c of checkpoints(feature.expectation, feature.launchedAt, feature.zone ?? this.zone)) {
       const data: CheckJob = {
         team: feature.team,
         id: feature.id,
@@ -140,6 +167,13 @@ export class WatchService {
         kind: c.kind,
       };
       await this.deps.queue.remove(checkJobId(data)).catch(() => 0);
+      if (c.kind === 'final') {
+        const pending = await this.deps.queue.getDelayed();
+        for (const job of pending) {
+          if (job.name === 'check' && job.id?.startsWith(`${checkJobId(data)}__retry`))
+            await job.remove().catch(() => undefined);
+        }
+      }
     }
   }
 
@@ -152,7 +186,10 @@ export class WatchService {
     const feature = await this.current(job);
     if (!feature?.expectation) return 'skipped: feature changed';
     const now = this.deps.now();
-    const plan = planCatchUp(checkpoints(feature.expectation, job.launchedAt), now);
+    const plan = planCatchUp(
+      checkpoints(feature.expectation, job.launchedAt, feature.zone ?? this.zone),
+      now,
+    );
     for (const c of plan.future) {
       const data: CheckJob = { ...job, at: c.at.toISO()!, kind: c.kind };
       await this.deps.queue.add('check', data, {
@@ -180,44 +217,104 @@ export class WatchService {
     return `caught up: ${plan.due.length} due, ${plan.future.length} scheduled`;
   }
 
-  /** The first-use job's work: looks over history since launch; stops watching once found. */
+  /** The first-use job's work: looks forward from where the last search stopped; stops watching once found. */
   async firstUseJob(job: FeatureJob): Promise<string> {
+    const feature = await this.current(job);
+    if (!feature) {
+      // Dropped, decided, relaunched or re-expected: this watch has nothing left to find.
+      const now = await this.deps.store.get(job.team, job.id);
+      if (!now || now.launchedAt !== job.launchedAt || now.status === 'dropped' || now.status === 'decided')
+        await this.deps.queue.removeJobScheduler(firstUseSchedulerId(job.team, job.id));
+      return 'stopped';
+    }
     const found = await this.findFirstUse(job);
-    if (found && (await this.current(job)))
-      await this.deps.queue.removeJobScheduler(firstUseSchedulerId(job.team, job.id));
+    if (found) await this.deps.queue.removeJobScheduler(firstUseSchedulerId(job.team, job.id));
     return found ? 'found' : 'not yet';
   }
 
-  /** True when first use is known (now or before). Telemetry failures propagate: the job retries. */
-  private async findFirstUse(job: FeatureJob): Promise<boolean> {
-    const feature = await this.current(job);
-    if (!feature?.expectation) return true;
-    if (feature.firstUseAt) return true;
-    const start = DateTime.fromISO(job.launchedAt, { zone: 'utc' });
-    const end = this.deps.now();
-    if (end <= start) return false;
-    const hour = Duration.fromObject({ hours: 1 });
-    const spanHours = end.diff(start).as('hours');
-    const step = Duration.fromObject({ hours: Math.max(1, Math.ceil(spanHours / MAX_POINTS)) });
-    let series: Awaited<ReturnType<Telemetry['series']>>;
+  /**
+   * Whether the metric had data in the 7 days before launch (once per launch). Then no first use
+   * (and no done-done) can be told from it: the thread says so and the rate is judged from launch.
+   */
+  private async checkPreLaunch(job: FeatureJob, feature: Feature): Promise<boolean> {
+    if (feature.usedBeforeLaunch !== undefined) return feature.usedBeforeLaunch;
+    const launch = DateTime.fromISO(job.launchedAt, { zone: 'utc' });
+    let before: number | null;
     try {
-      series = await this.deps.telemetry.series(
-        feature.expectation.metric,
-        step.as('hours') > 1 ? step : hour,
-        start,
-        end,
-        step,
-      );
+      before = (await this.deps.telemetry.valueOver(feature.expectation!.metric, PRE_LAUNCH, launch)).value;
     } catch (err) {
       this.countTelemetryError(err);
       throw err;
     }
-    const at = firstUse(series.points);
-    if (!at) return false;
+    const used = before !== null && before > 0;
     const updated = await this.deps.store.update(job.team, job.id, (f) =>
-      f.firstUseAt || f.launchedAt !== job.launchedAt
+      f.launchedAt === job.launchedAt && f.usedBeforeLaunch === undefined
+        ? { ...f, usedBeforeLaunch: used }
+        : null,
+    );
+    if (used && updated) {
+      await this.deps.effects.once(
+        `pre-launch:${job.team}:${job.id}:${job.launchedAt}`,
+        updated.channel ?? updated.ownerId,
+        () => this.deps.poster.inThread(updated, usedBeforeLaunchMessage(updated, before!)),
+      );
+      await this.updateCard(updated);
+    }
+    return used;
+  }
+
+  /**
+   * True when first use is known (now or before), or cannot be told (the metric was in use before
+   * launch). Searches forward from the stored cursor, as far as each vendor's limits allow per
+   * call. Telemetry failures propagate: the job retries.
+   */
+  private async findFirstUse(job: FeatureJob): Promise<boolean> {
+    let feature = await this.current(job);
+    if (!feature?.expectation) return true;
+    if (feature.firstUseAt) return true;
+    if (await this.checkPreLaunch(job, feature)) return true;
+    const metric = feature.expectation.metric;
+    const launch = DateTime.fromISO(job.launchedAt, { zone: 'utc' });
+    // A few minutes short of now: the last hour may not hold its last scrape or late events yet.
+    const end = this.deps.now().minus({ minutes: 5 });
+    let from: DateTime = feature.firstUseCursor
+      ? DateTime.fromISO(feature.firstUseCursor, { zone: 'utc' })
+      : launch;
+    for (let i = 0; i < MAX_FIRST_USE_SEARCHES && from < end; i++) {
+      let found: Awaited<ReturnType<Telemetry['firstUseAfter']>>;
+      try {
+        found = await this.deps.telemetry.firstUseAfter(metric, {
+          launch,
+          from,
+          to: end,
+        });
+      } catch (err) {
+        this.countTelemetryError(err);
+        throw err;
+      }
+      if (found.unsearchable) {
+        this.deps.log.warn(
+          { feature: job.id, from: found.unsearchable.from.toISO(), to: found.unsearchable.to.toISO() },
+          'part of the first-use search is older than the telemetry keeps',
+        );
+      }
+      if (found.at) return this.recordFirstUse(job, launchHourOf(launch, found.at));
+      if (found.scannedTo <= from) break;
+      from = found.scannedTo;
+      const cursor = from.toUTC().toISO()!;
+      feature =
+        (await this.deps.store.update(job.team, job.id, (f) =>
+          f.launchedAt === job.launchedAt && !f.firstUseAt ? { ...f, firstUseCursor: cursor } : null,
+        )) ?? feature;
+    }
+    return false;
+  }
+
+  private async recordFirstUse(job: FeatureJob, at: DateTime): Promise<boolean> {
+    const updated = await this.deps.store.update(job.team, job.id, (f) =>
+      f.firstUseAt || f.launchedAt !== job.launchedAt || f.status === 'dropped' || f.status === 'decided'
         ? null
-        : { ...f, firstUseAt: at.toISO()!, status: f.status === 'launched' ? 'in use' : f.status },
+        : { ...f, firstUseAt: at.toUTC().toISO()!, status: f.status === 'launched' ? 'in use' : f.status },
     );
     if (!updated || updated.launchedAt !== job.launchedAt) return true;
     await this.deps.effects.once(
@@ -230,63 +327,176 @@ export class WatchService {
   }
 
   /**
-   * One checkpoint: measure the window ending at `at`, store the check, post it (when asked),
-   * and tell the owner about a miss, a risk or data that disappeared. `unknown` is retried by
-   * BullMQ with back-off; on the last attempt it is posted as such, never as a miss.
+   * `check` after the deadline of a feature whose verdict is not known yet: runs the final check
+   * now (the window ending at the deadline), which settles a pending verdict.
    */
-  async checkpoint(job: CheckJob, opts: { post: boolean; lastAttempt: boolean }): Promise<Check | null> {
+  async settle(feature: Feature): Promise<Check | null> {
+    if (!this.needsSettling(feature) || !feature.expectation || !feature.launchedAt) return null;
+    const deadline = deadlineOf(feature.expectation, feature.launchedAt, feature.zone ?? this.zone);
+    const job: CheckJob = {
+      team: feature.team,
+      id: feature.id,
+      launchedAt: feature.launchedAt,
+      expectation: feature.expectation.text,
+      at: deadline.toISO()!,
+      kind: 'final',
+    };
+    // Asked by a person: a channel's posting slot is waited for here (a few seconds at most),
+    // where a job would move to the delayed set.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.checkpoint(job, { post: true, lastAttempt: true, manual: true });
+      } catch (err) {
+        if (!(err instanceof RetryLater) || err.delayMs > 5_000 || attempt >= 5) throw err;
+        await new Promise((resolve) => setTimeout(resolve, err.delayMs));
+      }
+    }
+  }
+
+  /** Whether the deadline has passed without a verdict (pending, or the final check never ran). */
+  needsSettling(feature: Feature): boolean {
+    if (!feature.expectation || !feature.launchedAt) return false;
+    if (feature.status === 'dropped' || feature.status === 'decided') return false;
+    if (feature.status === 'met' || feature.status === 'missed') return false;
+    const deadline = deadlineOf(feature.expectation, feature.launchedAt, feature.zone ?? this.zone);
+    return this.deps.now() >= deadline;
+  }
+
+  /**
+   * One checkpoint: measure the window ending at `at`, store the check, post it (when asked),
+   * and tell the owner about a miss, a risk or data that disappeared. An intermediate `unknown`
+   * is retried by BullMQ with back-off and, on the last attempt, posted as such, never as a miss.
+   * At the deadline an unreachable telemetry makes the verdict *pending*: a delayed job tries
+   * again with back-off for up to 7 days; `check` settles it earlier.
+   */
+  async checkpoint(
+    job: CheckJob,
+    opts: { post: boolean; lastAttempt: boolean; manual?: boolean },
+  ): Promise<Check | null> {
     const feature = await this.current(job);
-    if (!feature?.expectation || feature.status === 'dropped') return null;
+    if (!feature?.expectation) return null;
     const at = DateTime.fromISO(job.at, { zone: 'utc' });
     const stored = await this.deps.store.checks(job.team, job.id);
     // A rerun (a post that had to wait its turn) finds its check stored: no second measurement.
-    let check = stored.find((c) => c.kind === job.kind && Date.parse(c.at) === at.toMillis());
+    let check = stored.find(
+      (c) =>
+        c.kind === job.kind &&
+        Date.parse(c.at) === at.toMillis() &&
+        (c.expectation ?? job.expectation) === job.expectation &&
+        c.verdict !== 'unknown',
+    );
     let updated = feature;
     if (!check) {
       const measured = await this.deps.features.measure(feature, at, job.kind);
       if (measured.verdict === 'unknown') {
         this.deps.metrics.telemetryErrors.inc({ source: measured.error?.split(':')[0] ?? 'unknown' });
-        if (!opts.lastAttempt)
+        if (job.kind === 'final') {
+          const outcome = await this.pending(job, feature, measured, opts.manual === true);
+          if (outcome !== 'given up') return measured;
+        } else if (!opts.lastAttempt) {
           throw new Error(`telemetry unavailable for ${job.id} at ${job.at}: ${measured.error}`);
+        }
       }
       check = measured;
       await this.deps.store.addCheck(job.team, job.id, measured);
       this.deps.metrics.checks.inc({ verdict: measured.verdict, kind: measured.kind });
-      const latest = !stored.some((c) => c.at > measured.at);
+      const latest = !stored.some(
+        (c) => c.at > measured.at && (c.expectation ?? job.expectation) === job.expectation,
+      );
       updated =
         (await this.deps.store.update(job.team, job.id, (f) => {
           if (f.launchedAt !== job.launchedAt) return null;
           const next: Feature = latest ? { ...f, lastVerdict: measured.verdict } : { ...f };
-          if (job.kind === 'final' && (measured.verdict === 'met' || measured.verdict === 'missed')) {
-            if (f.status !== 'decided' && f.status !== 'dropped') next.status = measured.verdict;
+          if (job.kind === 'final') {
+            delete next.verdictPending;
+            if (measured.verdict === 'met' || measured.verdict === 'missed') next.status = measured.verdict;
           }
           return next;
         })) ?? feature;
     }
-    const earlier = stored.filter((c) => c.at < check.at);
+    const earlier = stored.filter((c) => c.at < check.at && c.verdict !== 'unknown');
     if (!opts.post) return check;
     const key = `${job.team}:${job.id}:${job.launchedAt}:${job.at}:${job.kind}`;
     const channel = updated.channel ?? updated.ownerId;
+    const posted = check;
     await this.deps.effects.once(`check:${key}`, channel, () =>
       this.deps.poster.inThread(
         updated,
-        checkMessage(updated, check, this.deps.telemetry.unitOf(feature.expectation!.metric)),
+        checkMessage(updated, posted, this.deps.telemetry.unitOf(feature.expectation!.metric)),
       ),
     );
     await this.updateCard(updated);
-    if (check.verdict === 'missed' || check.verdict === 'at risk') {
+    if (isAlarming(check.verdict)) {
       await this.deps.effects.once(`dm:${key}`, updated.ownerId, () =>
-        this.deps.poster.dm(updated.ownerId, ownerAlertMessage(updated, check)),
+        this.deps.poster.dm(updated.ownerId, ownerAlertMessage(updated, posted)),
       );
     }
     const before = earlier[earlier.length - 1];
     if (check.verdict === 'no data' && before && before.value !== null) {
       await this.deps.effects.once(`dm-data:${key}`, updated.ownerId, () =>
-        this.deps.poster.dm(updated.ownerId, dataStoppedMessage(updated, check)),
+        this.deps.poster.dm(updated.ownerId, dataStoppedMessage(updated, posted)),
       );
     }
     if (job.kind === 'final') for (const listener of this.finalListeners) await listener(updated, check);
     return check;
+  }
+
+  /**
+   * The telemetry could not be reached for the final check: the verdict is pending. The first
+   * time, the thread and the card say so; a delayed job tries again (doubling, at most every 6 h)
+   * until 7 days after the deadline, when the verdict is given up as never measured.
+   */
+  private async pending(
+    job: CheckJob,
+    feature: Feature,
+    measured: Check,
+    manual: boolean,
+  ): Promise<'pending' | 'given up'> {
+    const now = this.deps.now();
+    // Seven days from the deadline, or from the first try when the launch was recorded late.
+    const deadline = DateTime.fromISO(job.at, { zone: 'utc' });
+    const until = feature.verdictPending
+      ? DateTime.fromISO(feature.verdictPending.until, { zone: 'utc' })
+      : DateTime.max(deadline, now).plus(PENDING_FOR);
+    if (now >= until) return 'given up';
+    let marked = feature;
+    if (!feature.verdictPending) {
+      const pendingSince = { since: now.toUTC().toISO()!, until: until.toISO()! };
+      marked =
+        (await this.deps.store.update(job.team, job.id, (f) =>
+          f.launchedAt === job.launchedAt && !f.verdictPending
+            ? { ...f, verdictPending: pendingSince }
+            : null,
+        )) ?? feature;
+      await this.updateCard(marked);
+    }
+    // Keyed, so a rerun (after waiting for the channel's posting slot) posts it once.
+    await this.deps.effects.once(
+      `pending:${job.team}:${job.id}:${job.launchedAt}:${job.expectation}`,
+      marked.channel ?? marked.ownerId,
+      () =>
+        this.deps.poster.inThread(
+          marked,
+          verdictPendingMessage(marked, measured, until, this.zoneOf(marked)),
+        ),
+    );
+    if (manual) return 'pending';
+    const retry = (job.retry ?? 0) + 1;
+    const delay = Math.min(
+      this.deps.queueSettings.backoffMs * 2 ** (retry - 1),
+      PENDING_MAX_DELAY_MS,
+      Math.max(0, until.diff(now).as('milliseconds')),
+    );
+    const next: CheckJob = { ...job, retry };
+    await this.deps.queue.add('check', next, {
+      jobId: `${checkJobId({ ...job, retry: undefined })}__retry${retry}`,
+      delay,
+    });
+    return 'pending';
+  }
+
+  private zoneOf(feature: Feature): string {
+    return feature.zone ?? this.zone;
   }
 
   /** chat.update is idempotent; it only needs to keep to the rate limits. */
@@ -309,7 +519,8 @@ export class WatchService {
   private async current(job: FeatureJob): Promise<Feature | null> {
     const feature = await this.deps.store.get(job.team, job.id);
     // A relaunch on another date, or a new expectation, supersedes this job: its successor has its own ids.
-    return feature && feature.launchedAt === job.launchedAt && feature.expectation?.text === job.expectation
+    if (!feature || feature.status === 'dropped' || feature.status === 'decided') return null;
+    return feature.launchedAt === job.launchedAt && feature.expectation?.text === job.expectation
       ? feature
       : null;
   }

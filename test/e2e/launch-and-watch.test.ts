@@ -1,5 +1,6 @@
-import { BULK_EXPORT_FIRST_USE } from '../fixtures/history';
+import { BULK_EXPORT_FIRST_USE_HOUR } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
+import { drained, waitFor } from '../support/wait';
 
 const API_TOKEN = 'test-api-token-0123456789abcdef';
 let bot: RunningBot;
@@ -40,7 +41,8 @@ describe('a launch in the past', () => {
     await bot.slack.command(`launch ${id} 2026-10-01`);
     await waitForStatus(id, 'met');
     const feature = (await bot.donedone.store.get('T1', id))!;
-    expect(feature.firstUseAt).toBe(BULK_EXPORT_FIRST_USE.toISO());
+    // The counter first moves in the hour ending at 11:00; first use is that hour's start.
+    expect(feature.firstUseAt).toBe(BULK_EXPORT_FIRST_USE_HOUR.toISO());
     expect(feature.launchedAt).toBe('2026-10-01T00:00:00.000Z');
     const checks = await bot.donedone.store.checks('T1', id);
     const scheduled = checks.filter((c) => c.kind !== 'manual');
@@ -54,7 +56,7 @@ describe('a launch in the past', () => {
     expect(scheduled[4]).toMatchObject({ value: 336, verdict: 'met' });
     const ts = await cardTs(id);
     await bot.slackApi.waitFor(() => threadPosts(ts).length >= 4);
-    await new Promise((r) => setTimeout(r, 300));
+    await drained(bot.donedone.queue);
     const posts = threadPosts(ts).map((c) => String(c.body.text));
     // The launch note, done-done, the latest intermediate check (29 Oct) and the final verdict: no flood.
     expect(posts).toHaveLength(4);
@@ -92,7 +94,7 @@ describe('a launch in the past', () => {
     await bot.slack.command(`launch ${id} 2026-10-01`);
     const reply = await bot.slackApi.waitFor(() => bot.slackApi.responses[before]);
     expect(reply.body.text).toContain('already launched on 2026-10-01; nothing changed');
-    await new Promise((r) => setTimeout(r, 500));
+    await drained(bot.donedone.queue);
     expect(threadPosts(ts)).toHaveLength(postsBefore);
 
     await bot.slack.command(`launch ${id} 2026-10-20`);
@@ -124,7 +126,8 @@ describe('a launch in the past', () => {
     const before = bot.slackApi.responses.length;
     await bot.slack.command(`show ${id}`);
     const reply = await bot.slackApi.waitFor(() => bot.slackApi.responses[before]);
-    expect(JSON.stringify(reply.body.blocks)).toContain('Waiting for first use');
+    // Launched 1 Oct, asked on 1 Nov (the test clock): 31 days.
+    expect(JSON.stringify(reply.body.blocks)).toContain('not used yet · launched 31 days ago');
   });
 });
 
@@ -152,7 +155,7 @@ describe('bad launches', () => {
 });
 
 describe('telemetry down', () => {
-  it('gives unknown after retries, never missed, and says the bot will try again', async () => {
+  it('an outage at the deadline makes the verdict pending, never missed, and keeps trying', async () => {
     bot = await startBot({
       env: { PROMETHEUS_URL: 'http://127.0.0.1:9' },
       queue: { attempts: 2, backoffMs: 50 },
@@ -161,21 +164,22 @@ describe('telemetry down', () => {
     expect((await bot.donedone.store.get('T1', id))!.instrumented).toBe('unknown');
     await bot.slack.command(`launch ${id} 2026-10-01`);
     const ts = await cardTs(id);
-    // The final check is retried with back-off, then posted as unknown: not a miss.
     const post = await bot.slackApi.waitFor(
-      () => threadPosts(ts).find((c) => String(c.body.text).startsWith(`${id}: unknown`)),
+      () => threadPosts(ts).find((c) => String(c.body.text).startsWith(`${id}: verdict pending`)),
       30_000,
     );
-    expect(JSON.stringify(post.body.blocks)).toContain(
-      'could not be reached. This is not a miss: donedone will try again.',
-    );
+    // The launch was recorded late (deadline 8 Oct, now 1 Nov): seven days of tries from now.
+    expect(JSON.stringify(post.body.blocks)).toContain('This is not a miss: I keep trying until 2026-11-08');
     expect(JSON.stringify(post.body.blocks)).not.toContain('127.0.0.1:9');
     const feature = (await bot.donedone.store.get('T1', id))!;
     expect(feature.status).toBe('launched');
-    expect(feature.lastVerdict).toBe('unknown');
+    expect(feature.verdictPending?.until).toBe('2026-11-08T00:00:00.000Z');
+    expect((await bot.donedone.store.checks('T1', id)).filter((c) => c.kind === 'final')).toEqual([]);
+    // A delayed job tries again; no worker waits.
+    await waitFor(async () =>
+      (await bot.donedone.queue.getDelayed()).some((j) => String(j.id).includes('__retry')),
+    );
     expect(bot.slackApi.callsTo('chat.postMessage').filter((c) => c.body.channel === 'U1')).toEqual([]);
-    // The hourly first-use watch is still planned.
-    expect((await bot.donedone.queue.getJobSchedulers()).map((s) => s.key)).toContain(`first-use__T1__${id}`);
   });
 });
 
@@ -211,11 +215,13 @@ describe('HTTP API', () => {
     await waitForStatus(id, 'met');
     const gate = await api(`/api/features/${id}/gate`);
     expect(gate.status).toBe(200);
-    expect(await gate.json()).toEqual({ data: { ok: true, verdict: 'met', actual: 336, expected: 200 } });
+    expect(await gate.json()).toEqual({
+      data: { ok: true, inconclusive: false, verdict: 'met', actual: 336, expected: 200 },
+    });
     const one = (await (await api(`/api/features/${id}`)).json()) as {
       data: { firstUseAt: string; checks: unknown[] };
     };
-    expect(one.data.firstUseAt).toBe(BULK_EXPORT_FIRST_USE.toISO());
+    expect(one.data.firstUseAt).toBe(BULK_EXPORT_FIRST_USE_HOUR.toISO());
     expect(one.data.checks).toHaveLength(5);
     const all = (await (await api('/api/features')).json()) as { data: { id: string; status: string }[] };
     expect(all.data).toEqual([expect.objectContaining({ id, status: 'met' })]);
@@ -259,18 +265,10 @@ describe('Slack rate limits', () => {
       () => threadPosts(ts).find((c) => String(c.body.text).startsWith(`${id}: missed`)),
       15_000,
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    await drained(bot.donedone.queue);
     expect(threadPosts(ts).filter((c) => String(c.body.text).startsWith(`${id}: missed`))).toHaveLength(1);
   });
 });
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function waitForStatus(id: string, status: string): Promise<void> {
   await waitFor(async () => (await bot.donedone.store.get('T1', id))?.status === status);

@@ -37,7 +37,10 @@ describe('/donedone propose', () => {
       instrumented: 'yes',
       ownerId: 'U1',
     });
-    expect(feature?.cardTs).toBe(post.body.ts ?? feature?.cardTs);
+    // The card's ts is the one Slack answered the post with: the card updates go to that message.
+    expect(feature?.cardTs).toMatch(/^\d+\.\d{6}$/);
+    const update = await bot.slackApi.waitFor(() => bot.slackApi.callsTo('chat.update')[0]);
+    expect(update.body).toMatchObject({ channel: 'C1', ts: feature?.cardTs });
   });
 
   it('numbers features sequentially per workspace', async () => {

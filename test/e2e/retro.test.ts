@@ -2,6 +2,7 @@ import type { Feature } from '../../src/domain/model';
 import { jobId } from '../../src/jobs/queue';
 import { NOW } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
+import { drained, waitFor } from '../support/wait';
 
 let bot: RunningBot;
 
@@ -12,14 +13,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await bot.stop();
 });
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function feature(id: string): Promise<Feature> {
   return (await bot.donedone.store.get('T1', id))!;
@@ -130,7 +123,7 @@ describe('opening a retro at the deadline', () => {
     expect(JSON.stringify(complete.body.files)).toContain(String(upload.body.path).replace('/upload/', ''));
 
     // Exactly once: no second retro message or chart, whatever retries happened.
-    await new Promise((r) => setTimeout(r, 1500));
+    await drained(bot.donedone.queue);
     expect(retroPosts()).toHaveLength(1);
     expect(bot.slackApi.callsTo('files.completeUploadExternal')).toHaveLength(1);
   });

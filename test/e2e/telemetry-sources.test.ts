@@ -35,10 +35,13 @@ function posthog(state: { down: boolean }) {
       return { status: 401, json: { detail: 'bad key' } };
     if (state.down) return { status: 500, json: { detail: 'Internal server error' } };
     if (req.method === 'POST' && req.path === '/api/projects/42/query/') {
-      const query = (req.body as { query: { query: string } }).query.query;
+      const { query, values } = (req.body as { query: { query: string; values: Record<string, string> } })
+        .query;
       const unique = query.includes('DISTINCT');
+      // Only `export clicked` was ever sent; any other event counts 0, as PostHog answers.
+      const count = values.event !== 'export clicked' ? 0 : unique ? 90 : 250;
       return {
-        json: { results: [[unique ? 90 : 250]], columns: ['c'], types: [['c', 'UInt64']], hasMore: false },
+        json: { results: [[count]], columns: ['c'], types: [['c', 'UInt64']], hasMore: false },
       };
     }
     if (req.method === 'GET' && req.path === '/api/projects/42/event_definitions/') {
@@ -58,18 +61,34 @@ function posthog(state: { down: boolean }) {
   };
 }
 
-/** Honeycomb: create a query, create a query result, complete on the first poll. */
+/**
+ * Honeycomb: create a query, create a query result, complete on the first poll. Only
+ * `checkout completed` was ever sent: a query for any other event has no rows.
+ */
 function honeycomb() {
   let n = 0;
+  const specs = new Map<string, { filters?: { value?: unknown }[] }>();
+  const results = new Map<string, string>();
   return (req: RecordedRequest): StandInReply => {
     if (req.headers['x-honeycomb-team'] !== HONEYCOMB_KEY)
       return { status: 401, json: { error: 'unknown API key' } };
-    if (req.method === 'POST' && req.path === '/1/queries/web')
-      return { json: { id: `q${++n}`, ...(req.body as object) } };
-    if (req.method === 'POST' && req.path === '/1/query_results/web')
-      return { status: 201, json: { id: `r${++n}`, complete: false } };
+    if (req.method === 'POST' && req.path === '/1/queries/web') {
+      const id = `q${++n}`;
+      specs.set(id, req.body as { filters?: { value?: unknown }[] });
+      return { json: { id, ...(req.body as object) } };
+    }
+    if (req.method === 'POST' && req.path === '/1/query_results/web') {
+      const id = `r${++n}`;
+      results.set(id, (req.body as { query_id: string }).query_id);
+      return { status: 201, json: { id, complete: false } };
+    }
     if (req.method === 'GET' && req.path.startsWith('/1/query_results/web/')) {
-      return { json: { id: 'r', complete: true, data: { results: [{ data: { COUNT: 1200 } }] }, links: {} } };
+      const id = req.path.split('/').at(-1) ?? '';
+      const spec = specs.get(results.get(id) ?? '');
+      if (!spec) return { status: 404, json: { error: 'query result not found' } };
+      const sent = spec.filters?.some((f) => f.value === 'checkout completed');
+      const rows = sent ? [{ data: { COUNT: 1200 } }] : [];
+      return { json: { id, complete: true, data: { results: rows }, links: {} } };
     }
     return { status: 404, json: { error: 'not found' } };
   };
@@ -138,6 +157,25 @@ it('measures one feature from each source: a Prometheus catalog metric, PostHog 
   expect(hcCheck.text).toBe('F-4: on track. Expected >= 1k per week, actual 1.2k.');
   expect(hc.requests.some((r) => JSON.stringify(r.body).includes('checkout completed'))).toBe(true);
 });
+
+it.each([
+  ['PostHog', 'posthog:"export v2 clicked"'],
+  ['Honeycomb', 'honeycomb:"checkout v2 completed"'],
+])(
+  'warns that a %s event never sent is not instrumented, and judges it no data, never missed',
+  async (_, metric) => {
+    await bot.slack.command(`propose Never sent expect ${metric} >= 200 per week`);
+    const reply = await bot.slackApi.waitFor(() => bot.slackApi.responses[0]);
+    expect(String(reply.body.text)).toContain('not instrumented');
+    expect(await bot.donedone.store.get('T1', 'F-1')).toMatchObject({ instrumented: 'no' });
+    await bot.slack.command('check F-1');
+    const post = await bot.slackApi.waitFor(() =>
+      bot.slackApi.callsTo('chat.postMessage').find((c) => String(c.body.text).startsWith('F-1: ')),
+    );
+    expect(String(post.body.text)).toMatch(/^F-1: no data\b/);
+    expect((await bot.donedone.store.checks('T1', 'F-1'))[0]).toMatchObject({ verdict: 'no data' });
+  },
+);
 
 it('refuses a per month Honeycomb window with a plain explanation, not a wrong number', async () => {
   const { body } = await bot.slack.command(

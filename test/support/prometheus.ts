@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateHistory, toOpenMetrics } from '../fixtures/history';
+import { type GeneratedSeries, generateHistory, toOpenMetrics } from '../fixtures/history';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,14 +25,19 @@ export interface RunningPrometheus {
 
 /**
  * Starts a real Prometheus (Debian's package) on a free port, loaded with the known history
- * through `promtool tsdb create-blocks-from openmetrics`.
+ * (the shared one, or a test's own) through `promtool tsdb create-blocks-from openmetrics`.
+ * `scrape` adds targets scraped every second: backfilled blocks keep no metadata (HELP, TYPE),
+ * which Prometheus learns only by scraping.
  */
-export async function startPrometheus(): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  opts: { history?: GeneratedSeries[]; scrape?: string[] } = {},
+): Promise<RunningPrometheus> {
+  const history = opts.history ?? generateHistory();
   const dir = mkdtempSync(join(tmpdir(), 'donedone-prom-'));
   const data = join(dir, 'data');
   mkdirSync(data);
   const input = join(dir, 'history.om');
-  writeFileSync(input, toOpenMetrics(generateHistory()));
+  writeFileSync(input, toOpenMetrics(history));
   execFileSync(
     'promtool',
     ['tsdb', 'create-blocks-from', 'openmetrics', input, data, '--max-block-duration=720h'],
@@ -41,7 +46,10 @@ export async function startPrometheus(): Promise<RunningPrometheus> {
     },
   );
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, 'global:\n  scrape_interval: 1m\n');
+  const scrape = opts.scrape?.length
+    ? `scrape_configs:\n  - job_name: exporter\n    scrape_interval: 1s\n    static_configs:\n      - targets: [${opts.scrape.map((t) => `'${t}'`).join(', ')}]\n`
+    : '';
+  writeFileSync(config, `global:\n  scrape_interval: 1m\n${scrape}`);
   const port = await freePort();
   const child = spawn(
     'prometheus',

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { Feature } from '../../src/domain/model';
 import { parseExpectation } from '../../src/domain/parse-expectation';
 import { cardMessage, checkMessage } from '../../src/slack/blocks/card-blocks';
@@ -95,11 +96,15 @@ describe('show and list', () => {
   });
 
   it('shows checks, waiting for first use and notes', () => {
-    const m = showMessage({ ...base, status: 'launched', launchedAt: '2026-10-01T00:00:00.000Z' }, [
-      { at: '2026-10-08T00:00:00.000Z', kind: 'scheduled', value: 0, verdict: 'at risk', query: 'q' },
-    ]);
+    const m = showMessage(
+      { ...base, status: 'launched', launchedAt: '2026-10-01T00:00:00.000Z' },
+      [{ at: '2026-10-08T00:00:00.000Z', kind: 'scheduled', value: 0, verdict: 'at risk', query: 'q' }],
+      [],
+      DateTime.fromISO('2026-10-09T12:00:00Z', { zone: 'utc' }),
+    );
     const text = JSON.stringify(m.blocks);
-    expect(text).toContain('Waiting for first use');
+    // Launched on 1 Oct, shown on 9 Oct: 8 days, whatever the verdict says.
+    expect(text).toContain('not used yet · launched 8 days ago');
     expect(text).toContain('at risk');
     assertLimits(m.blocks);
   });

@@ -39,4 +39,25 @@ describe('loadConfig', () => {
       'xapp-1',
     );
   });
+
+  it('reads GRAFANA_URL and GRAFANA_TOKEN together, and names what is missing or malformed', () => {
+    const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' };
+    expect(loadConfig(base).grafana).toBeUndefined();
+    expect(
+      loadConfig({ ...base, GRAFANA_URL: 'https://grafana.example.com', GRAFANA_TOKEN: 'glsa_x' }).grafana,
+    ).toEqual({ url: 'https://grafana.example.com', token: 'glsa_x' });
+    expect(() => loadConfig({ ...base, GRAFANA_URL: 'https://grafana.example.com' })).toThrow(
+      'Grafana annotations needs GRAFANA_URL, GRAFANA_TOKEN together; missing: GRAFANA_TOKEN',
+    );
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ ...base, GRAFANA_URL: 'grafana:3000', GRAFANA_TOKEN: 'glsa_SECRET' });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error!.problems).toEqual([
+      'GRAFANA_URL must be an http(s) URL, e.g. GRAFANA_URL=https://grafana.example.com',
+    ]);
+    expect(error!.message).not.toContain('glsa_SECRET');
+  });
 });

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { parseExpectation } from '../../src/domain/parse-expectation';
-import { checkpoints, firstUse, parseLaunchAt, planCatchUp } from '../../src/domain/schedule';
+import { checkpoints, launchHourOf, parseLaunchAt, planCatchUp } from '../../src/domain/schedule';
 
 const e = (() => {
   const r = parseExpectation('x_total >= 200 per week within 30 days');
@@ -78,13 +78,32 @@ describe('parseLaunchAt', () => {
   });
 });
 
-describe('firstUse', () => {
-  it('is the first point above zero', () => {
-    const points = [0, 0, 3, 0, 5].map((value, i) => ({
-      at: utc('2026-10-01T00:00:00Z').plus({ hours: i }),
-      value,
-    }));
-    expect(firstUse(points)?.toISO()).toBe('2026-10-01T02:00:00.000Z');
-    expect(firstUse(points.map((p) => ({ ...p, value: 0 })))).toBeNull();
+describe('launchHourOf', () => {
+  it('anchors hours at the launch instant, not at the clock', () => {
+    const launch = utc('2026-10-01T10:30:00Z');
+    // 12:10 lies in the third hour after launch, [12:30 - 1h, 12:30) = [11:30, 12:30).
+    expect(launchHourOf(launch, utc('2026-10-01T12:10:00Z')).toISO()).toBe('2026-10-01T11:30:00.000Z');
+    expect(launchHourOf(launch, utc('2026-10-01T10:30:00Z')).toISO()).toBe('2026-10-01T10:30:00.000Z');
+  });
+});
+
+describe('dates in the workspace zone', () => {
+  it('a launch date is the start of that day in the zone, and checks keep their wall-clock time', () => {
+    const now = utc('2026-11-01T12:00:00Z');
+    const r = parseLaunchAt('2026-10-20', now, 'Europe/Berlin');
+    expect(r.ok && r.at.toISO()).toBe('2026-10-19T22:00:00.000Z');
+    const e = { deadlineDays: 14, window: 'week' } as never;
+    // Berlin leaves summer time on 25 Oct: midnight is 22:00 UTC before, 23:00 UTC after.
+    expect(checkpoints(e, '2026-10-19T22:00:00.000Z', 'Europe/Berlin').map((c) => c.at.toISO())).toEqual([
+      '2026-10-26T23:00:00.000Z',
+      '2026-11-02T23:00:00.000Z',
+    ]);
+  });
+
+  it('today in the zone is not the future, even when it is still yesterday in UTC', () => {
+    // 23:30 in Berlin on 1 Nov is 22:30 UTC: 2026-11-01 is today there.
+    const now = utc('2026-11-01T22:30:00Z');
+    expect(parseLaunchAt('2026-11-02', now, 'Pacific/Auckland').ok).toBe(true);
+    expect(parseLaunchAt('2026-11-02', now, 'Europe/Berlin').ok).toBe(false);
   });
 });

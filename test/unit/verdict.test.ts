@@ -1,17 +1,19 @@
 import { DateTime } from 'luxon';
 import type { Expectation } from '../../src/domain/model';
-import { compare, deadlineOf, isGood, judge, project } from '../../src/domain/verdict';
+import { parseExpectation } from '../../src/domain/parse-expectation';
+import { compare, deadlineOf, fitLine, isCumulative, isGood, judge } from '../../src/domain/verdict';
 
-const e: Expectation = {
-  metric: { source: 'prometheus', name: 'x_total', matchers: [] },
-  op: '>=',
-  target: 200,
-  window: 'week',
-  deadlineDays: 30,
-  text: 'x_total >= 200 per week within 30 days',
-};
-const launch = '2026-10-01T00:00:00.000Z';
+function expectation(text: string): Expectation {
+  const parsed = parseExpectation(text);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.value;
+}
+
+const weekly = expectation('x_total >= 200 per week within 30 days');
+const monthly = expectation('x_total >= 1000 per month within 30 days');
+const launchIso = '2026-10-01T00:00:00.000Z';
 const at = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' });
+const launch = at(launchIso);
 
 describe('verdicts', () => {
   it('compares with each operator', () => {
@@ -24,38 +26,168 @@ describe('verdicts', () => {
   });
 
   it('is met or missed at the deadline', () => {
-    const deadline = deadlineOf(e, launch);
+    const deadline = deadlineOf(weekly, launchIso);
     expect(deadline.toISO()).toBe('2026-10-31T00:00:00.000Z');
-    expect(judge({ expectation: e, value: 336, at: deadline, deadline }).verdict).toBe('met');
-    expect(judge({ expectation: e, value: 56, at: deadline, deadline }).verdict).toBe('missed');
+    expect(judge({ expectation: weekly, value: 336, at: deadline, deadline }).verdict).toBe('met');
+    expect(judge({ expectation: weekly, value: 56, at: deadline, deadline }).verdict).toBe('missed');
   });
 
-  it('is on track or at risk before the deadline, by projection', () => {
-    const deadline = deadlineOf(e, launch);
-    const history = [{ at: at('2026-10-08T00:00:00Z'), value: 50 }];
-    // 50 → 120 in a week: 70 more a week, 260 at the deadline (two weeks later).
-    const rising = judge({
+  it('counts the deadline in calendar days of the workspace zone (across a DST change)', () => {
+    // 2026-10-25 Europe/Berlin leaves summer time: 30 calendar days after 09:00 CEST is 09:00 CET,
+    // 30 × 24 h + 1 h later.
+    const e = expectation('x_total >= 1 per week within 30 days');
+    const deadline = deadlineOf(e, '2026-10-10T07:00:00.000Z', 'Europe/Berlin');
+    expect(deadline.toISO()).toBe('2026-11-09T08:00:00.000Z');
+  });
+
+  it('a steady rate below the target is at risk, whatever the ramp before first use', () => {
+    // First use on day 3; readings at day 10 and day 17 (whole windows after first use) and now,
+    // day 20, all at ~168 a week: 168 < 500. The old projection drew a line from the zero at
+    // launch and called it on track.
+    const e = expectation('x_total >= 500 per week within 30 days');
+    const deadline = deadlineOf(e, launchIso);
+    const firstUseAt = launch.plus({ days: 3 });
+    const j = judge({
       expectation: e,
-      value: 120,
-      at: at('2026-10-15T00:00:00Z'),
+      value: 168,
+      at: launch.plus({ days: 20 }),
       deadline,
-      history: [...history],
+      launchedAt: launch,
+      firstUseAt,
+      cumulative: true,
+      history: [
+        { at: launch.plus({ days: 7 }), value: 96 }, // window [0, 7]: partly before first use, ignored
+        { at: launch.plus({ days: 10 }), value: 168 },
+        { at: launch.plus({ days: 17 }), value: 168 },
+      ],
     });
-    expect(rising.verdict).toBe('on track');
-    expect(rising.projected).toBeCloseTo(120 + 70 * (16 / 7), 5);
-    const flat = judge({ expectation: e, value: 50, at: at('2026-10-15T00:00:00Z'), deadline, history });
-    expect(flat).toEqual({ verdict: 'at risk', projected: 50 });
+    expect(j.verdict).toBe('at risk');
+    expect(j.projected).toBeCloseTo(168, 6);
+  });
+
+  it('a trend fitted on whole windows after first use can be on track', () => {
+    // 100 on day 10, 200 on day 17: +100 a week; the line through them reaches 200 + 100 × 13/7 at day 30.
+    const e = expectation('x_total >= 300 per week within 30 days');
+    const deadline = deadlineOf(e, launchIso);
+    const j = judge({
+      expectation: e,
+      value: 200,
+      at: launch.plus({ days: 17 }),
+      deadline,
+      launchedAt: launch,
+      firstUseAt: launch.plus({ days: 2 }),
+      cumulative: true,
+      history: [{ at: launch.plus({ days: 10 }), value: 100 }],
+    });
+    expect(j.verdict).toBe('on track');
+    expect(j.projected).toBeCloseTo(200 + (100 * 13) / 7, 6);
+  });
+
+  it('scales a month window that is not yet full since first use: on pace is on track', () => {
+    // First use at launch; after 7 days, 1000/30 × 7 ≈ 233.3 is exactly on pace for 1000 a month.
+    const deadline = deadlineOf(monthly, launchIso);
+    const onPace = (1000 / 30) * 7;
+    const j = judge({
+      expectation: monthly,
+      value: onPace,
+      at: launch.plus({ days: 7 }),
+      deadline,
+      launchedAt: launch,
+      firstUseAt: launch,
+      cumulative: true,
+    });
+    expect(j.verdict).toBe('on track');
+    expect(j.projected).toBeCloseTo(1000, 6);
+    // 200 in 7 days is 200 × 30/7 ≈ 857 a month: off pace.
+    const off = judge({
+      expectation: monthly,
+      value: 200,
+      at: launch.plus({ days: 7 }),
+      deadline,
+      launchedAt: launch,
+      firstUseAt: launch,
+      cumulative: true,
+    });
+    expect(off.verdict).toBe('at risk');
+    expect(off.projected).toBeCloseTo((200 * 30) / 7, 6);
+  });
+
+  it('does not scale a gauge or a percentage', () => {
+    const ratio = expectation('error_ratio < 2%');
+    expect(isCumulative(ratio.metric, ratio.unit)).toBe(false);
+    expect(isCumulative(weekly.metric)).toBe(true);
+    expect(isCumulative(expectation('queue_depth <= 50').metric)).toBe(false);
+    const deadline = deadlineOf(ratio, launchIso);
+    const j = judge({
+      expectation: ratio,
+      value: 0.01,
+      at: launch.plus({ days: 10 }),
+      deadline,
+      launchedAt: launch,
+      firstUseAt: launch.plus({ days: 8 }),
+      cumulative: false,
+    });
+    expect(j).toEqual({ verdict: 'on track', projected: 0.01 });
+  });
+
+  it('is too early with less than 7 days of use and the target not met yet', () => {
+    const deadline = deadlineOf(weekly, launchIso);
+    const firstUseAt = launch.plus({ days: 10 });
+    const j = judge({
+      expectation: weekly,
+      value: 20,
+      at: firstUseAt.plus({ days: 3 }),
+      deadline,
+      launchedAt: launch,
+      firstUseAt,
+      cumulative: true,
+    });
+    expect(j.verdict).toBe('too early');
+    // Met already: no need to wait.
+    const met = judge({
+      expectation: weekly,
+      value: 250,
+      at: firstUseAt.plus({ days: 3 }),
+      deadline,
+      launchedAt: launch,
+      firstUseAt,
+      cumulative: true,
+    });
+    expect(met.verdict).toBe('on track');
+  });
+
+  it('a per day window needs only a day of data', () => {
+    const daily = expectation('x_total >= 10 per day within 30 days');
+    const deadline = deadlineOf(daily, launchIso);
+    const firstUseAt = launch.plus({ days: 1 });
+    const base = { expectation: daily, deadline, launchedAt: launch, firstUseAt, cumulative: true };
+    expect(judge({ ...base, value: 4, at: firstUseAt.plus({ hours: 12 }) }).verdict).toBe('too early');
+    expect(judge({ ...base, value: 4, at: firstUseAt.plus({ hours: 30 }) }).verdict).toBe('at risk');
+  });
+
+  it('without first use: too early for a week after launch, then at risk', () => {
+    const deadline = deadlineOf(weekly, launchIso);
+    const base = { expectation: weekly, deadline, launchedAt: launch, firstUseAt: null, cumulative: true };
+    expect(judge({ ...base, value: 0, at: launch.plus({ days: 6 }) }).verdict).toBe('too early');
+    expect(judge({ ...base, value: 0, at: launch.plus({ days: 8 }) }).verdict).toBe('at risk');
+    // A first use found later than the reading does not count for it.
+    expect(
+      judge({ ...base, value: 0, at: launch.plus({ days: 8 }), firstUseAt: launch.plus({ days: 9 }) })
+        .verdict,
+    ).toBe('at risk');
   });
 
   it('says no data when the telemetry answered with nothing, never missed', () => {
-    const deadline = deadlineOf(e, launch);
-    expect(judge({ expectation: e, value: null, at: deadline, deadline }).verdict).toBe('no data');
+    const deadline = deadlineOf(weekly, launchIso);
+    expect(judge({ expectation: weekly, value: null, at: deadline, deadline }).verdict).toBe('no data');
   });
 
-  it('projects no lower than zero', () => {
-    const p = project(
-      { at: at('2026-10-15T00:00:00Z'), value: 10 },
-      [{ at: at('2026-10-08T00:00:00Z'), value: 300 }],
+  it('fits a line no lower than zero', () => {
+    const p = fitLine(
+      [
+        { at: at('2026-10-08T00:00:00Z'), value: 300 },
+        { at: at('2026-10-15T00:00:00Z'), value: 10 },
+      ],
       at('2026-10-31T00:00:00Z'),
     );
     expect(p).toBe(0);
@@ -63,7 +195,9 @@ describe('verdicts', () => {
 
   it('lets a rollout go on only when met or on track', () => {
     expect(
-      ['met', 'on track', 'at risk', 'missed', 'no data', 'unknown'].map((v) => isGood(v as never)),
-    ).toEqual([true, true, false, false, false, false]);
+      ['met', 'on track', 'at risk', 'too early', 'missed', 'no data', 'unknown'].map((v) =>
+        isGood(v as never),
+      ),
+    ).toEqual([true, true, false, false, false, false, false]);
   });
 });

@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { DateTime } from 'luxon';
 import { type ChartSeries, type ChartSpec, MAX_SERIES } from '../../charts/render-chart';
 import { formatNumber } from '../../charts/scale';
+import { isRated } from '../../domain/parse-canary';
 import type { CanaryResult, NodeSeries } from '../../usecases/canary-service';
 import { context, MAX_SECTION_TEXT, mrkdwn, type Rendered } from './digest-blocks';
 import { escapeMrkdwn, truncate } from './escape';
@@ -14,13 +15,14 @@ function code(text: string, max = 120): string {
   return `\`${escapeMrkdwn(truncate(text.replace(/`/g, "'"), max))}\``;
 }
 
-/** `$/min` for a metric counted in dollars, `/min` otherwise. */
+/** `$/min` for a metric counted in dollars, `/min` otherwise; none for a gauge (averaged, not a rate). */
 export function rateUnit(metric: string): string {
+  if (!isRated(metric)) return '';
   return /(^|_)dollars?(_|$)/.test(metric) ? '$/min' : '/min';
 }
 
 function rate(value: number | null, unit: string): string {
-  return value === null ? 'no data' : `${formatNumber(value)} ${unit}`;
+  return value === null ? 'no data' : `${formatNumber(value)} ${unit}`.trim();
 }
 
 /** `−30.1%`, `+2.4%`: always signed, with a real minus sign. */
@@ -102,7 +104,7 @@ export function canaryMessage(result: CanaryResult, opts: CanaryMessageOptions =
 
 function nodeRows(result: CanaryResult, unit: string): string {
   const { spec } = result;
-  const lines = [`*Per-minute rate over the window (median)*`];
+  const lines = [`*Per-minute ${unit ? 'rate' : 'average'} over the window (median)*`];
   const line = (node: NodeSeries, tag = '') =>
     `• ${code(node.value || '(empty)', 80)}${tag}: ${rate(node.median, unit)}`;
   lines.push(line(result.canary, ' (canary)'));

@@ -1,9 +1,12 @@
 import type { KnownBlock } from '@slack/types';
+import { DateTime } from 'luxon';
 import { formatNumber } from '../../domain/format-number';
+import { guardsOf } from '../../domain/guard';
 import type { Check, Feature } from '../../domain/model';
 import { describeExpectation, formatMetric } from '../../domain/parse-expectation';
 import { deadlineOf } from '../../domain/verdict';
 import { escapeMrkdwn, truncate } from './escape';
+import { guardsLine } from './guard-blocks';
 
 export const QUESTION = 'How will we know it works in production?';
 
@@ -17,6 +20,7 @@ const VERDICT_EMOJI: Record<string, string> = {
   missed: ':x:',
   'on track': ':large_green_circle:',
   'at risk': ':warning:',
+  'too early': ':seedling:',
   'no data': ':grey_question:',
   unknown: ':hourglass_flowing_sand:',
 };
@@ -39,19 +43,43 @@ export function instrumentationNote(feature: Feature): string | null {
 }
 
 function statusLine(feature: Feature): string {
+  const zone = feature.zone ?? 'UTC';
+  const day = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' }).setZone(zone).toISODate();
   const parts = [`*Owner* <@${feature.ownerId}>`, `*Status* ${feature.status}`];
-  if (feature.launchedAt) parts.push(`*Launched* ${feature.launchedAt.slice(0, 10)}`);
+  if (feature.launchedAt) parts.push(`*Launched* ${day(feature.launchedAt)}`);
   if (feature.expectation && feature.launchedAt) {
-    parts.push(`*Deadline* ${deadlineOf(feature.expectation, feature.launchedAt).toISODate()}`);
+    parts.push(
+      `*Deadline* ${deadlineOf(feature.expectation, feature.launchedAt, zone).setZone(zone).toISODate()}`,
+    );
   }
-  if (feature.firstUseAt) parts.push(`*First use* ${feature.firstUseAt.slice(0, 10)}`);
+  if (feature.usedBeforeLaunch) parts.push('already in use before launch');
+  else if (feature.firstUseAt) parts.push(`*First use* ${day(feature.firstUseAt)}`);
   else if (feature.launchedAt && feature.status !== 'dropped') parts.push('waiting for first use');
-  if (feature.lastVerdict) parts.push(`*Last check* ${feature.lastVerdict}`);
+  if (feature.verdictPending) parts.push('*verdict pending*');
+  else if (feature.lastVerdict) parts.push(`*Last check* ${feature.lastVerdict}`);
   return parts.join('  ·  ');
 }
 
-/** The feature card: its message is the feature's thread. */
-export function cardMessage(feature: Feature): Message {
+/**
+ * Where a launched feature stands on use (PRODUCT.md: shown in the digest, the App Home, `list`
+ * and `show`, whatever its verdict): "not used yet · launched N days ago", or null.
+ */
+export function useNote(feature: Feature, now: DateTime): string | null {
+  if (!feature.launchedAt || feature.status === 'dropped') return null;
+  if (feature.usedBeforeLaunch) return 'already in use before launch';
+  if (feature.firstUseAt) return null;
+  const zone = feature.zone ?? 'UTC';
+  const launchDay = DateTime.fromISO(feature.launchedAt, { zone: 'utc' }).setZone(zone).startOf('day');
+  const days = Math.max(0, Math.floor(now.setZone(zone).startOf('day').diff(launchDay, 'days').days));
+  const ago = days === 0 ? 'today' : days === 1 ? '1 day ago' : `${days} days ago`;
+  return `not used yet · launched ${ago}`;
+}
+
+/**
+ * The feature card: its message is the feature's thread. `calibration` is a context line of how the
+ * owner's past expectations landed (learning-service), shown under the status.
+ */
+export function cardMessage(feature: Feature, extras: { calibration?: string | null } = {}): Message {
   const title = escapeMrkdwn(truncate(feature.title, 150));
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${feature.id} · ${title}*` } },
@@ -69,10 +97,18 @@ export function cardMessage(feature: Feature): Message {
     });
     const note = instrumentationNote(feature);
     if (note) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: note }] });
+    const guards = guardsLine(guardsOf(feature));
+    if (guards) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: guards }] });
   } else if (feature.status !== 'dropped') {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:thinking_face: *${QUESTION}*` } });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: statusLine(feature) }] });
+  if (extras.calibration) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: truncate(extras.calibration, 2000) }],
+    });
+  }
   if (feature.status !== 'dropped' && feature.status !== 'decided') {
     const elements: NonNullable<Extract<KnownBlock, { type: 'actions' }>['elements']> = [];
     if (!feature.expectation) {
@@ -129,7 +165,14 @@ export function checkMessage(feature: Feature, check: Check, metricUnit?: string
   }
   if (check.verdict === 'unknown') {
     lines.push(
-      `:hourglass_flowing_sand: ${escapeMrkdwn(check.error ?? 'The telemetry')} could not be reached. This is not a miss: donedone will try again.`,
+      check.kind === 'final'
+        ? `:grey_question: ${escapeMrkdwn(check.error ?? 'The telemetry')}: the telemetry could not be reached for 7 days after the deadline, so this expectation was never measured. It is not counted as a miss.`
+        : `:hourglass_flowing_sand: ${escapeMrkdwn(check.error ?? 'The telemetry')} could not be reached. This is not a miss: donedone will try again.`,
+    );
+  }
+  if (check.verdict === 'too early') {
+    lines.push(
+      `:seedling: Less than ${e.window === 'day' ? 'a day' : '7 days'} of use since first use: too early to judge the rate.`,
     );
   }
   if (check.verdict === 'no data') {

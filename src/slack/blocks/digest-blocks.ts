@@ -2,6 +2,7 @@ import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { DateTime } from 'luxon';
 import { type BoardEntry, type BoardGroup, type GroupKey, headline } from '../../domain/board';
 import type { Feature } from '../../domain/model';
+import { useNote } from './card-blocks';
 import { escapeMrkdwn, truncate } from './escape';
 
 /** Slack's limits for a message (https://api.slack.com/reference/block-kit/blocks). */
@@ -82,7 +83,9 @@ function details(entry: BoardEntry, key: GroupKey, opts: LineOptions): string[] 
   const f = entry.feature;
   switch (key) {
     case 'retro due':
-      return entry.deadline ? [`deadline ${entry.deadline.toISODate()}, no decision yet`] : [];
+      return entry.deadline
+        ? [`deadline ${entry.deadline.setZone(opts.now.zone).toISODate()}, no decision yet`]
+        : [];
     case 'stale flags': {
       const s = entry.staleFlag;
       if (!s) return [];
@@ -92,14 +95,26 @@ function details(entry: BoardEntry, key: GroupKey, opts: LineOptions): string[] 
           : `${s.ageDays} days old`;
       return [`flag ${inlineCode(s.key, 60)} ${why}`];
     }
-    case 'waiting for first use':
-      return entry.launchedAt ? [`launched ${entry.launchedAt.toISODate()}`] : [];
+    case 'waiting for first use': {
+      const use = useNote(f, opts.now);
+      return use
+        ? [use]
+        : entry.launchedAt
+          ? [`launched ${entry.launchedAt.setZone(opts.now.zone).toISODate()}`]
+          : [];
+    }
     case 'no expectation':
     case 'not launched':
       return [];
     default: {
+      const use = useNote(f, opts.now);
       const usage = opts.usage?.get(f.id);
-      return usage && launchedOverAMonth(entry, opts.now) ? [escapeMrkdwn(truncate(usage, 60))] : [];
+      return [
+        ...(use ? [use] : []),
+        ...(f.lastVerdict === 'too early' && !f.verdictPending ? ['too early to judge'] : []),
+        ...(f.verdictPending ? ['verdict pending'] : []),
+        ...(usage && launchedOverAMonth(entry, opts.now) ? [escapeMrkdwn(truncate(usage, 60))] : []),
+      ];
     }
   }
 }
@@ -221,6 +236,8 @@ export interface DigestInput {
   linkFor: LinkFor;
   /** Months-used text per feature id, shown for features launched over a month ago. */
   usage?: ReadonlyMap<string, string>;
+  /** The team's calibration, in the first digest of a month (learning-service). */
+  calibration?: string | null;
 }
 
 /** Lines for each non-empty group, each with its "…and N more" wording; shared with the owner DM. */
@@ -258,6 +275,7 @@ export function digestBlocks(input: DigestInput): Rendered {
     );
     return { text, blocks };
   }
+  if (input.calibration) blocks.push(context(truncate(input.calibration, 2000)));
   const footer = context(
     `Whole board: ${LIST_ALL} · how owners' expectations turned out: \`/donedone scorecard\``,
   );

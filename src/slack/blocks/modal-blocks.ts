@@ -114,6 +114,24 @@ function expectationInputs(
     },
     {
       type: 'input',
+      block_id: 'guards',
+      optional: true,
+      label: { type: 'plain_text', text: 'Guardrails' },
+      hint: {
+        type: 'plain_text',
+        text: 'One a line, watched every 5 minutes from launch to the deadline: checkout_error_ratio < 2% over 3h',
+      },
+      element: {
+        type: 'plain_text_input',
+        action_id: 'value',
+        multiline: true,
+        max_length: 2000,
+        placeholder: { type: 'plain_text', text: 'checkout_error_ratio < 2% over 3h' },
+        ...(current.guards?.length ? { initial_value: current.guards.map((g) => g.text).join('\n') } : {}),
+      },
+    },
+    {
+      type: 'input',
       block_id: 'owner',
       label: { type: 'plain_text', text: 'Owner' },
       element: {

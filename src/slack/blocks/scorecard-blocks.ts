@@ -56,6 +56,8 @@ export interface ScorecardInput {
   card: Scorecard;
   /** Only this owner's row (`/donedone scorecard @user`); the team totals are still shown. */
   ownerId?: string;
+  /** How judged expectations landed (calibration's words), for the team and per owner id. */
+  calibration?: { team: string | null; owners: ReadonlyMap<string, string> };
 }
 
 /**
@@ -70,6 +72,9 @@ export function scorecardBlocks(input: ScorecardInput): Rendered {
     { type: 'header', text: { type: 'plain_text', text: 'donedone scorecard', emoji: true } },
     teamFields(card.team),
   ];
+  if (input.calibration?.team) {
+    blocks.push(mrkdwn(`*Team calibration:* ${input.calibration.team}`));
+  }
   const legend = context(
     'prop proposed · exp with an expectation · w/o without one · lnch launched · use first use seen · ' +
       'met / miss judged at the deadline · retro retros decided · met% met ÷ (met + missed). ' +
@@ -87,8 +92,16 @@ export function scorecardBlocks(input: ScorecardInput): Rendered {
     lines: owners.map((o) => `${row(COLUMNS.map((c) => c.value(o)))} <@${escapeMrkdwn(o.ownerId)}>`),
     more: (hidden: number) => `_…and ${hidden} more owners: \`/donedone scorecard @user\`_`,
   };
+  const calibrated = owners.filter((o) => input.calibration?.owners.has(o.ownerId));
+  const calibration = {
+    title: '*Calibration by owner* (judged expectations: actual ÷ target, inverted for "at most")',
+    lines: calibrated.map(
+      (o) => `<@${escapeMrkdwn(o.ownerId)}>: ${input.calibration!.owners.get(o.ownerId)}`,
+    ),
+    more: (hidden: number) => `_…and ${hidden} more owners: \`/donedone scorecard @user\`_`,
+  };
   blocks.push(
-    ...packLineGroups([table], {
+    ...packLineGroups(calibrated.length > 0 ? [table, calibration] : [table], {
       chars: MAX_MESSAGE_TEXT - textLength(blocks) - textLength([legend]),
       blocks: MAX_MESSAGE_BLOCKS - blocks.length - 1,
     }),

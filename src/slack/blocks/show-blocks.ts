@@ -1,7 +1,8 @@
 import type { KnownBlock } from '@slack/types';
+import type { DateTime } from 'luxon';
 import { formatNumber } from '../../domain/format-number';
 import type { Check, Feature } from '../../domain/model';
-import { cardMessage, type Message } from './card-blocks';
+import { cardMessage, type Message, useNote } from './card-blocks';
 import { chunkLines } from './digest-blocks';
 import { escapeMrkdwn, truncate } from './escape';
 
@@ -13,16 +14,15 @@ export function showMessage(
   feature: Feature,
   checks: Check[],
   notes: { user: string; text: string; at: string }[] = [],
+  now?: DateTime,
 ): Message {
   const card = cardMessage(feature).blocks.filter((b) => b.type !== 'actions');
   const blocks: KnownBlock[] = [...card];
-  if (feature.launchedAt && !feature.firstUseAt && feature.status !== 'dropped') {
+  const use = now ? useNote(feature, now) : null;
+  if (use?.startsWith('not used yet')) {
     blocks.push({
       type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: ':hourglass: *Waiting for first use*: nobody has used it since launch yet.',
-      },
+      text: { type: 'mrkdwn', text: `:hourglass: *${use}*: nobody has used it since launch yet.` },
     });
   }
   if (feature.decision) {
@@ -41,6 +41,21 @@ export function showMessage(
         {
           type: 'mrkdwn',
           text: `Feature flag \`${escapeMrkdwn(feature.flag.key)}\` since ${feature.flag.since}`,
+        },
+      ],
+    });
+  }
+  for (const pause of (feature.pauses ?? []).slice(-3)) {
+    const who = pause.by === 'auto-pause' ? 'auto-pause' : `<@${pause.by}>`;
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: truncate(
+            `:double_vertical_bar: Rollout paused by ${who} on ${pause.at.slice(0, 16).replace('T', ' ')} (\`${escapeMrkdwn(pause.guard)}\`): ${pause.provider === 'none' ? 'no flag tool' : pause.provider}${pause.flag ? `, flag \`${escapeMrkdwn(pause.flag)}\`` : ''}, ${escapeMrkdwn(pause.answer)}`,
+            2900,
+          ),
         },
       ],
     });
@@ -76,13 +91,18 @@ export function showMessage(
   return { text: cardMessage(feature).text, blocks };
 }
 
-export function listLine(feature: Feature): string {
-  const verdict = feature.lastVerdict ? ` · last check ${feature.lastVerdict}` : '';
-  return `• *${feature.id}* ${escapeMrkdwn(truncate(feature.title, 80))} — ${feature.status}${verdict} · <@${feature.ownerId}>`;
+export function listLine(feature: Feature, now?: DateTime): string {
+  const verdict = feature.verdictPending
+    ? ' · verdict pending'
+    : feature.lastVerdict
+      ? ` · last check ${feature.lastVerdict}`
+      : '';
+  const use = now ? useNote(feature, now) : null;
+  return `• *${feature.id}* ${escapeMrkdwn(truncate(feature.title, 80))} — ${feature.status}${use ? ` · ${use}` : ''}${verdict} · <@${feature.ownerId}>`;
 }
 
 /** The board as a list, within Slack's limits: about 11,000 characters of text, then a pointer to the rest. */
-export function listMessage(features: Feature[], heading: string): Message {
+export function listMessage(features: Feature[], heading: string, now?: DateTime): Message {
   if (features.length === 0) {
     return {
       text: `${heading}: nothing yet.`,
@@ -100,7 +120,7 @@ export function listMessage(features: Feature[], heading: string): Message {
   const lines: string[] = [];
   let used = 0;
   for (const feature of features) {
-    const line = listLine(feature);
+    const line = listLine(feature, now);
     if (used + line.length + 1 > LIST_TEXT_BUDGET) break;
     lines.push(line);
     used += line.length + 1;
@@ -138,6 +158,9 @@ export const HELP_TEXT = [
   '`/donedone retro F-3`, `/donedone drop F-3 [reason]`, `/donedone metrics [search]`',
   '`/donedone owner F-3 @user`: hand F-3 over (its owner, its proposer or an admin)',
   '`/donedone canary <metric> <label>=<value> [over 1h]`: judge a canary against the other nodes',
+  '`/donedone guard F-3 <metric> <op> <number> [over 3h] [auto-pause]`: a guardrail, watched every 5 minutes from launch to the deadline',
+  '`/donedone suggest F-3`: metrics that may tell whether F-3 works, with suggested targets',
   '',
   '*Expectations*: `<metric> <op> <number> [per day|week|month] [within <N> days|weeks]`, e.g. `bulk_export_total >= 200 per week within 30 days`, `checkout_total{variant="new"} at least 1.5k per week`, `posthog:"export clicked" >= 200 per week`.',
+  '*Guardrails* follow an expectation: `… guard checkout_error_ratio < 2% over 3h guard http_p95_seconds < 0.5`.',
 ].join('\n');

@@ -15,6 +15,8 @@ export interface ListenerDeps {
   now: () => DateTime;
   watch: import('../../usecases/watch-service').WatchService;
   metrics: import('../../http/metrics').BotMetrics;
+  /** Calibration and metric suggestions (learning-service); absent, answers go without them. */
+  learning?: import('../../usecases/learning-service').LearningService;
   /** Extra subcommands added by later capabilities (launch, digest, canary…), by name. */
   subcommands: Map<string, SubcommandHandler>;
   /** Replays, visibility, change rights and limits of commands (src/usecases/command-guard.ts). */

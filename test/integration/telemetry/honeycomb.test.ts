@@ -153,9 +153,57 @@ describe('HoneycombClient against a Honeycomb stand-in', () => {
     });
   });
 
-  it('answers 0 for a COUNT with no matching events', async () => {
-    server.answer(honeycomb(() => ({ results: [] })));
-    expect((await client().valueOver({ source: 'honeycomb', event: 'x' }, DAY, NOW)).value).toBe(0);
+  it('answers 0 for an event seen this week with none in the window, and no data for one never sent', async () => {
+    // `sent` came 3 days ago; `never.sent` never did. Honeycomb answers no rows when nothing matched.
+    const sentAt = Math.floor(NOW.minus({ days: 3 }).toSeconds());
+    server.answer(
+      honeycomb((spec) => {
+        const filters = spec.filters as { value?: string }[];
+        const from =
+          (spec.start_time as number | undefined) ??
+          Math.floor(NOW.toSeconds()) - (spec.time_range as number);
+        const to = (spec.end_time as number | undefined) ?? Math.floor(NOW.toSeconds());
+        const hit = filters[0]?.value === 'sent' && sentAt >= from && sentAt < to;
+        return { results: hit ? [{ data: { COUNT: 1 } }] : [] };
+      }, 0),
+    );
+    const c = client();
+    const sent = { source: 'honeycomb', event: 'sent' } as const;
+    const never = { source: 'honeycomb', event: 'never.sent' } as const;
+    expect((await c.valueOver(sent, DAY, NOW)).value).toBe(0);
+    expect((await c.valueOver(sent, WEEK, NOW)).value).toBe(1);
+    expect((await c.valueOver(never, DAY, NOW)).value).toBeNull();
+    expect(await c.exists(sent, NOW)).toBe(true);
+    expect(await c.exists(never, NOW)).toBe(false);
+    const series = await c.series(never, DAY, NOW.minus({ days: 2 }), NOW, DAY);
+    expect(series.points).toEqual([]);
+    // A P99 of no events is no data, seen or not.
+    const p99 = { ...sent, calculation: { op: 'P99', column: 'duration_ms' } };
+    expect((await c.valueOver(p99, DAY, NOW)).value).toBeNull();
+  });
+
+  it('asks "seen this week?" once for repeated empty windows, and again after a while', async () => {
+    server.answer(honeycomb(() => ({ results: [] }), 0));
+    let now = NOW;
+    const c = new HoneycombClient({
+      baseUrl: server.url,
+      apiKey: API_KEY,
+      dataset: 'web',
+      sleep: time.sleep,
+      now: () => now,
+      resilience: { now: time.now },
+    });
+    const never = { source: 'honeycomb', event: 'never.sent' } as const;
+    const weekly = () =>
+      server.requests.filter(
+        (r) => r.path === '/1/queries/web' && (r.body as { time_range?: number }).time_range === 604800,
+      );
+    expect((await c.valueOver(never, DAY, NOW)).value).toBeNull();
+    expect((await c.valueOver(never, DAY, NOW.minus({ hours: 1 }))).value).toBeNull();
+    expect(weekly()).toHaveLength(1);
+    now = NOW.plus({ minutes: 2 });
+    expect((await c.valueOver(never, DAY, NOW.minus({ hours: 2 }))).value).toBeNull();
+    expect(weekly()).toHaveLength(2);
   });
 
   it('refuses a per month window plainly, without calling Honeycomb', async () => {
@@ -341,5 +389,131 @@ describe('HoneycombClient against a Honeycomb stand-in', () => {
     // Ten go at once; the eleventh waits for a token: 6 s at 10 a minute.
     expect(time.sleeps).toEqual([6000]);
     expect(server.requests.filter((r) => r.path === '/1/query_results/web')).toHaveLength(11);
+  });
+});
+
+describe('Honeycomb: first use within the 7 days it keeps', () => {
+  const HOUR_MS = 3_600_000;
+  // Launched 40 days ago at a non-round instant: Honeycomb's hourly buckets (on the clock's
+  // hours) straddle the launch's hours (from :30 to :30).
+  const LAUNCH = DateTime.fromISO('2025-12-06T10:30:00Z', { zone: 'utc' });
+  const LIMIT = NOW.minus({ days: 7 });
+  const launchHour = (ms: number) =>
+    LAUNCH.toMillis() + Math.floor((ms - LAUNCH.toMillis()) / HOUR_MS) * HOUR_MS;
+  /** The first launch-anchored hour Honeycomb can search: the one starting first after the limit. */
+  const SEARCHABLE_FROM = LAUNCH.plus({
+    milliseconds: Math.ceil((LIMIT.toMillis() - LAUNCH.toMillis()) / HOUR_MS) * HOUR_MS,
+  });
+
+  /**
+   * Honeycomb over a list of event times: COUNT with series in buckets aligned on multiples of
+   * the granularity (as the clock's hours), events counted in [start_time, end_time); refuses a
+   * start older than 7 days and a granularity outside [range/1000, range], as Honeycomb does.
+   */
+  function events(times: number[]) {
+    return (spec: Record<string, unknown>): Data => {
+      const start = (spec.start_time as number) * 1000;
+      const end = (spec.end_time as number) * 1000;
+      if (!Number.isFinite(start) || !Number.isFinite(end)) throw new Error('absolute times expected');
+      if (start < LIMIT.toMillis()) throw new Error('query starts more than 7 days ago');
+      const inRange = times.filter((t) => t >= start && t < end);
+      const g = spec.granularity as number | undefined;
+      const series: Data['series'] = [];
+      if (g !== undefined) {
+        const rangeSec = (end - start) / 1000;
+        if (g < rangeSec / 1000 || g > rangeSec) throw new Error(`granularity ${g} out of bounds`);
+        const first = Math.floor(start / (g * 1000)) * g * 1000;
+        for (let b = first; b < end; b += g * 1000) {
+          const count = inRange.filter((t) => t >= b && t < b + g * 1000).length;
+          series.push({
+            time: DateTime.fromMillis(b, { zone: 'utc' }).toISO() ?? '',
+            data: { COUNT: count },
+          });
+        }
+      }
+      return { series, results: inRange.length > 0 ? [{ data: { COUNT: inRange.length } }] : [] };
+    };
+  }
+
+  /** The stand-in's answer, or a 400 with Honeycomb's shape when the spec breaks its rules. */
+  function honeycombOf(times: number[]) {
+    const data = events(times);
+    const inner = honeycomb(data, 0);
+    return (req: RecordedRequest): StandInReply => {
+      if (req.method === 'POST' && req.path === '/1/queries/web') {
+        try {
+          data(req.body as Record<string, unknown>);
+        } catch (err) {
+          return { status: 400, json: { error: (err as Error).message } };
+        }
+      }
+      return inner(req);
+    };
+  }
+
+  const metric = { source: 'honeycomb', event: 'export.done' } as const;
+
+  it.each([
+    ['in the earlier of the two hours a bucket straddles', 10],
+    ['in the later of the two hours a bucket straddles', 40],
+  ])('clamps to 7 days, says what it could not search, and finds first use %s', async (_, minute) => {
+    // One use 10 days ago (beyond Honeycomb's reach), then the first it can see, 3 days ago.
+    const seen = NOW.minus({ days: 3 }).set({ hour: 13, minute }).toMillis();
+    const times = [NOW.minus({ days: 10 }).toMillis(), seen, seen + 5 * HOUR_MS];
+    server.answer(honeycombOf(times));
+    const found = await client().firstUseAfter(metric, { launch: LAUNCH, from: LAUNCH, to: NOW });
+    const expected = launchHour(Math.min(...times.filter((t) => t >= SEARCHABLE_FROM.toMillis())));
+    expect(found.at?.toMillis()).toBe(expected);
+    expect(found.at?.minute).toBe(30);
+    expect(found.scannedTo.toMillis()).toBe(expected + HOUR_MS);
+    expect(found.unsearchable?.from.toISO()).toBe(LAUNCH.toISO());
+    expect(found.unsearchable?.to.toISO()).toBe(SEARCHABLE_FROM.toISO());
+    const first = specOf(0);
+    expect(first.granularity).toBe(3600);
+    expect((first.start_time as number) * 1000).toBe(SEARCHABLE_FROM.toMillis());
+    expect(first.filters).toEqual([{ column: 'event.name', op: '=', value: 'export.done' }]);
+    // The first bucket with events straddles two launch hours: one COUNT over the earlier says which.
+    const refine = specOf(1);
+    expect(refine.granularity).toBeUndefined();
+    expect((refine.start_time as number) * 1000).toBe(launchHour(Math.floor(seen / HOUR_MS) * HOUR_MS));
+    expect((refine.end_time as number) - (refine.start_time as number)).toBe(3600);
+    expect(specOf(2)).toBeUndefined();
+  });
+
+  it('answers no first use when Honeycomb has no rows, with the cursor at the last whole hour', async () => {
+    server.answer(honeycombOf([]));
+    const found = await client().firstUseAfter(metric, { launch: LAUNCH, from: LAUNCH, to: NOW });
+    expect(found.at).toBeNull();
+    expect(found.scannedTo.toMillis()).toBe(launchHour(NOW.toMillis()));
+    expect(found.unsearchable?.to.toISO()).toBe(SEARCHABLE_FROM.toISO());
+  });
+
+  it('searches nothing, and says so, when the whole range is older than 7 days', async () => {
+    server.answer(honeycombOf([NOW.minus({ days: 9 }).toMillis()]));
+    const to = NOW.minus({ days: 8 });
+    const found = await client().firstUseAfter(metric, { launch: LAUNCH, from: LAUNCH, to });
+    expect(found.at).toBeNull();
+    expect(found.scannedTo.toMillis()).toBe(launchHour(to.toMillis()));
+    expect(found.unsearchable).toEqual({ from: LAUNCH, to: found.scannedTo });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['on a launch hour', launchHour(NOW.minus({ days: 2 }).toMillis())],
+    ['inside a launch hour', NOW.minus({ days: 2 }).toMillis()],
+  ])('needs no clamp when the cursor is inside the 7 days (%s)', async (_, fromMs) => {
+    const use = NOW.minus({ hours: 20 }).toMillis();
+    server.answer(honeycombOf([use]));
+    const from = DateTime.fromMillis(fromMs, { zone: 'utc' });
+    const found = await client().firstUseAfter(metric, { launch: LAUNCH, from, to: NOW });
+    expect(found.at?.toMillis()).toBe(launchHour(use));
+    expect(found.unsearchable).toBeUndefined();
+  });
+
+  it('throws TelemetryUnavailableError when Honeycomb fails, never "no first use"', async () => {
+    server.answer(() => ({ status: 500, json: { error: 'internal error' } }));
+    await expect(client().firstUseAfter(metric, { launch: LAUNCH, from: LAUNCH, to: NOW })).rejects.toThrow(
+      TelemetryUnavailableError,
+    );
   });
 });

@@ -1,7 +1,15 @@
 import { DateTime, Duration } from 'luxon';
 import { escapeHogQLString, PostHogClient, renderHogQL } from '../../../src/telemetry/posthog-client';
+import { Telemetry } from '../../../src/telemetry/telemetry';
 import { TelemetryQueryError, TelemetryUnavailableError } from '../../../src/telemetry/types';
-import { fakeTime, type StandIn, type StandInReply, startStandIn } from '../../support/vendor-stand-ins';
+import {
+  fakeTime,
+  type PostHogEvent,
+  postHogWithEvents,
+  type StandIn,
+  type StandInReply,
+  startStandIn,
+} from '../../support/vendor-stand-ins';
 
 const API_KEY = 'phx_SECRETpersonalKEY123';
 const AT = DateTime.fromISO('2026-01-15T12:00:00Z', { zone: 'utc' });
@@ -267,5 +275,155 @@ describe('PostHogClient against a PostHog stand-in', () => {
     expect(err).toBeInstanceOf(TelemetryUnavailableError);
     expect(err.message).toBe('posthog: network error (ECONNREFUSED) after 4 attempts');
     server = await startStandIn();
+  });
+});
+
+describe('PostHog: no data, and first use, against a stand-in with an events table', () => {
+  const HOUR_MS = 3_600_000;
+  // Launched at a non-round instant, so hours are the launch's, not the clock's.
+  const LAUNCH = DateTime.fromISO('2025-12-01T10:30:00Z', { zone: 'utc' });
+  const LATER = LAUNCH.plus({ days: 45 });
+  // First use 30 days, 5 hours and 17 minutes after launch; one use before launch, which must not count.
+  const FIRST_MS = LAUNCH.plus({ days: 30, hours: 5, minutes: 17 }).toMillis();
+  const events: PostHogEvent[] = [
+    { event: 'bulk export', at: LAUNCH.minus({ days: 2 }).toMillis(), person: 'p0' },
+    { event: 'bulk export', at: FIRST_MS, person: 'p1' },
+    { event: 'bulk export', at: FIRST_MS + 20 * 60_000, person: 'p1' },
+    { event: 'bulk export', at: FIRST_MS + 3 * HOUR_MS, person: 'p2' },
+  ];
+  // The launch-anchored hour that holds the first use after launch: derived from the table.
+  const firstAfterLaunch = Math.min(...events.map((e) => e.at).filter((t) => t >= LAUNCH.toMillis()));
+  const FIRST_HOUR = LAUNCH.plus({
+    milliseconds: Math.floor((firstAfterLaunch - LAUNCH.toMillis()) / HOUR_MS) * HOUR_MS,
+  });
+  // A week ending here holds the uses after launch.
+  const BUSY = DateTime.fromMillis(FIRST_MS + 4 * HOUR_MS, { zone: 'utc' });
+  const inBusyWeek = events.filter((e) => e.at > BUSY.minus(WEEK).toMillis() && e.at <= BUSY.toMillis());
+  const sent = { source: 'posthog', event: 'bulk export' } as const;
+  const never = { source: 'posthog', event: 'bulk export v2' } as const;
+
+  function useTable(table: PostHogEvent[] = events, pageSize?: number) {
+    server.answer(
+      postHogWithEvents({
+        apiKey: API_KEY,
+        projectId: '4242',
+        events: table,
+        timezone: 'America/Los_Angeles',
+        ...(pageSize ? { pageSize } : {}),
+      }),
+    );
+  }
+  const hogqlBodies = () =>
+    server.requests
+      .filter((r) => r.path === '/api/projects/4242/query/')
+      .map((r) => (r.body as { query: { query: string; values: Record<string, string> } }).query);
+
+  it('answers no data for an event never sent, and 0 for a sent event with none in the window', async () => {
+    useTable();
+    const c = client();
+    const quiet = LAUNCH.plus({ days: 10 });
+    expect((await c.valueOver(sent, WEEK, quiet)).value).toBe(0);
+    expect((await c.valueOver(never, WEEK, quiet)).value).toBeNull();
+    expect((await c.valueOver({ ...never, math: 'unique' }, WEEK, quiet)).value).toBeNull();
+    expect(inBusyWeek.length).toBeGreaterThan(0);
+    expect((await c.valueOver({ ...sent, math: 'unique' }, WEEK, BUSY)).value).toBe(
+      new Set(inBusyWeek.map((e) => e.person)).size,
+    );
+    expect((await c.valueOver(sent, WEEK, BUSY)).value).toBe(inBusyWeek.length);
+    expect(await c.exists(sent, LATER)).toBe(true);
+    expect(await c.exists(never, LATER)).toBe(false);
+    const day = Duration.fromObject({ days: 1 });
+    expect((await c.series(never, day, quiet.minus({ days: 2 }), quiet, day)).points).toEqual([]);
+    const zeros = await c.series(sent, day, quiet.minus({ days: 2 }), quiet, day);
+    expect(zeros.points.map((p) => p.value)).toEqual([0, 0, 0]);
+  });
+
+  it('turns a never-sent PostHog event into no data through the Telemetry door', async () => {
+    useTable();
+    const telemetry = new Telemetry([client()]);
+    expect((await telemetry.valueOver(never, WEEK, LATER)).value).toBeNull();
+    expect((await telemetry.valueOver(sent, WEEK, BUSY)).value).toBe(inBusyWeek.length);
+  });
+
+  it('believes "seen" answers for a while, "never seen" for a minute', async () => {
+    useTable();
+    const c = client();
+    const definitions = () => server.requests.filter((r) => r.path.endsWith('/event_definitions/')).length;
+    const quiet = LAUNCH.plus({ days: 10 });
+    await c.valueOver(never, WEEK, quiet);
+    await c.valueOver(never, WEEK, quiet.plus({ hours: 1 }));
+    await c.valueOver(sent, WEEK, quiet);
+    await c.valueOver(sent, WEEK, quiet.plus({ hours: 1 }));
+    expect(definitions()).toBe(2);
+    time.advance(61_000);
+    await c.valueOver(never, WEEK, quiet);
+    await c.valueOver(sent, WEEK, quiet);
+    expect(definitions()).toBe(3);
+  });
+
+  it('asks for one event of that name when too many near names hide it among the definitions', async () => {
+    const near = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => ({ event: `${x} zz export`, at: FIRST_MS }));
+    useTable([...near, { event: 'zz export', at: FIRST_MS }], 1);
+    const c = client();
+    const quiet = LAUNCH.plus({ days: 10 });
+    expect((await c.valueOver({ source: 'posthog', event: 'zz export' }, WEEK, quiet)).value).toBe(0);
+    expect((await c.valueOver({ source: 'posthog', event: 'zz expor' }, WEEK, quiet)).value).toBeNull();
+    expect(hogqlBodies().filter((q) => q.query.endsWith('LIMIT 1'))).toHaveLength(2);
+  });
+
+  it('finds first use 30 days after launch in one query, floored to the launch’s hour', async () => {
+    useTable();
+    const found = await client().firstUseAfter(sent, { launch: LAUNCH, from: LAUNCH, to: LATER });
+    expect(found.at?.toISO()).toBe(FIRST_HOUR.toISO());
+    expect(found.at?.minute).toBe(30);
+    expect(found.scannedTo.toISO()).toBe(FIRST_HOUR.plus({ hours: 1 }).toISO());
+    expect(found.unsearchable).toBeUndefined();
+    const [q] = hogqlBodies();
+    expect(hogqlBodies()).toHaveLength(1);
+    expect(q?.query).not.toContain('bulk export');
+    expect(q?.values).toEqual({
+      event: 'bulk export',
+      from: '2025-12-01T10:30:00.000Z',
+      to: LATER.toUTC().toISO(),
+    });
+  });
+
+  it('judges only whole hours, and goes on from the cursor it returned', async () => {
+    useTable();
+    const c = client();
+    // `to` falls 30 minutes into the hour of first use: that hour is not judged yet.
+    const first = await c.firstUseAfter(sent, {
+      launch: LAUNCH,
+      from: LAUNCH,
+      to: FIRST_HOUR.plus({ minutes: 30 }),
+    });
+    expect(first).toEqual({ at: null, scannedTo: FIRST_HOUR });
+    const next = await c.firstUseAfter(sent, { launch: LAUNCH, from: first.scannedTo, to: LATER });
+    expect(next.at?.toISO()).toBe(FIRST_HOUR.toISO());
+    // Later searches start where the cursor is: an hour with use after it is the answer.
+    const after = await c.firstUseAfter(sent, {
+      launch: LAUNCH,
+      from: next.scannedTo,
+      to: LATER,
+    });
+    const secondUse = events[3]?.at ?? 0;
+    expect(after.at?.toMillis()).toBe(
+      LAUNCH.toMillis() + Math.floor((secondUse - LAUNCH.toMillis()) / HOUR_MS) * HOUR_MS,
+    );
+  });
+
+  it('answers no first use for an event never sent, with the cursor at the last whole hour', async () => {
+    useTable();
+    const to = LATER.plus({ minutes: 10 });
+    const found = await client().firstUseAfter(never, { launch: LAUNCH, from: LAUNCH, to });
+    expect(found.at).toBeNull();
+    expect(found.scannedTo.toISO()).toBe(LATER.toUTC().toISO());
+  });
+
+  it('throws TelemetryUnavailableError when PostHog fails, never "no first use"', async () => {
+    server.answer(() => ({ status: 503, json: { detail: 'down' } }));
+    await expect(client().firstUseAfter(sent, { launch: LAUNCH, from: LAUNCH, to: LATER })).rejects.toThrow(
+      TelemetryUnavailableError,
+    );
   });
 });

@@ -40,7 +40,8 @@ export function register(app: App, deps: ListenerDeps): void {
     const feature =
       found && (!deps.access || (await deps.access.canSee(team, body.user.id, found))) ? found : null;
     const blocks: KnownBlock[] = feature
-      ? showMessage(feature, await deps.store.checks(team, id), await deps.store.notes(team, id)).blocks
+      ? showMessage(feature, await deps.store.checks(team, id), await deps.store.notes(team, id), deps.now())
+          .blocks
       : [{ type: 'section', text: { type: 'mrkdwn', text: `There is no feature ${id} any more.` } }];
     await client.views.open({
       trigger_id: body.trigger_id,

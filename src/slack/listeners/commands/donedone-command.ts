@@ -2,7 +2,14 @@ import type { App, webApi } from '@slack/bolt';
 import { formatNumber } from '../../../domain/format-number';
 import { decodeSlackEntities, neutraliseMentions } from '../../../domain/mentions';
 import type { Expectation, Feature } from '../../../domain/model';
-import { type Command, parseCommand } from '../../../domain/parse-command';
+import {
+  type Command,
+  looksLikeExpectation,
+  MAX_TITLE,
+  type ProposalReading,
+  parseCommand,
+  usageOf,
+} from '../../../domain/parse-command';
 import { isStoreError } from '../../../store/redis-connection';
 import { actingAs } from '../../../usecases/actor';
 import type { FeatureService } from '../../../usecases/feature-service';
@@ -12,6 +19,7 @@ import { proposeModal } from '../../blocks/modal-blocks';
 import { HELP_TEXT, listMessage, showMessage } from '../../blocks/show-blocks';
 import { slackErrorCode } from '../../poster';
 import type { CommandContext, ListenerDeps } from '../deps';
+import { suggestionsFor, withIntro } from './suggest';
 
 /**
  * A slash command (or a card button doing what one does) that was acknowledged and still has
@@ -42,11 +50,59 @@ export function decideAck(text: string, service: Pick<FeatureService, 'parseExpe
   const cmd = parsed.command;
   if (cmd.name === 'help') return { kind: 'answer', text: HELP_TEXT };
   // Expectations are grammar: refuse a bad one before acknowledging, so nothing changes.
-  const expectationText = cmd.name === 'expect' || cmd.name === 'propose' ? cmd.expectation : undefined;
+  if (cmd.name === 'propose' && cmd.readings) return decideProposal(cmd, cmd.readings, service);
+  const expectationText = cmd.name === 'expect' ? cmd.expectation : undefined;
   if (!expectationText) return { kind: 'run', command: cmd };
   const expectation = service.parseExpectation(expectationText);
   if (!expectation.ok) return { kind: 'answer', text: expectation.error, refused: cmd.name };
   return { kind: 'run', command: cmd, expectation: expectation.value };
+}
+
+/**
+ * A proposal whose text has the word `expect`: the first reading whose expectation parses is the
+ * one meant. With none, a reading that tries to be an expectation (it has a comparison) is
+ * answered with its mistake and the other reading named; otherwise `expect` belongs to the title.
+ */
+function decideProposal(
+  cmd: Extract<Command, { name: 'propose' }>,
+  readings: ProposalReading[],
+  service: Pick<FeatureService, 'parseExpectation'>,
+): CommandAck {
+  for (const reading of readings) {
+    if (!reading.title) continue;
+    const parsed = service.parseExpectation(reading.expectation);
+    if (parsed.ok) {
+      return {
+        kind: 'run',
+        command: { name: 'propose', title: reading.title, expectation: reading.expectation },
+        expectation: parsed.value,
+      };
+    }
+  }
+  const whole = cmd.whole ?? cmd.title ?? '';
+  const attempted = [...readings].reverse().find((r) => looksLikeExpectation(r.expectation));
+  if (attempted) {
+    const parsed = service.parseExpectation(attempted.expectation);
+    const why = parsed.ok ? '' : parsed.error.split('\nExample:')[0];
+    const title = attempted.title || 'a title';
+    return {
+      kind: 'answer',
+      refused: 'propose',
+      text: [
+        `I read \`${escapeMrkdwn(attempted.expectation)}\` as the expectation of *${escapeMrkdwn(title)}* and could not use it: ${why}`,
+        `If you meant \`expect\` as a word of the title, propose it without a comparison in it and add the expectation after: \`/donedone expect F-<n> bulk_export_total >= 200 per week\`.`,
+        `Example: \`${usageOf('propose')}\``,
+      ].join('\n'),
+    };
+  }
+  if (whole.length > MAX_TITLE) {
+    return {
+      kind: 'answer',
+      refused: 'propose',
+      text: `The title is ${whole.length} characters long; keep it to ${MAX_TITLE} or fewer.\nExample: \`${usageOf('propose')}\``,
+    };
+  }
+  return { kind: 'run', command: { name: 'propose', title: whole } };
 }
 
 /**
@@ -192,6 +248,12 @@ async function dispatch(
       if (!result.ok) return ctx.respond({ text: result.error });
       const f = result.value;
       const base = `Proposed *${f.id}* · ${escapeMrkdwn(f.title)}.`;
+      // Without an expectation, the proposer (only) is offered metrics that may tell.
+      const offer = f.expectation ? null : await suggestionsFor(deps, ctx.team, f).catch(() => null);
+      if (offer)
+        return ctx.respond(
+          withIntro(`${base} The card asks how we will know it works in production.`, offer),
+        );
       return ctx.respond({
         text: result.note
           ? `${base}\n${result.note}`
@@ -219,7 +281,7 @@ async function dispatch(
       if (!found.ok) return ctx.respond({ text: found.error });
       const checks = await store.checks(ctx.team, cmd.id);
       const notes = await store.notes(ctx.team, cmd.id);
-      const message = showMessage(found.value, checks, notes);
+      const message = showMessage(found.value, checks, notes, deps.now());
       const history = deps.audit ? historyBlocks(await deps.audit.list(ctx.team, cmd.id)) : [];
       // Slack shows at most 50 blocks in a message: the history's summary goes before the limit.
       const blocks = [...message.blocks.slice(0, 50 - history.length), ...history];
@@ -242,7 +304,7 @@ async function dispatch(
         heading = 'All features';
       }
       if (deps.guard) features = await deps.guard.visible(ctx.team, ctx.userId, features);
-      const message = listMessage(features, heading);
+      const message = listMessage(features, heading, deps.now());
       return ctx.respond({ text: message.text, blocks: message.blocks });
     }
     case 'drop': {
@@ -255,7 +317,10 @@ async function dispatch(
         status: 'dropped',
         ...(cmd.reason ? { droppedReason: cmd.reason } : {}),
       }));
-      if (updated) await service.updateCard(updated);
+      if (updated) {
+        await deps.watch.stop(updated);
+        await service.updateCard(updated);
+      }
       return ctx.respond({ text: `Dropped *${cmd.id}*: it is off the board.` });
     }
     default: {

@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { actingAs } from '../../../usecases/actor';
 import type { ModalContext } from '../../blocks/modal-blocks';
 import { changeRefusal } from '../actions/change-refusal';
+import { suggestionsFor } from '../commands/suggest';
 import type { ListenerDeps } from '../deps';
 import { field, readExpectation } from './read-expectation';
 
@@ -51,6 +52,16 @@ export function register(app: App, deps: ListenerDeps): void {
       );
       if (result.ok && result.note) {
         await client.chat.postEphemeral({ channel: ctx.channel, user: body.user.id, text: result.note });
+      }
+      // Proposed without an expectation: metrics that may tell, to the proposer only.
+      const offer =
+        result.ok && !result.value.expectation
+          ? await suggestionsFor(deps, team, result.value).catch(() => null)
+          : null;
+      if (offer) {
+        await client.chat
+          .postEphemeral({ channel: ctx.channel, user: body.user.id, text: offer.text, blocks: offer.blocks })
+          .catch((err) => deps.log.warn({ err: (err as Error).message }, 'suggestions not shown'));
       }
     } catch (err) {
       deps.log.error({ err: (err as Error).message }, 'proposal from modal failed');

@@ -1,5 +1,6 @@
 import type { Expectation } from '../../../domain/model';
 import { parseExpectation, parseMetric, parseNumber } from '../../../domain/parse-expectation';
+import { parseGuards } from '../../../domain/parse-guard';
 
 type Values = Record<
   string,
@@ -44,9 +45,21 @@ export function readExpectation(
   if (!Number.isInteger(deadline) || deadline < 1 || deadline > 366)
     errors.deadline = 'A whole number of days, 1 to 366.';
   if (Object.keys(errors).length > 0) return { errors };
+  // Guardrails, one a line (`guard` in front is allowed), read by the same grammar.
+  const guardLines = (values.guards?.value?.value ?? '')
+    .split(/[\n;]+/)
+    .map((l) => l.trim().replace(/^guard\s+/i, ''))
+    .filter(Boolean);
+  const guards = parseGuards(guardLines, opts.isCatalogName);
+  if (!guards.ok) return { errors: { guards: guards.error.replace(/\n/g, ' ') } };
   const text = `${metric} ${field(values, 'op') || '>='} ${target} per ${field(values, 'window') || 'week'} within ${deadline} days`;
   const parsed = parseExpectation(text, opts.isCatalogName);
-  if (!parsed.ok) return { errors: { metric: parsed.error.split('\n')[0]! } };
+  if (!parsed.ok) {
+    const message = parsed.error.split('\n')[0]!;
+    // A window longer than the deadline is the deadline field's to fix.
+    return { errors: { [/cannot fit before a deadline/.test(message) ? 'deadline' : 'metric']: message } };
+  }
+  if (guards.value.length > 0) parsed.value.guards = guards.value;
   const why = opts.whyUnmeasurable(parsed.value);
   if (why) return { errors: { metric: why } };
   return { expectation: parsed.value, errors };

@@ -1,0 +1,84 @@
+import type { AnyMiddlewareArgs, App, Middleware } from '@slack/bolt';
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { isQueued, type RequestJob, requestJobId, withoutToken } from './requests';
+
+/**
+ * What the web process answers in the acknowledgement: `ack` is sent as is (an ephemeral answer
+ * to a command's mistake, a form's field errors); `enqueue: false` means the answer is all there
+ * is to do. Decided from the request alone (grammar, form fields), never from Redis or an API.
+ */
+export interface AckDecision {
+  ack?: Record<string, unknown> | string;
+  enqueue: boolean;
+}
+
+export type AckDecider = (body: Record<string, unknown>) => AckDecision;
+
+export interface IntakeDeps {
+  queue: Queue<RequestJob>;
+  log: Logger;
+  /** Per request kind: slash commands by command name, view submissions by callback id. */
+  deciders: { command?: AckDecider; view?: Record<string, AckDecider> };
+  /** Tells the person that the request was not taken (the queue could not be reached). */
+  refused: (body: Record<string, unknown>) => Promise<void>;
+}
+
+/** Requests that must be answered in their own response with data: run where they arrive. */
+function answeredInline(body: Record<string, unknown>): boolean {
+  return body.type === 'block_suggestion';
+}
+
+/**
+ * The web tier (PRODUCT.md "Many workspaces, many processes"): a global middleware that, for a
+ * request straight from Slack, decides the acknowledgement from the request alone, acknowledges,
+ * and queues the request for a worker; the listeners do not run here. The same app, fed from the
+ * queue by a worker (`context.queued`), passes every request on to its listeners.
+ */
+export function intake(deps: IntakeDeps): Middleware<AnyMiddlewareArgs> {
+  return async (middlewareArgs) => {
+    const args = middlewareArgs as unknown as {
+      body: Record<string, unknown>;
+      context: Record<string, unknown>;
+      next: () => Promise<void>;
+      ack?: (response?: unknown) => Promise<void>;
+    };
+    const { body, context, next } = args;
+    if (isQueued(context) || answeredInline(body)) {
+      await next();
+      return;
+    }
+    const receivedAt = Date.now();
+    // Events are acknowledged by Bolt before any middleware; everything else here.
+    const ack = typeof args.ack === 'function' ? args.ack : null;
+    const decision = decide(body, deps.deciders);
+    if (ack) await ack(decision.ack);
+    if (!decision.enqueue) return;
+    try {
+      await deps.queue.add(
+        'request',
+        { body: withoutToken(body), receivedAt },
+        { jobId: requestJobId(body) },
+      );
+    } catch (err) {
+      deps.log.error({ err }, 'could not queue a Slack request');
+      await deps.refused(body).catch((e) => deps.log.warn({ err: e }, 'could not tell the asker'));
+    }
+  };
+}
+
+function decide(body: Record<string, unknown>, deciders: IntakeDeps['deciders']): AckDecision {
+  if (typeof body.command === 'string') return deciders.command?.(body) ?? { enqueue: true };
+  if (body.type === 'view_submission') {
+    const view = body.view as { callback_id?: string } | undefined;
+    const decider = view?.callback_id ? deciders.view?.[view.callback_id] : undefined;
+    return decider?.(body) ?? { enqueue: true };
+  }
+  if (body.type === 'view_closed') return { enqueue: false };
+  return { enqueue: true };
+}
+
+/** Installs the web tier's intake before every listener of `app`. */
+export function useIntake(app: App, deps: IntakeDeps): void {
+  app.use(intake(deps));
+}

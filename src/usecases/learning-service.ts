@@ -1,0 +1,300 @@
+import type { Redis } from 'ioredis';
+import { type DateTime, Duration } from 'luxon';
+import type { Logger } from 'pino';
+import {
+  type Calibration,
+  calibrate,
+  describeCalibration,
+  type JudgedCycle,
+  judgedCycles,
+} from '../domain/calibration';
+import type { Expectation, Feature } from '../domain/model';
+import { formatMetric, parseMetric } from '../domain/parse-expectation';
+import {
+  type CandidateIndex,
+  indexCandidates,
+  type MetricCandidate,
+  type PastFeature,
+  rankMetrics,
+  type SuggestedTarget,
+  type Suggestion,
+  suggestTarget,
+} from '../domain/suggest-metrics';
+import type { FeatureStore } from '../store/feature-store';
+import type { Telemetry } from '../telemetry/telemetry';
+
+export interface LearningDeps {
+  store: FeatureStore;
+  telemetry: Telemetry;
+  redis: Redis;
+  prefix: string;
+  now: () => DateTime;
+  log: Logger;
+  /** The workspace's zone (`DONEDONE_TIMEZONE`): a digest's calendar month is counted in it. */
+  zone: string;
+  /** How long a source may take to list its names, and a suggestion's weekly value to come back. */
+  timeoutMs?: number;
+}
+
+/** A suggestion with what the telemetry said of it now. */
+export interface OfferedMetric extends Suggestion {
+  /** This week's value; null with `valueError` unset means the metric has no data yet. */
+  value: number | null;
+  /** Why there is no value (the telemetry could not be reached, or did not answer in time). */
+  valueError?: string;
+  target: SuggestedTarget | null;
+}
+
+export interface Offer {
+  title: string;
+  featureId?: string;
+  metrics: OfferedMetric[];
+  /** How much was searched, for "nothing close" answers. */
+  searched: { metrics: number; features: number; unavailable: string[] };
+}
+
+/** Calibration per owner and for the team, with the words to show. */
+export interface TeamCalibration {
+  team: Calibration;
+  owners: Map<string, Calibration>;
+}
+
+/** What can be measured, its words folded once, and the sources that could not list. */
+interface Corpus {
+  candidates: MetricCandidate[];
+  index: CandidateIndex;
+  unavailable: string[];
+}
+
+const WEEK = Duration.fromObject({ days: 7 });
+const CORPUS_TTL_MS = 60_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms).unref();
+    }),
+  ]);
+}
+
+/**
+ * Learning from past features: each owner's calibration (how their judged expectations landed)
+ * and metric suggestions for a title (the catalog, the sources' names and HELP text, and past
+ * features with similar titles). Read-only: it never changes a feature.
+ */
+export class LearningService {
+  private corpus?: { at: number; value: Promise<Corpus> };
+
+  constructor(private readonly deps: LearningDeps) {}
+
+  private get timeoutMs(): number {
+    return this.deps.timeoutMs ?? 5_000;
+  }
+
+  /** Judged cycles of these features; the final checks are read only for current cycles that may have one. */
+  async judged(features: readonly Feature[]): Promise<JudgedCycle[]> {
+    const lists = await Promise.all(
+      features.map(async (f) => {
+        // A final check that said met or missed moved the status (watch-service); a retro of this
+        // launch already holds the value. Only then is there a final check worth reading.
+        const mayHaveFinal =
+          f.launchedAt &&
+          ['met', 'missed', 'decided'].includes(f.status) &&
+          f.retro?.launchedAt !== f.launchedAt;
+        const checks = mayHaveFinal ? await this.deps.store.checks(f.team, f.id) : [];
+        return judgedCycles(f, checks);
+      }),
+    );
+    return lists.flat();
+  }
+
+  async ownerCalibration(team: string, ownerId: string): Promise<Calibration> {
+    return calibrate(await this.judged(await this.deps.store.listByOwner(team, ownerId)));
+  }
+
+  /**
+   * What the answer to a new expectation says of its owner's past ones, or null when the owner has
+   * none judged: "<@U1>'s judged expectations: met 3 of 5; actuals at a median 64% of target, 20%–130%".
+   */
+  async expectationNote(feature: Feature): Promise<string | null> {
+    const words = describeCalibration(await this.ownerCalibration(feature.team, feature.ownerId));
+    if (!words) return null;
+    return `:bar_chart: How <@${feature.ownerId}>'s judged expectations landed: ${words}. Details: \`/donedone scorecard <@${feature.ownerId}>\``;
+  }
+
+  /** The card's context line: shown while the feature's own expectation waits for its verdict. */
+  async cardLine(feature: Feature): Promise<string | null> {
+    if (!feature.expectation) return null;
+    if (['met', 'missed', 'decided', 'dropped'].includes(feature.status)) return null;
+    const words = describeCalibration(await this.ownerCalibration(feature.team, feature.ownerId));
+    return words ? `:bar_chart: Owner's past expectations: ${words} · \`/donedone scorecard\`` : null;
+  }
+
+  /** Each owner's calibration and the team's, over the features given. */
+  async teamCalibration(features: readonly Feature[]): Promise<TeamCalibration> {
+    const cycles = await this.judged(features);
+    const byOwner = new Map<string, JudgedCycle[]>();
+    for (const c of cycles) byOwner.set(c.ownerId, [...(byOwner.get(c.ownerId) ?? []), c]);
+    const owners = new Map<string, Calibration>();
+    for (const [owner, list] of byOwner) owners.set(owner, calibrate(list));
+    return { team: calibrate(cycles), owners };
+  }
+
+  /**
+   * The team's calibration for a digest, once a calendar month per channel: in the first digest posted
+   * in that channel in a month of the workspace's zone. The month is claimed with the digest's slot,
+   * so a retried post of the same digest still shows it and a later digest that month does not.
+   */
+  async monthlyDigestLine(
+    team: string,
+    channel: string,
+    slot: string,
+    now: DateTime,
+  ): Promise<string | null> {
+    // Nothing judged yet claims nothing: the month's first digest with something to say shows it.
+    const words = describeCalibration((await this.teamCalibration(await this.deps.store.list(team))).team);
+    if (!words) return null;
+    const month = now.setZone(this.deps.zone).toFormat('yyyy-MM');
+    const key = `${this.deps.prefix}team:${team}:calibration-digest:${channel}:${month}`;
+    await this.deps.redis.set(key, slot, 'EX', 40 * 24 * 3600, 'NX');
+    if ((await this.deps.redis.get(key)) !== slot) return null;
+    return `:bar_chart: This month's look back: the team's judged expectations ${words}.`;
+  }
+
+  /** Everything that can be measured, with descriptions where the source has them; kept a minute. */
+  private async candidates(): Promise<Corpus> {
+    const cached = this.corpus;
+    if (cached && Date.now() - cached.at < CORPUS_TTL_MS) return cached.value;
+    const value = this.loadCandidates();
+    this.corpus = { at: Date.now(), value };
+    return value;
+  }
+
+  private async loadCandidates(): Promise<Corpus> {
+    const { telemetry, log } = this.deps;
+    const candidates: MetricCandidate[] = telemetry.catalog.map((e) => ({
+      metric: e.name,
+      source: 'catalog',
+      name: e.name,
+      description: e.description,
+    }));
+    const unavailable: string[] = [];
+    const sources = (['prometheus', 'posthog', 'honeycomb'] as const).flatMap((name) => {
+      const source = telemetry.source(name);
+      return source ? [source] : [];
+    });
+    await Promise.all(
+      sources.map(async (source) => {
+        try {
+          const names = await withTimeout(source.list(), this.timeoutMs, source.name);
+          let help = new Map<string, string>();
+          const describing = source as { metadata?: () => Promise<Map<string, string>> };
+          if (typeof describing.metadata === 'function') {
+            help = await withTimeout(describing.metadata(), this.timeoutMs, source.name).catch((err) => {
+              log.warn({ err: (err as Error).message }, 'metric metadata unavailable; names only');
+              return new Map<string, string>();
+            });
+          }
+          for (const name of names) {
+            if (source.name === 'prometheus') {
+              // OpenMetrics names a counter's family without `_total`; text format with it.
+              const description = help.get(name) ?? help.get(name.replace(/_(total|count|sum|bucket)$/, ''));
+              candidates.push({
+                metric: name,
+                source: 'prometheus',
+                name,
+                ...(description ? { description } : {}),
+              });
+            } else {
+              const metric = formatMetric({ source: source.name, event: name });
+              const description = help.get(name);
+              candidates.push({ metric, source: source.name, name, ...(description ? { description } : {}) });
+            }
+          }
+        } catch (err) {
+          unavailable.push(source.name);
+          log.warn({ source: source.name, err: (err as Error).message }, 'could not list metrics to suggest');
+        }
+      }),
+    );
+    if (unavailable.length > 0) this.corpus = undefined;
+    return { candidates, index: indexCandidates(candidates), unavailable };
+  }
+
+  /** Past features with an expectation (each earlier cycle too), with how they landed. */
+  private async past(team: string, exceptId?: string): Promise<PastFeature[]> {
+    const features = (await this.deps.store.list(team)).filter((f) => f.id !== exceptId);
+    const perFeature = await Promise.all(
+      features.map(async (f) => {
+        const out: PastFeature[] = [];
+        const add = (e: Expectation, judged: JudgedCycle | undefined) =>
+          out.push({
+            id: f.id,
+            title: f.title,
+            metric: formatMetric(e.metric),
+            op: e.op,
+            target: e.target,
+            window: e.window,
+            ...(judged ? { verdict: judged.verdict, value: judged.value, share: judged.share } : {}),
+          });
+        for (const h of f.history ?? []) {
+          if (h.expectation) add(h.expectation, judgedCycles({ ...f, history: [h], status: 'dropped' })[0]);
+        }
+        if (f.expectation) {
+          const [current] = await this.judged([{ ...f, history: [] }]);
+          add(f.expectation, current);
+        }
+        return out;
+      }),
+    );
+    return perFeature.flat();
+  }
+
+  /**
+   * Up to three metrics that may tell whether a feature with this title works, each with this week's
+   * value (through the telemetry; a failure leaves the value out, never the suggestion) and a target.
+   */
+  async suggest(team: string, title: string, featureId?: string): Promise<Offer> {
+    const [{ candidates, index, unavailable }, past] = await Promise.all([
+      this.candidates(),
+      this.past(team, featureId),
+    ]);
+    const ranked = rankMetrics(title, { candidates: index, past });
+    const now = this.deps.now();
+    const metrics = await Promise.all(
+      ranked.map(async (s): Promise<OfferedMetric> => {
+        let value: number | null = null;
+        let valueError: string | undefined;
+        const parsed = parseMetric(s.metric, this.deps.telemetry.isCatalogName);
+        if (!parsed.ok) valueError = 'not a metric the grammar reads';
+        else {
+          try {
+            const m = await withTimeout(
+              this.deps.telemetry.valueOver(parsed.value.metric, WEEK, now),
+              this.timeoutMs,
+              'the telemetry',
+            );
+            value = m.value;
+          } catch (err) {
+            valueError = (err as Error).message;
+            this.deps.log.warn({ metric: s.metric, err: valueError }, 'suggestion without a value');
+          }
+        }
+        const judgedLike = s.similar.filter((p) => p.metric.split('{')[0] === s.metric.split('{')[0]);
+        return {
+          ...s,
+          value,
+          ...(valueError ? { valueError } : {}),
+          target: suggestTarget(valueError ? null : value, judgedLike),
+        };
+      }),
+    );
+    return {
+      title,
+      ...(featureId ? { featureId } : {}),
+      metrics,
+      searched: { metrics: candidates.length, features: new Set(past.map((p) => p.id)).size, unavailable },
+    };
+  }
+}
