@@ -17,6 +17,7 @@ import {
   STEADY_PER_HOUR,
 } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
+import { proposedOn } from '../support/proposed-on';
 import { drained as drainedQueue, waitFor } from '../support/wait';
 
 let bot: RunningBot;
@@ -36,6 +37,8 @@ async function ask(text: string): Promise<string> {
 
 async function propose(text: string): Promise<string> {
   await ask(`propose ${text}`);
+  // Launched on past dates below: proposed before them (a launch before the proposal is refused).
+  await proposedOn(bot);
   const features = await bot.donedone.store.list('T1');
   return features[features.length - 1]!.id;
 }
