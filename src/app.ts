@@ -275,7 +275,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     admins: config.admins,
     log,
   });
-  const guard = new CommandGuard({ access, limits: new Limits(redis, prefix), store });
+  const guard = new CommandGuard({ access, limits: new Limits(redis, prefix, now), store });
   /** Job processors of capabilities beyond checks, by job name. */
   const processors = new Map<string, JobProcessor>();
   // Capabilities register their subcommands, processors and routes below, one block each.

@@ -63,7 +63,7 @@ export class AccessService {
       feature.ownerId === feature.proposedBy
         ? `<@${feature.ownerId}>`
         : `<@${feature.ownerId}>, <@${feature.proposedBy}>`;
-    return `Only ${people} or an admin can change ${feature.id}. Ask them, or ask its owner to hand it over: \`/donedone owner ${feature.id} @you\`.`;
+    return `Only ${people} or an admin can change ${feature.id}. Nothing changed. Ask them, or ask its owner to hand it over: \`/donedone owner ${feature.id} @you\`.`;
   }
 
   /** The answer about a feature someone may not see: the same as for a feature that does not exist. */

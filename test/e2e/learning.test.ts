@@ -216,9 +216,12 @@ describe("the team's calibration in the digest", () => {
     await proposedOn(bot);
     await command('launch F-1 2026-10-01');
     await waitFor(async () => (await bot.donedone.store.get('T1', 'F-1'))?.status === 'met');
+    // `digest` is asked at most once per channel per 10 minutes.
+    bot.clock.now = bot.clock.now.plus({ minutes: 10 });
     await command('digest');
     const first = await bot.slackApi.waitFor(() => digests()[1]);
     expect(JSON.stringify(first.body.blocks)).toContain(line);
+    bot.clock.now = bot.clock.now.plus({ minutes: 10 });
     await command('digest');
     const second = await bot.slackApi.waitFor(() => digests()[2]);
     expect(JSON.stringify(second.body.blocks)).not.toContain(line);

@@ -227,6 +227,7 @@ describe('a launched feature', () => {
 
   it('the gate: inconclusive right after a launch, 503 when the telemetry is down', async () => {
     await ask('propose Fresh expect fresh_feature_total >= 200 per week within 30 days');
+    await proposedOn(bot);
     // Launched an hour ago: no data, no first use yet, within the 24 h grace.
     bot.clock.now = DateTime.fromISO('2026-10-20T10:00:00Z', { zone: 'utc' });
     await ask('launch F-1');
