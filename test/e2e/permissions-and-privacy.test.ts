@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import type { AuditEntry } from '../../src/domain/audit';
 import type { Feature } from '../../src/domain/model';
 import { type RunningBot, startBot } from '../support/bot';
+import { proposedOn } from '../support/proposed-on';
 
 /**
  * Two people (and a few more) in one workspace, through signed requests, with the Web API stand-in
@@ -370,6 +371,25 @@ describe('no user text pings', () => {
     // …and nothing the bot sent to Slack (Web API calls, response_url answers) holds a live one.
     const sent = [...bot.slackApi.calls.map((c) => c.body), ...bot.slackApi.responses.map((r) => r.body)];
     expect(sent.length).toBeGreaterThan(40);
+    for (const body of sent) expect(everything(body)).not.toMatch(/<!(channel|here|everyone|subteam)/i);
+  });
+
+  it('a retro with a chart whose metric selector holds mention syntax: its alt text and title do not ping', async () => {
+    // The label value is a regex that also matches the fixture's `app="web"` series, so the chart has data.
+    const f = await propose(
+      '<!channel> export expect bulk_export_total{app=~"web|<!here>"} >= 200 per week within 30 days',
+    );
+    expect(f.expectation?.text).toContain('<!here>');
+    await proposedOn(bot);
+    await ask(`launch ${f.id} 2026-10-01`);
+    const upload = await bot.slackApi.waitFor(
+      () => bot.slackApi.callsTo('files.getUploadURLExternal')[0],
+      20_000,
+    );
+    expect(String(upload.body.alt_text)).toContain('&lt;!here&gt;');
+    await bot.slackApi.waitFor(() => bot.slackApi.callsTo('files.completeUploadExternal')[0], 20_000);
+    const sent = [...bot.slackApi.calls.map((c) => c.body), ...bot.slackApi.responses.map((r) => r.body)];
+    expect(sent.some((b) => everything(b).includes('&lt;!channel&gt;'))).toBe(true);
     for (const body of sent) expect(everything(body)).not.toMatch(/<!(channel|here|everyone|subteam)/i);
   });
 

@@ -1,5 +1,7 @@
 import type { App } from '@slack/bolt';
+import { isStoreError } from '../../../store/redis-connection';
 import { actingAs } from '../../../usecases/actor';
+import { escapeMrkdwn } from '../../blocks/escape';
 import type { ModalContext } from '../../blocks/modal-blocks';
 import { changeRefusal } from '../actions/change-refusal';
 import { suggestionsFor } from '../commands/suggest';
@@ -65,12 +67,10 @@ export function register(app: App, deps: ListenerDeps): void {
       }
     } catch (err) {
       deps.log.error({ err: (err as Error).message }, 'proposal from modal failed');
-      await client.chat
-        .postMessage({
-          channel: body.user.id,
-          text: `:warning: I could not post the card for “${title}” in <#${ctx.channel}>. Invite me there (\`/invite @donedone\`) and propose again.`,
-        })
-        .catch(() => undefined);
+      const text = isStoreError(err)
+        ? `:warning: I could not reach my database, so “${escapeMrkdwn(title)}” was not saved. Propose it again in a minute.`
+        : `:warning: I could not post the card for “${escapeMrkdwn(title)}” in <#${ctx.channel}>. Invite me there (\`/invite @donedone\`) and propose again.`;
+      await client.chat.postMessage({ channel: body.user.id, text }).catch(() => undefined);
     }
   });
 
