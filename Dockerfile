@@ -16,9 +16,10 @@ FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production
 # Stack traces point at the TypeScript (dist/ ships its .js.map files), in both threads.
 ENV NODE_OPTIONS=--enable-source-maps
-# Fonts for the chart renderer (resvg draws text with system fonts).
+# tini reaps and forwards signals. (Chart fonts come from the dejavu-fonts-ttf npm package,
+# loaded by path: no system fonts needed.)
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-dejavu-core tini \
+ && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./

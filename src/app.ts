@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import { App, type CustomRoute, LogLevel, webApi } from '@slack/bolt';
+import { App, type CustomRoute, LogLevel, type Receiver, webApi } from '@slack/bolt';
+import type { ExtendedErrorHandlerArgs } from '@slack/bolt/dist/App';
 import type { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { DateTime } from 'luxon';
@@ -15,6 +16,7 @@ import { apiRoutes } from './http/api';
 import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
 import { slackReceiver } from './http/receiver';
+import { serveRoutes } from './http/route-server';
 import { healthRoute, livenessRoute, readinessRoute } from './http/routes';
 import { boundedQueue } from './jobs/bounded-queue';
 import { digestProcessors } from './jobs/digest-processors';
@@ -50,6 +52,7 @@ import * as retroNotes from './slack/listeners/events/retro-notes';
 import * as options from './slack/listeners/options';
 import * as shortcuts from './slack/listeners/shortcuts';
 import * as views from './slack/listeners/views';
+import { submissionDeciders } from './slack/listeners/views/validate';
 import { guardedFetch } from './slack/outgoing';
 import { SlackPoster, slackErrorCode } from './slack/poster';
 import { AuditStore } from './store/audit-store';
@@ -60,8 +63,11 @@ import { MeasurementCache } from './telemetry/measurement-cache';
 import { PostHogClient } from './telemetry/posthog-client';
 import { PrometheusClient } from './telemetry/prometheus-client';
 import { createResilientFetch } from './telemetry/resilient-fetch';
+import type { SharedLimitsStore } from './telemetry/shared-limits';
 import { Telemetry } from './telemetry/telemetry';
 import type { TelemetrySource } from './telemetry/types';
+import { useIntake } from './tiers/intake';
+import { createRequestQueue, createRequestWorker, isQueued, type RequestJob } from './tiers/requests';
 import { AccessService } from './usecases/access';
 import { actor } from './usecases/actor';
 import { CanaryService } from './usecases/canary-service';
@@ -89,12 +95,7 @@ export interface AppOptions {
   keyPrefix?: string;
   /** Telemetry sources to use instead of those built from the config (tests). */
   telemetrySources?: TelemetrySource[];
-  /**
-   * Where acknowledged slash commands do their work. By default on this thread; `npm start`
-   * hands them to the command thread (src/command-thread.ts) so that work never delays an ack.
-   */
-  commandRunner?: commands.CommandRunner;
-  /** Take Slack's requests and serve HTTP (default true); the command thread only does work. */
+  /** Take Slack's requests and serve HTTP (default: as DONEDONE_ROLE says). */
   serve?: boolean;
 }
 
@@ -115,13 +116,18 @@ export interface Donedone {
   stop(): Promise<void>;
 }
 
-function telemetryFrom(config: Config, log: Logger, now: () => DateTime): TelemetrySource[] {
+function telemetryFrom(
+  config: Config,
+  log: Logger,
+  now: () => DateTime,
+  shared: SharedLimitsStore,
+): TelemetrySource[] {
   const sources: TelemetrySource[] = [];
   if (config.prometheusUrl) {
     sources.push(
       new PrometheusClient({
         baseUrl: config.prometheusUrl,
-        fetch: createResilientFetch({ source: 'prometheus', timeoutMs: 10_000, retries: 2, log }),
+        fetch: createResilientFetch({ source: 'prometheus', timeoutMs: 10_000, retries: 2, log, shared }),
       }),
     );
   }
@@ -132,6 +138,7 @@ function telemetryFrom(config: Config, log: Logger, now: () => DateTime): Teleme
         apiKey: config.posthog.apiKey,
         projectId: config.posthog.projectId,
         log,
+        shared,
       }),
     );
   }
@@ -142,6 +149,7 @@ function telemetryFrom(config: Config, log: Logger, now: () => DateTime): Teleme
         apiKey: config.honeycomb.apiKey,
         dataset: config.honeycomb.dataset,
         log,
+        shared,
         // Honeycomb answers only its recent days: "recent" is judged by the bot's clock.
         now,
       }),
@@ -175,7 +183,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   );
   const epoch = installEpoch(redis, prefix);
   const telemetry = new Telemetry(
-    opts.telemetrySources ?? telemetryFrom(config, log, now),
+    opts.telemetrySources ?? telemetryFrom(config, log, now, { redis, prefix }),
     opts.catalog ?? [],
     new MeasurementCache(redis, prefix),
   );
@@ -212,19 +220,26 @@ export function createDonedone(opts: AppOptions): Donedone {
   // Who the bot is, learnt once by auth.test at start. Bolt's own single-token mode asks Slack on
   // the way to every listener until it knows, so a Web API outage would delay every ack past 3 s.
   const identity: { botId?: string; botUserId?: string } = {};
+  const role = config.role;
+  const takesRequests = opts.serve ?? role !== 'worker';
   const bolt = new App({
     authorize: async () => ({ botToken: config.slack.botToken, ...identity }),
-    ...(config.slack.appToken
-      ? { appToken: config.slack.appToken, socketMode: true, customRoutes }
-      : {
-          receiver: slackReceiver({
-            signingSecret: config.slack.signingSecret!,
-            customRoutes,
-            logger: boltLogger(log),
+    ...(!takesRequests
+      ? { receiver: idleReceiver() }
+      : config.slack.appToken
+        ? { appToken: config.slack.appToken, socketMode: true, customRoutes }
+        : {
+            // Bolt's receiver with donedone's limits: 1 MB bodies, 400 for an undecodable path.
+            receiver: slackReceiver({
+              signingSecret: config.slack.signingSecret!,
+              customRoutes,
+              logger: boltLogger(log),
+            }),
           }),
-        }),
     // No listener uses Bolt's conversation store; left on, it throws and catches an Error per request.
     convoStore: false,
+    // The error handler sees the context: a queued request's failure must fail its job.
+    extendedErrorHandler: true,
     logger: boltLogger(log),
     logLevel: LogLevel.WARN,
     clientOptions,
@@ -386,15 +401,39 @@ export function createDonedone(opts: AppOptions): Donedone {
   suggestActions.register(bolt, deps);
   const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
     commands.runCommand(job, deps, webClient, commands.answerEphemerally, counted);
-  const runner = opts.commandRunner ?? ((job: commands.CommandJob) => void runCommand(job));
-  commands.register(bolt, deps, runner);
-  actions.register(bolt, deps, runner);
+  commands.register(bolt, deps, runCommand);
+  actions.register(bolt, deps, runCommand);
   for (const listeners of [views, events, shortcuts, options]) listeners.register(bolt, deps);
-  bolt.error(async (err) => {
-    log.error({ err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
+  // -- the web tier: acknowledge from the request alone, queue it for a worker --
+  const requestRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  requestRedis.on('error', (err) => log.warn({ err }, 'redis (requests) connection error'));
+  const requests = createRequestQueue(requestRedis, `${prefix}bull`);
+  useIntake(bolt, {
+    queue: requests,
+    log,
+    deciders: {
+      command: (body) => {
+        const decided = commands.decideAck(String(body.text ?? ''), deps.service);
+        if (decided.kind === 'run') return { enqueue: true };
+        if (decided.refused) metrics.commands.inc({ command: decided.refused, outcome: 'refused' });
+        return { ack: { response_type: 'ephemeral', text: decided.text }, enqueue: false };
+      },
+      view: submissionDeciders(telemetry),
+    },
+    refused: async (body) => {
+      const url = typeof body.response_url === 'string' ? body.response_url : undefined;
+      if (url) await commands.answerEphemerally(url, { text: commands.NOTHING_SAVED });
+    },
   });
+  bolt.error((async ({ error, context }: ExtendedErrorHandlerArgs) => {
+    log.error({ err: error, code: (error as { code?: string }).code }, 'listener error');
+    // A request run from the queue fails its job, so BullMQ retries it.
+    if (context && isQueued(context)) throw error;
+  }) as never);
 
   let worker: Worker<JobData> | undefined;
+  let requestWorker: Worker<RequestJob> | undefined;
+  let workerServer: Server | undefined;
   let workerRedis: Redis | undefined;
   const watchService = watch;
   return {
@@ -410,15 +449,23 @@ export function createDonedone(opts: AppOptions): Donedone {
     metrics,
     runCommand,
     async start(port = config.port) {
-      if (opts.serve === false) return { port: 0 };
       await warnAboutRedis(redis, log);
       await refuseVolatileRedis(redis, config.allowVolatileRedis);
       Object.assign(identity, await checkSlackToken(webClient, log));
-      const started = (await bolt.start(port)) as unknown as Server | undefined;
-      const server = started && typeof started.address === 'function' ? started : undefined;
-      if (opts.worker !== false) {
+      let server: Server | undefined;
+      if (takesRequests) {
+        const started = (await bolt.start(port)) as unknown as Server | undefined;
+        server = started && typeof started.address === 'function' ? started : undefined;
+      } else if (opts.serve !== false) {
+        // A worker takes no Slack requests but answers its probes and /metrics.
+        server = await serveRoutes(
+          [livenessRoute(), readinessRoute(redis), healthRoute(redis), metrics.route()],
+          port,
+        );
+      }
+      if (role !== 'web' && opts.worker !== false) {
         workerRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-        workerRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (worker) connection error'));
+        workerRedis.on('error', (err) => log.warn({ err }, 'redis (worker) connection error'));
         worker = createWorker({
           connection: workerRedis,
           settings: queueSettings,
@@ -426,22 +473,32 @@ export function createDonedone(opts: AppOptions): Donedone {
           log,
           processors,
         });
-        await guards.schedule();
+        requestWorker = createRequestWorker({ connection: workerRedis, prefix: `${prefix}bull`, bolt, log });
       }
       const address = server?.address();
+      workerServer = takesRequests ? undefined : server;
       return { port: typeof address === 'object' && address ? address.port : port };
     },
     /** Stops taking work, lets running jobs finish, closes every connection. */
     async stop() {
-      if (opts.serve !== false) await bolt.stop().catch(() => undefined);
+      if (takesRequests) await bolt.stop().catch(() => undefined);
+      workerServer?.close();
+      if (requestWorker) await requestWorker.close();
       if (worker) await worker.close();
-      // BullMQ closes only the connections it made; this one is ours.
+      // BullMQ closes only the connections it made; these are ours.
       workerRedis?.disconnect();
+      await requests.close();
+      requestRedis.disconnect();
       await queue.close();
       queueRedis.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** A receiver that never listens: a worker runs requests from the queue, not from Slack. */
+function idleReceiver(): Receiver {
+  return { init: () => undefined, start: async () => undefined, stop: async () => undefined };
 }
 
 const REJECTED_TOKEN = new Set([

@@ -1,9 +1,11 @@
 /**
  * Line charts for Slack threads (retrospectives, canary judgements), drawn server-side:
  * the SVG is built here as a string and rasterised to PNG by resvg, with no browser.
- * Everything but `renderChartPng` is pure and deterministic.
+ * Everything but `renderChartPng` (asynchronous, off the event loop) is pure and deterministic.
  */
-import { Resvg } from '@resvg/resvg-js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { renderAsync } from '@resvg/resvg-js';
 import type { DateTime } from 'luxon';
 import { formatNumber, formatWithUnit, niceTicks, SUB_DAY_SPAN_MS, timeTicks, utc } from './scale';
 
@@ -286,13 +288,33 @@ export function renderChartSvg(spec: ChartSpec): string {
   return `${out.join('\n')}\n`;
 }
 
-/** The chart as a PNG, rasterised by resvg with the system's DejaVu Sans. */
-export function renderChartPng(spec: ChartSpec): Buffer {
-  const resvg = new Resvg(renderChartSvg(spec), {
-    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+/**
+ * The font files the charts are drawn with, by path: DejaVu Sans from the `dejavu-fonts-ttf`
+ * npm package (a dependency), so rendering never depends on which fonts the machine has or on
+ * fontconfig's discovery. Resolved once, on first use.
+ */
+let chartFontFiles: string[] | undefined;
+export function chartFonts(): string[] {
+  if (chartFontFiles) return chartFontFiles;
+  const dir = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+  const files = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) => join(dir, f));
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length > 0)
+    throw new Error(`chart fonts missing: ${missing.join(', ')} (npm ci installs them)`);
+  chartFontFiles = files;
+  return files;
+}
+
+/**
+ * The chart as a PNG, rasterised by resvg on libuv's thread pool (`renderAsync`), so a chart
+ * never blocks the event loop, with DejaVu Sans loaded from its files and no system fonts.
+ */
+export async function renderChartPng(spec: ChartSpec): Promise<Buffer> {
+  const image = await renderAsync(renderChartSvg(spec), {
+    font: { loadSystemFonts: false, fontFiles: chartFonts(), defaultFontFamily: CHART_FONT_FAMILY },
     background: '#ffffff',
   });
-  return resvg.render().asPng();
+  return image.asPng();
 }
 
 const ALT_TEXT_MAX = 2000;

@@ -175,6 +175,15 @@ export class FeatureStore {
     await this.redis.del(`${this.prefix}effect:${key}`);
   }
 
+  /** Remembers `value` under `key` for a week (which feature a retried request already created). */
+  async remember(team: string, key: string, value: string): Promise<void> {
+    await this.redis.set(this.key(team, 'made', key), value, 'EX', 7 * 24 * 3600);
+  }
+
+  async recall(team: string, key: string): Promise<string | null> {
+    return this.redis.get(this.key(team, 'made', key));
+  }
+
   /** Gives a claimed key back, when the work it guarded failed and should be tried again. */
   async release(key: string): Promise<void> {
     await this.redis.del(`${this.prefix}once:${key}`);

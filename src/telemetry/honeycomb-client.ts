@@ -4,6 +4,7 @@ import type { MetricRef } from '../domain/model';
 import type { components, paths } from './generated/honeycomb';
 import { HOUR_MS, hourFrom, hourHolding, launchHours, nothingJudged } from './launch-hours';
 import { createResilientFetch, type ResilientFetchOptions, type TelemetryLog } from './resilient-fetch';
+import type { SharedLimitsStore } from './shared-limits';
 import {
   type FirstUseRange,
   type FirstUseSearch,
@@ -35,9 +36,22 @@ export interface HoneycombClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The clock, for the 7-day limit. Default: the system clock. */
   now?: () => DateTime;
-  /** Overrides of the resilience layer (time-out, retries, clock). */
-  resilience?: Partial<Omit<ResilientFetchOptions, 'fetch' | 'log'>>;
+  /** Overrides of the resilience layer (time-out, retries, clock); the vendor's limits are set by `limits`. */
+  resilience?: Partial<Omit<ResilientFetchOptions, 'fetch' | 'log' | 'shared' | 'rateLimit'>>;
+  /** Redis and the app's key prefix: the limits and the circuit breaker hold across every process. */
+  shared?: SharedLimitsStore;
+  /** Honeycomb's published limit, overridable for tests. */
+  limits?: Partial<HoneycombLimits>;
 }
+
+export interface HoneycombLimits {
+  /** Query results created a minute (`POST /1/query_results/{dataset}`). Default 10. */
+  queryResultsPerMinute: number;
+  /** A limit that frees up within this many ms is waited for; longer fails fast. Default 3000. */
+  maxWaitMs: number;
+}
+
+export const HONEYCOMB_LIMITS: HoneycombLimits = { queryResultsPerMinute: 10, maxWaitMs: 3000 };
 
 const SOURCE = 'honeycomb';
 const LIMIT_DAYS = 7;
@@ -106,15 +120,26 @@ export class HoneycombClient implements TelemetrySource {
     this.eventColumn = options.eventColumn ?? 'name';
     this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? (() => DateTime.utc());
+    const limits = { ...HONEYCOMB_LIMITS, ...options.limits };
     const resilientFetch = createResilientFetch({
       source: SOURCE,
       sleep: this.sleep,
-      // Honeycomb's published limit: 10 query results created a minute. Other calls are freer.
+      ...options.resilience,
+      // Honeycomb's published limit: 10 query results created a minute (other calls are freer),
+      // for every donedone process together when `shared` is given. A 429's RateLimit reset
+      // pauses every process until then.
       rateLimit: {
-        perMinute: 10,
+        windows: [
+          {
+            points: limits.queryResultsPerMinute,
+            durationSec: 60,
+            describe: `${limits.queryResultsPerMinute} query results a minute`,
+          },
+        ],
+        maxWaitMs: limits.maxWaitMs,
         appliesTo: (url, method) => method === 'POST' && /^\/1\/query_results\/[^/]+\/?$/.test(url.pathname),
       },
-      ...options.resilience,
+      ...(options.shared ? { shared: options.shared } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.log ? { log: options.log } : {}),
     });

@@ -4,6 +4,7 @@ import type { MetricRef } from '../domain/model';
 import type { paths } from './generated/posthog';
 import { HOUR_MS, hourHolding, launchHours, nothingJudged } from './launch-hours';
 import { createResilientFetch, type ResilientFetchOptions, type TelemetryLog } from './resilient-fetch';
+import type { SharedLimitsStore } from './shared-limits';
 import {
   type FirstUseRange,
   type FirstUseSearch,
@@ -25,9 +26,32 @@ export interface PostHogClientOptions {
   /** The transport under the resilience layer (default: global fetch). */
   fetch?: typeof fetch;
   log?: TelemetryLog;
-  /** Overrides of the resilience layer (time-out, retries, clock); the vendor's limits are set here. */
-  resilience?: Partial<Omit<ResilientFetchOptions, 'fetch' | 'log'>>;
+  /** Overrides of the resilience layer (time-out, retries, clock); the vendor's limits are set by `limits`. */
+  resilience?: Partial<Omit<ResilientFetchOptions, 'fetch' | 'log' | 'shared' | 'rateLimit'>>;
+  /** Redis and the app's key prefix: the limits and the circuit breaker hold across every process. */
+  shared?: SharedLimitsStore;
+  /** PostHog's published query limits (per team), overridable for tests. */
+  limits?: Partial<PostHogLimits>;
 }
+
+/** PostHog's limits for `POST /api/projects/{id}/query/`. */
+export interface PostHogLimits {
+  /** Default 240. */
+  queriesPerMinute: number;
+  /** Default 2,400. */
+  queriesPerHour: number;
+  /** Default 3. */
+  concurrentQueries: number;
+  /** A limit that frees up within this many ms is waited for; longer fails fast. Default 3000. */
+  maxWaitMs: number;
+}
+
+export const POSTHOG_LIMITS: PostHogLimits = {
+  queriesPerMinute: 240,
+  queriesPerHour: 2400,
+  concurrentQueries: 3,
+  maxWaitMs: 3000,
+};
 
 const SOURCE = 'posthog';
 /** One series is one query with one aggregate per point: bounded so the query stays reasonable. */
@@ -135,15 +159,30 @@ export class PostHogClient implements TelemetrySource {
     this.apiKey = options.apiKey;
     this.projectId = options.projectId;
     this.clock = options.resilience?.now ?? Date.now;
+    const limits = { ...POSTHOG_LIMITS, ...options.limits };
     const resilientFetch = createResilientFetch({
       source: SOURCE,
-      // PostHog's published limits for the query endpoint: 240 a minute, 3 at once, per team.
+      ...options.resilience,
+      // PostHog's published limits for the query endpoint, per team: 240 a minute AND 2,400 an
+      // hour, 3 at once. With `shared` they hold for every donedone process together.
       rateLimit: {
-        perMinute: 240,
-        concurrent: 3,
+        windows: [
+          {
+            points: limits.queriesPerMinute,
+            durationSec: 60,
+            describe: `${limits.queriesPerMinute} queries a minute`,
+          },
+          {
+            points: limits.queriesPerHour,
+            durationSec: 3600,
+            describe: `${limits.queriesPerHour.toLocaleString('en-US')} queries an hour`,
+          },
+        ],
+        concurrent: limits.concurrentQueries,
+        maxWaitMs: limits.maxWaitMs,
         appliesTo: (url, method) => method === 'POST' && url.pathname.endsWith('/query/'),
       },
-      ...options.resilience,
+      ...(options.shared ? { shared: options.shared } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.log ? { log: options.log } : {}),
     });

@@ -1,3 +1,11 @@
+import {
+  type CircuitStore,
+  MemoryCircuitStore,
+  type RateWindow,
+  RedisCircuitStore,
+  type SharedLimitsStore,
+  VendorGate,
+} from './shared-limits';
 import { TelemetryUnavailableError } from './types';
 
 /** The part of a pino-like logger this module uses. Fields never carry credentials. */
@@ -17,13 +25,27 @@ export interface ResilientFetchOptions {
   /** Longest back-off delay, and the cap on a `Retry-After`. Default 30000. */
   maxDelayMs?: number;
   /**
-   * A client-side limiter for the vendor's published limits: a token bucket of `perMinute`
-   * requests (bursts up to `perMinute`) and at most `concurrent` requests in flight.
-   * `appliesTo` restricts it to some requests (default: all), e.g. only a query endpoint.
+   * The vendor's published limits, kept client-side: fixed `windows` (e.g. 240 a minute AND
+   * 2,400 an hour) and at most `concurrent` requests in flight. `appliesTo` restricts them to
+   * some requests (default: all), e.g. only a query endpoint. A limit that frees up within
+   * `maxWaitMs` (default 3000) is waited for; a longer one fails fast with a
+   * `TelemetryUnavailableError` saying when to try again.
    */
-  rateLimit?: { perMinute?: number; concurrent?: number; appliesTo?: (url: URL, method: string) => boolean };
+  rateLimit?: {
+    windows?: RateWindow[];
+    concurrent?: number;
+    appliesTo?: (url: URL, method: string) => boolean;
+    maxWaitMs?: number;
+  };
   /** After `failureThreshold` consecutive failed calls, fail fast for `resetMs`, then let one trial call through. */
   circuit?: { failureThreshold?: number; resetMs?: number };
+  /**
+   * Redis and the app's key prefix: the limits and the circuit then hold across every process.
+   * Without it they are this process's own.
+   */
+  shared?: SharedLimitsStore;
+  /** Real waits for a shared limit (default setTimeout); `sleep` below is for retries' back-off. */
+  limitSleep?: (ms: number) => Promise<void>;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   /** Returns a number in [0, 1), for jitter. */
@@ -58,68 +80,30 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
   return Math.max(0, at - nowMs);
 }
 
-/** A token bucket: `capacity` tokens, refilled continuously at `perMinute` a minute. */
-class TokenBucket {
-  private tokens: number;
-  private last: number;
-  private readonly ratePerMs: number;
-
-  constructor(
-    private readonly capacity: number,
-    perMinute: number,
-    private readonly now: () => number,
-    private readonly sleep: (ms: number) => Promise<void>,
-  ) {
-    this.tokens = capacity;
-    this.last = now();
-    this.ratePerMs = perMinute / 60_000;
-  }
-
-  async take(): Promise<void> {
-    for (;;) {
-      const t = this.now();
-      this.tokens = Math.min(this.capacity, this.tokens + (t - this.last) * this.ratePerMs);
-      this.last = t;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await this.sleep(Math.ceil((1 - this.tokens) / this.ratePerMs));
-    }
-  }
+/**
+ * Milliseconds until the vendor's rate-limit window resets, from the IETF draft headers
+ * Honeycomb sends: `RateLimit: limit=10, remaining=0, reset=57` or `RateLimit-Reset: 57`
+ * (delta-seconds); null when neither says.
+ */
+export function parseRateLimitReset(headers: Headers): number | null {
+  const combined = headers.get('ratelimit');
+  const inCombined = combined ? /(?:^|[,;\s])reset=(\d+(?:\.\d+)?)/i.exec(combined)?.[1] : undefined;
+  const separate = headers.get('ratelimit-reset')?.trim();
+  const text = inCombined ?? (separate && /^\d+(\.\d+)?$/.test(separate) ? separate : undefined);
+  return text === undefined ? null : Math.round(Number(text) * 1000);
 }
 
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async acquire(): Promise<() => void> {
-    if (this.active >= this.limit) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.active += 1;
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      // The slot passes straight to the next waiter, so `active` stays the same.
-      if (next) next();
-      else this.active -= 1;
-    };
-  }
+/** Whether the `RateLimit` header says nothing is left in this window. */
+function nothingRemaining(headers: Headers): boolean {
+  const combined = headers.get('ratelimit');
+  const remaining = combined
+    ? /(?:^|[,;\s])remaining=(\d+)/i.exec(combined)?.[1]
+    : headers.get('ratelimit-remaining')?.trim();
+  return remaining === '0';
 }
 
-type CircuitState =
-  | { kind: 'closed'; failures: number }
-  | { kind: 'open'; since: number }
-  | { kind: 'half-open' };
-
-/** Why one attempt failed in a way that is worth retrying. */
-type AttemptFailure = { reason: string; retryAfterMs: number | null };
+/** Why one attempt failed in a way that is worth retrying; `pauseMs`: the vendor's own wait. */
+type AttemptFailure = { reason: string; retryAfterMs: number | null; pauseMs: number | null };
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {
   // Duck-typed rather than `instanceof`: fetch's errors may come from another realm (test runners).
@@ -135,13 +119,16 @@ function describeNetworkError(err: unknown, timeoutMs: number): string {
 /**
  * A `fetch` for openapi-fetch's `fetch` option (or any caller) that adds, around every call:
  * a time-out per attempt; retries with exponential back-off and jitter for network errors,
- * time-outs, 5xx and 429 (honouring `Retry-After`, capped at `maxDelayMs`); an optional
- * client-side rate limiter; and a circuit breaker.
+ * time-outs, 5xx and 429; the vendor's rate limits and a circuit breaker, both kept in Redis
+ * when `shared` is given so that they hold across every process (see shared-limits.ts).
  *
- * Responses with other statuses (2xx, 3xx, non-retryable 4xx) are returned as they are. When
- * retries are exhausted, or the circuit is open, it throws `TelemetryUnavailableError` with a
- * plain reason such as `HTTP 503 after 4 attempts`. Neither errors nor logs include headers or
- * query strings, where credentials may travel.
+ * A 429 that says how long to wait (`Retry-After`, `RateLimit: …reset=N`, `RateLimit-Reset`)
+ * pauses that kind of request for every process; a short wait is waited out and retried, a
+ * long one fails fast. Responses with other statuses (2xx, 3xx, non-retryable 4xx) are
+ * returned as they are. When retries are exhausted, the circuit is open, or a limit is reached
+ * for longer than `maxWaitMs`, it throws `TelemetryUnavailableError` with a plain reason such as
+ * `HTTP 503 after 4 attempts`. Neither errors nor logs include headers or query strings, where
+ * credentials may travel.
  */
 export function createResilientFetch(options: ResilientFetchOptions): typeof fetch {
   const source = options.source;
@@ -156,51 +143,59 @@ export function createResilientFetch(options: ResilientFetchOptions): typeof fet
   const random = options.random ?? Math.random;
   const doFetch = options.fetch ?? globalThis.fetch;
   const log = options.log;
-
   const limit = options.rateLimit;
-  const bucket =
-    limit?.perMinute !== undefined && limit.perMinute > 0
-      ? new TokenBucket(limit.perMinute, limit.perMinute, now, sleep)
-      : undefined;
-  const semaphore =
-    limit?.concurrent !== undefined && limit.concurrent > 0 ? new Semaphore(limit.concurrent) : undefined;
+  const maxWaitMs = limit?.maxWaitMs ?? 3000;
+  // A slot or a trial is never held longer than one attempt (plus a margin for slow clocks).
+  const leaseMs = timeoutMs + 5000;
+  const gate = new VendorGate({
+    source,
+    ...(options.shared ? { shared: options.shared } : {}),
+    windows: limit?.windows ?? [],
+    concurrent: limit?.concurrent ?? 0,
+    leaseMs,
+    maxWaitMs,
+    ...(options.limitSleep ? { sleep: options.limitSleep } : {}),
+    ...(log ? { log } : {}),
+  });
   const limitApplies = limit?.appliesTo ?? (() => true);
+  const circuit: CircuitStore = options.shared
+    ? new RedisCircuitStore(options.shared.redis, options.shared.prefix, source)
+    : new MemoryCircuitStore();
 
-  let circuit: CircuitState = { kind: 'closed', failures: 0 };
+  /** Runs a circuit-store operation; if Redis fails, the call goes on as if the circuit were closed. */
+  async function remember<T>(what: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await what();
+    } catch (err) {
+      log?.warn({ err, source }, `${source}: could not read or write the shared circuit breaker`);
+      return fallback;
+    }
+  }
 
-  /** Whether this call may go out, and whether it is the half-open trial. Throws when open. */
-  function admit(): { trial: boolean } {
-    if (circuit.kind === 'closed') return { trial: false };
-    if (circuit.kind === 'open') {
-      const waited = now() - circuit.since;
-      if (waited >= resetMs) {
-        circuit = { kind: 'half-open' };
-        return { trial: true };
-      }
-      const left = Math.ceil((resetMs - waited) / 1000);
+  /** Whether this call may go out, whether it is the half-open trial, and the failures seen. Throws when open. */
+  async function admit(): Promise<{ trial: boolean; failures: number }> {
+    const snapshot = await remember(() => circuit.read(), {
+      state: 'closed' as const,
+      failures: 0,
+      openedAt: null,
+    });
+    if (snapshot.state === 'closed') return { trial: false, failures: snapshot.failures };
+    const waited = now() - (snapshot.openedAt ?? 0);
+    if (snapshot.state === 'open' && waited < resetMs) {
+      const left = resetMs - waited;
       throw new TelemetryUnavailableError(
         source,
-        `not called: ${failureThreshold} calls in a row failed; the next try is in ${left} s`,
+        `not called: ${failureThreshold} calls in a row failed; the next try is in ${Math.ceil(left / 1000)} s`,
+        left,
       );
     }
+    // Open long enough, or half-open with its trial's lease run out: one process tries.
+    if (await remember(() => circuit.claimTrial(leaseMs), false)) return { trial: true, failures: 0 };
     throw new TelemetryUnavailableError(
       source,
       'not called: a trial call after repeated failures is under way',
+      Math.min(leaseMs, resetMs),
     );
-  }
-
-  function recordSuccess(): void {
-    circuit = { kind: 'closed', failures: 0 };
-  }
-
-  function recordFailure(trial: boolean): void {
-    if (trial) {
-      circuit = { kind: 'open', since: now() };
-      return;
-    }
-    if (circuit.kind !== 'closed') return;
-    const failures = circuit.failures + 1;
-    circuit = failures >= failureThreshold ? { kind: 'open', since: now() } : { kind: 'closed', failures };
   }
 
   function backoff(attempt: number, retryAfterMs: number | null): number {
@@ -213,30 +208,45 @@ export function createResilientFetch(options: ResilientFetchOptions): typeof fet
   async function attemptOnce(
     request: Request,
     limited: boolean,
+    pauseWaited: boolean,
   ): Promise<{ response: Response } | { failure: AttemptFailure }> {
-    const release = limited && semaphore ? await semaphore.acquire() : undefined;
+    const release = await gate.enter(limited, pauseWaited);
     try {
-      if (limited && bucket) await bucket.take();
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
       let response: Response;
       try {
+        // Aborted while waiting for a place: say so now (a listener added later never fires).
+        request.signal?.throwIfAborted();
         response = await doFetch(request.clone(), { signal });
       } catch (err) {
         // The caller gave up: not the API's fault, and not worth retrying.
         if (request.signal?.aborted) throw err;
-        return { failure: { reason: describeNetworkError(err, timeoutMs), retryAfterMs: null } };
+        return {
+          failure: { reason: describeNetworkError(err, timeoutMs), retryAfterMs: null, pauseMs: null },
+        };
       }
       if (response.status === 429 || response.status >= 500) {
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
+        const resetMs = response.status === 429 ? parseRateLimitReset(response.headers) : null;
+        const pauseMs =
+          response.status === 429 && (retryAfterMs !== null || resetMs !== null)
+            ? Math.max(retryAfterMs ?? 0, resetMs ?? 0)
+            : null;
+        // Every process holds back until the vendor's reset, not only this call.
+        if (pauseMs !== null && pauseMs > 0) await gate.pause(limited, pauseMs);
         // Free the connection: this body is never read.
         await response.body?.cancel().catch(() => undefined);
         const reason = response.status === 429 ? 'HTTP 429 (rate limited)' : `HTTP ${response.status}`;
-        return { failure: { reason, retryAfterMs } };
+        return { failure: { reason, retryAfterMs: pauseMs ?? retryAfterMs, pauseMs } };
+      }
+      if (nothingRemaining(response.headers)) {
+        const resetIn = parseRateLimitReset(response.headers);
+        if (resetIn !== null && resetIn > 0) await gate.pause(limited, resetIn);
       }
       return { response };
     } finally {
-      release?.();
+      await release();
     }
   }
 
@@ -245,24 +255,40 @@ export function createResilientFetch(options: ResilientFetchOptions): typeof fet
     const url = new URL(request.url);
     const where = `${request.method} ${redactUrl(url)}`;
     const limited = limitApplies(url, request.method);
-    const { trial } = admit();
+    const { trial, failures } = await admit();
     // A trial call after the circuit opened gets one attempt: it only asks "are you back?".
     const attempts = trial ? 1 : retries + 1;
-    let last: AttemptFailure = { reason: 'no attempt made', retryAfterMs: null };
+    let last: AttemptFailure = { reason: 'no attempt made', retryAfterMs: null, pauseMs: null };
+    let pauseWaited = false;
     for (let attempt = 0; attempt < attempts; attempt++) {
       let outcome: Awaited<ReturnType<typeof attemptOnce>>;
       try {
-        outcome = await attemptOnce(request, limited);
+        outcome = await attemptOnce(request, limited, pauseWaited);
       } catch (err) {
-        // Aborted by the caller: release a half-open trial without judging the API.
-        if (trial) circuit = { kind: 'open', since: now() - resetMs };
+        // Aborted by the caller, or refused by a limit: release a half-open trial without
+        // judging the API (it may be tried again at once).
+        if (trial) await remember(() => circuit.open(now() - resetMs, failureThreshold), undefined);
         throw err;
       }
+      pauseWaited = false;
       if ('response' in outcome) {
-        recordSuccess();
+        if (trial || failures > 0) await remember(() => circuit.succeeded(trial), undefined);
         return outcome.response;
       }
       last = outcome.failure;
+      if (last.pauseMs !== null && last.pauseMs > maxWaitMs) {
+        // The vendor asked for a long pause: every process holds back; this call fails fast.
+        log?.warn(
+          { source, request: where, reason: last.reason, pauseMs: last.pauseMs },
+          `${source}: rate limited`,
+        );
+        if (trial) await remember(() => circuit.open(now() - resetMs, failureThreshold), undefined);
+        throw new TelemetryUnavailableError(
+          source,
+          `not called again: ${source} asked to slow down (HTTP 429), for every donedone process; the next try is in ${Math.ceil(last.pauseMs / 1000)} s`,
+          last.pauseMs,
+        );
+      }
       if (attempt + 1 < attempts) {
         const delayMs = backoff(attempt, last.retryAfterMs);
         log?.warn(
@@ -270,9 +296,11 @@ export function createResilientFetch(options: ResilientFetchOptions): typeof fet
           `${source}: retrying after ${last.reason}`,
         );
         await sleep(delayMs);
+        pauseWaited = last.pauseMs !== null;
       }
     }
-    recordFailure(trial);
+    if (trial) await remember(() => circuit.open(now(), failureThreshold), undefined);
+    else await remember(() => circuit.failed(failureThreshold, now()), undefined);
     const plural = attempts === 1 ? 'attempt' : 'attempts';
     log?.warn({ source, request: where, reason: last.reason, attempts }, `${source}: giving up`);
     throw new TelemetryUnavailableError(source, `${last.reason} after ${attempts} ${plural}`);

@@ -71,11 +71,16 @@ export interface TelemetrySource {
   list(search?: string): Promise<string[]>;
 }
 
-/** The API could not answer: network, time-out, 5xx, 429 past retries, open circuit, bad credentials. */
+/**
+ * The API could not answer: network, time-out, 5xx, 429 past retries, open circuit, a shared
+ * rate limit reached, bad credentials. `retryAfterMs`, when known, is how long until a call may
+ * go through again (the message says it too).
+ */
 export class TelemetryUnavailableError extends Error {
   constructor(
     readonly source: string,
     message: string,
+    readonly retryAfterMs?: number,
   ) {
     super(`${source}: ${message}`);
     this.name = 'TelemetryUnavailableError';

@@ -78,19 +78,31 @@ export class FeatureService {
     expectation?: Expectation;
     ownerId?: string;
     threadTs?: string;
+    /**
+     * Names the request (a planning message's channel and ts): a retry after the card could not be
+     * posted posts the card of the feature the first try created, instead of a second feature.
+     */
+    requestKey?: string;
   }): Promise<Outcome<Feature>> {
     const now = this.deps.now();
-    let feature = await this.deps.store.create(args.team, () => ({
-      title: args.title,
-      ownerId: args.ownerId ?? args.userId,
-      proposedBy: args.userId,
-      status: args.expectation ? 'measurable' : 'proposed',
-      createdAt: now.toISO()!,
-      channel: args.channel,
-      ...(args.hypothesis ? { hypothesis: args.hypothesis } : {}),
-      ...(args.expectation ? { expectation: args.expectation } : {}),
-      ...(args.threadTs ? { parentTs: args.threadTs } : {}),
-    }));
+    const madeKey = args.requestKey ? `propose:${args.requestKey}` : undefined;
+    const made = madeKey ? await this.deps.store.recall(args.team, madeKey) : null;
+    const earlier = made ? await this.deps.store.get(args.team, made) : null;
+    if (earlier?.cardTs) return { ok: true, value: earlier };
+    let feature =
+      earlier ??
+      (await this.deps.store.create(args.team, () => ({
+        title: args.title,
+        ownerId: args.ownerId ?? args.userId,
+        proposedBy: args.userId,
+        status: args.expectation ? 'measurable' : 'proposed',
+        createdAt: now.toISO()!,
+        channel: args.channel,
+        ...(args.hypothesis ? { hypothesis: args.hypothesis } : {}),
+        ...(args.expectation ? { expectation: args.expectation } : {}),
+        ...(args.threadTs ? { parentTs: args.threadTs } : {}),
+      })));
+    if (madeKey && !earlier) await this.deps.store.remember(args.team, madeKey, feature.id);
     const cardTs = await this.deps.poster.postCard(feature, args.channel, args.threadTs);
     feature = (await this.deps.store.update(args.team, feature.id, (f) => ({ ...f, cardTs }))) ?? feature;
     if (!args.expectation) return { ok: true, value: feature };

@@ -263,7 +263,7 @@ export class RetroService {
     await this.deps.jobClient.files.uploadV2({
       channel_id: retro.channel,
       thread_ts: retro.ts,
-      file: renderChartPng(spec),
+      file: await renderChartPng(spec),
       filename: `${feature.id}-retro-cycle-${retro.cycle}.png`,
       title: spec.title,
       alt_text: chartAltText(spec),

@@ -1,9 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { DateTime } from 'luxon';
+import { REQUESTS_QUEUE } from '../../src/tiers/requests';
 import { FakeSlack, SIGNING_SECRET } from '../support/slack-requests';
 import { SlackStandIn } from '../support/slack-stand-in';
+import { drained } from '../support/wait';
 
 const API_TOKEN = 'process-test-token-0123456789';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -71,6 +74,18 @@ async function proposedDaysAgo(id: string, days: number): Promise<void> {
   redis.disconnect();
 }
 
+/** Waits until the request queue under `prefix` has nothing waiting or active. */
+async function drainedOf(keyPrefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  const queue = new Queue(REQUESTS_QUEUE, { connection: redis, prefix: `${keyPrefix}bull` });
+  try {
+    await drained(queue);
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+}
+
 function env(): Record<string, string> {
   return {
     SLACK_BOT_TOKEN: 'xoxb-process-test',
@@ -80,9 +95,9 @@ function env(): Record<string, string> {
     REDIS_URL,
     DONEDONE_REDIS_PREFIX: prefix,
     DONEDONE_API_TOKEN: API_TOKEN,
+    DONEDONE_ALLOW_VOLATILE_REDIS: '1',
     PORT: '0',
     LOG_LEVEL: 'info',
-    DONEDONE_ALLOW_VOLATILE_REDIS: '1',
   };
 }
 
@@ -138,34 +153,76 @@ it('a check due while the bot is killed -9 runs once when it starts again', asyn
   expect(checkPosts()).toHaveLength(1);
 });
 
-it('commands do their work on the command thread: answered, counted in /metrics, finished on SIGTERM', async () => {
-  const bot = startMain(env());
-  children.push(bot.child);
-  const port = await bot.port;
-  const slack = new FakeSlack({ botUrl: `http://127.0.0.1:${port}`, responseBase: slackApi.url });
-  const proposed = await slack.command('propose Bulk export expect bulk_export_total >= 200 per week');
-  expect(proposed.res.status).toBe(200);
-  const answer = await slackApi.waitFor(() => slackApi.responses.find((r) => r.id === proposed.responseId));
-  expect(String(answer.body.text)).toContain('Proposed *F-1*');
-  expect(bot.output()).toMatch(/"thread":"commands".*"msg":"command thread ready"/);
-  expect(answer.body.response_type).toBe('ephemeral');
-  expect(slackApi.callsTo('chat.postMessage')[0]?.body.channel).toBe('C1');
-  // A bad expectation is answered in the ack by the main thread, and counted there.
-  const refused = await slack.command('expect F-1 bulk_export_total >= lots');
+it('two web and two worker processes on one Redis: every command answered once, counted where it was taken', async () => {
+  const webs = [startMain({ ...env(), DONEDONE_ROLE: 'web' }), startMain({ ...env(), DONEDONE_ROLE: 'web' })];
+  const workers = [
+    startMain({ ...env(), DONEDONE_ROLE: 'worker' }),
+    startMain({ ...env(), DONEDONE_ROLE: 'worker' }),
+  ];
+  children.push(...[...webs, ...workers].map((p) => p.child));
+  const ports = await Promise.all(webs.map((w) => w.port));
+  const workerPorts = await Promise.all(workers.map((w) => w.port));
+  const slacks = ports.map(
+    (port) => new FakeSlack({ botUrl: `http://127.0.0.1:${port}`, responseBase: slackApi.url }),
+  );
+  // Twenty proposals, alternating between the two web processes.
+  for (let i = 0; i < 20; i++) {
+    const r = await slacks[i % 2]!.command(`propose Feature ${i} expect bulk_export_total >= 200 per week`);
+    expect(r.res.status).toBe(200);
+    expect(r.body).toBe('');
+  }
+  await slackApi.waitFor(() => slackApi.responses.length >= 20, 30_000);
+  await drainedOf(prefix);
+  // Each answered once, each card posted once, F-1 … F-20 each once.
+  expect(slackApi.responses).toHaveLength(20);
+  const titles = slackApi.responses.map((r) => /· (Feature \d+)/.exec(String(r.body.text))?.[1]).sort();
+  expect(new Set(titles).size).toBe(20);
+  const cards = slackApi
+    .callsTo('chat.postMessage')
+    .filter((c) => c.body.channel === 'C1' && !c.body.thread_ts);
+  expect(cards).toHaveLength(20);
+  const ids = slackApi.responses.map((r) => /Proposed \*(F-\d+)\*/.exec(String(r.body.text))?.[1]).sort();
+  expect(new Set(ids).size).toBe(20);
+  // A mistake is answered by the web process in the acknowledgement itself.
+  const refused = await slacks[0]!.command('expect F-1 bulk_export_total >= lots');
   expect(refused.body).toContain('lots');
+  // Both workers took work; a web process counts what it refused, a worker what it ran.
+  const metricsOf = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const ran = await Promise.all(workerPorts.map(metricsOf));
+  const count = (text: string) =>
+    Number(/donedone_commands_total\{command="propose",outcome="ok"\} (\d+)/.exec(text)?.[1] ?? 0);
+  expect(count(ran[0]!) + count(ran[1]!)).toBe(20);
+  expect(ran.every((text) => count(text) > 0)).toBe(true);
+  expect(await metricsOf(ports[0]!)).toContain(
+    'donedone_commands_total{command="expect",outcome="refused"} 1',
+  );
+  // A worker answers its probes but takes no Slack requests.
+  expect((await fetch(`http://127.0.0.1:${workerPorts[0]}/livez`)).status).toBe(200);
+  expect((await fetch(`http://127.0.0.1:${workerPorts[0]}/slack/events`, { method: 'POST' })).status).toBe(
+    404,
+  );
+});
 
-  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  expect(metrics).toContain('donedone_commands_total{command="propose",outcome="ok"} 1');
-  expect(metrics).toContain('donedone_commands_total{command="expect",outcome="refused"} 1');
-  expect(metrics).toMatch(/donedone_command_duration_seconds_count\{command="propose"\} 1/);
-
-  // Acknowledged, then the bot is told to stop at once: the work under way still answers.
-  const shown = await slack.command('show F-1');
-  expect(shown.res.status).toBe(200);
-  bot.child.kill('SIGTERM');
-  expect(await exitOf(bot.child)).toBe(0);
-  const show = slackApi.responses.find((r) => r.id === shown.responseId);
-  expect(JSON.stringify(show?.body)).toContain('Bulk export');
+it('commands acknowledged while no worker runs, and one killed -9, are all answered once by the next', async () => {
+  const web = startMain({ ...env(), DONEDONE_ROLE: 'web' });
+  const doomed = startMain({ ...env(), DONEDONE_ROLE: 'worker' });
+  children.push(web.child, doomed.child);
+  const slack = new FakeSlack({ botUrl: `http://127.0.0.1:${await web.port}`, responseBase: slackApi.url });
+  await doomed.port;
+  doomed.child.kill('SIGKILL');
+  expect(await exitOf(doomed.child)).toBeNull();
+  const sent: string[] = [];
+  for (let i = 0; i < 10; i++) sent.push((await slack.command(`propose Queued ${i}`)).responseId);
+  // Acknowledged, nothing answered yet: the work waits in Redis for a worker.
+  await new Promise((r) => setTimeout(r, 500));
+  expect(slackApi.responses).toHaveLength(0);
+  const next = startMain({ ...env(), DONEDONE_ROLE: 'worker' });
+  children.push(next.child);
+  await slackApi.waitFor(() => sent.every((id) => slackApi.responses.some((r) => r.id === id)), 30_000);
+  for (const id of sent) expect(slackApi.responses.filter((r) => r.id === id)).toHaveLength(1);
+  // SIGTERM: the worker finishes what it runs and exits 0.
+  next.child.kill('SIGTERM');
+  expect(await exitOf(next.child)).toBe(0);
 });
 
 it('SIGTERM stops taking work, closes connections and exits 0', async () => {

@@ -82,6 +82,43 @@ describe('proposals without a command', () => {
     expect(String(cards[0]!.body.text)).toContain('How will we know it works in production?');
   });
 
+  it('a planning message whose card cannot be posted is retried as a job, then its author is told', async () => {
+    // Slack refuses the card once: the retry posts the card of the same feature, F-1.
+    bot.slackApi.fail('chat.postMessage', { error: 'internal_error', status: 500, times: 1 });
+    const once = {
+      type: 'message',
+      channel: 'C1',
+      user: 'U2',
+      text: 'Proposal: Retried card',
+      ts: '1700000001.000100',
+    };
+    await bot.slack.event(once, 'EvA');
+    await bot.slackApi.waitFor(() =>
+      bot.slackApi.callsTo('chat.postMessage').find((c) => c.body.thread_ts === once.ts && c.body.blocks),
+    );
+    await drained();
+    expect((await features()).map((f) => [f.id, f.title, Boolean(f.cardTs)])).toEqual([
+      ['F-1', 'Retried card', true],
+    ]);
+    // Refused on every try: the author gets a DM saying so.
+    bot.slackApi.fail('chat.postMessage', { error: 'not_in_channel', times: 3 });
+    const never = {
+      type: 'message',
+      channel: 'C9',
+      user: 'U2',
+      text: 'Proposal: Never posted',
+      ts: '1700000002.000100',
+    };
+    await bot.slack.event(never, 'EvB');
+    const dm = await bot.slackApi.waitFor(
+      () => bot.slackApi.callsTo('chat.postMessage').find((c) => c.body.channel === 'U2'),
+      20_000,
+    );
+    expect(String(dm.body.text)).toContain(
+      'I could not post the card for your proposal “Never posted” in <#C9> (not_in_channel)',
+    );
+  });
+
   it('the Track as feature shortcut opens the proposal form with the message as its title', async () => {
     const { res } = await bot.slack.interactive({
       type: 'message_action',

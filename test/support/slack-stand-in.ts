@@ -33,7 +33,8 @@ export function readBody(req: IncomingMessage): Promise<string> {
  */
 export class SlackStandIn {
   readonly calls: RecordedCall[] = [];
-  readonly responses: { id: string; body: Record<string, unknown> }[] = [];
+  /** Answers posted to response URLs, with when they arrived (ms since the epoch). */
+  readonly responses: { id: string; body: Record<string, unknown>; at?: number }[] = [];
   private server: Server | undefined;
   private seq = 0;
   private failures = new Map<
@@ -64,7 +65,7 @@ export class SlackStandIn {
       }
       const body = parseBody(raw, req.headers['content-type']);
       if (path.startsWith('/response/')) {
-        this.responses.push({ id: path.slice('/response/'.length), body });
+        this.responses.push({ id: path.slice('/response/'.length), body, at: Date.now() });
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
         return;
       }

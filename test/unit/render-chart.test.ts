@@ -1,8 +1,10 @@
-import { Resvg } from '@resvg/resvg-js';
+import { basename } from 'node:path';
+import { renderAsync } from '@resvg/resvg-js';
 import { DateTime } from 'luxon';
 import {
   type ChartSpec,
   chartAltText,
+  chartFonts,
   escapeXml,
   renderChartPng,
   renderChartSvg,
@@ -64,16 +66,16 @@ function gridY(svg: string, label: string): number {
 }
 
 describe('renderChartPng', () => {
-  it('renders a 1000×500 PNG with real content', () => {
-    const png = renderChartPng(retroSpec());
+  it('renders a 1000×500 PNG with real content', async () => {
+    const png = await renderChartPng(retroSpec());
     expect(pngSize(png)).toEqual({ width: 1000, height: 500 });
     expect(png.length).toBeGreaterThan(10_000);
   });
 
-  it('draws the series in its colour and leaves the background white', () => {
-    const image = new Resvg(renderChartSvg(retroSpec()), {
-      font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
-    }).render();
+  it('draws the series in its colour and leaves the background white', async () => {
+    const image = await renderAsync(renderChartSvg(retroSpec()), {
+      font: { loadSystemFonts: false, fontFiles: chartFonts(), defaultFontFamily: 'DejaVu Sans' },
+    });
     const { pixels, width } = image;
     const at = (x: number, y: number) => [...pixels.subarray((y * width + x) * 4, (y * width + x) * 4 + 3)];
     expect(at(2, 2)).toEqual([255, 255, 255]);
@@ -89,20 +91,71 @@ describe('renderChartPng', () => {
     expect(blue).toBeGreaterThan(2000);
   });
 
-  it('never renders smaller than 800×400', () => {
-    expect(pngSize(renderChartPng(retroSpec({ width: 300, height: 100 })))).toEqual({
+  it('never renders smaller than 800×400', async () => {
+    expect(pngSize(await renderChartPng(retroSpec({ width: 300, height: 100 })))).toEqual({
       width: 800,
       height: 400,
     });
-    expect(pngSize(renderChartPng(retroSpec({ width: 1600, height: 800 })))).toEqual({
+    expect(pngSize(await renderChartPng(retroSpec({ width: 1600, height: 800 })))).toEqual({
       width: 1600,
       height: 800,
     });
   });
 
-  it('renders the empty case as a PNG too', () => {
-    const png = renderChartPng({ title: 'nothing yet', series: [{ name: 'a', points: [] }] });
+  it('renders the empty case as a PNG too', async () => {
+    const png = await renderChartPng({ title: 'nothing yet', series: [{ name: 'a', points: [] }] });
     expect(pngSize(png)).toEqual({ width: 1000, height: 500 });
+  });
+
+  it('draws text with the font files it loads by path, not with system fonts', async () => {
+    expect(chartFonts().map((f) => basename(f))).toEqual(['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf']);
+    // Only the title differs: its glyphs must come out as dark pixels at the top of the chart.
+    const ink = async (title: string) => {
+      const svg = renderChartSvg({ ...retroSpec(), title });
+      const image = await renderAsync(svg, {
+        font: { loadSystemFonts: false, fontFiles: chartFonts(), defaultFontFamily: 'DejaVu Sans' },
+        background: '#ffffff',
+      });
+      // `pixels` copies the whole bitmap on every read: read it once.
+      const { pixels, width } = image;
+      let dark = 0;
+      for (let y = 0; y < 50; y++) {
+        for (let x = 0; x < width; x++) {
+          const i = (y * width + x) * 4;
+          if ((pixels[i] ?? 255) < 128) dark += 1;
+        }
+      }
+      return dark;
+    };
+    const withTitle = await ink('Exports per week');
+    const blank = await ink(' ');
+    expect(withTitle).toBeGreaterThan(blank + 200);
+    // And the PNG the bot uploads has the same title pixels (rendered the same way).
+    expect(await renderChartPng({ ...retroSpec(), title: 'Exports per week' })).toEqual(
+      (
+        await renderAsync(renderChartSvg({ ...retroSpec(), title: 'Exports per week' }), {
+          font: { loadSystemFonts: false, fontFiles: chartFonts(), defaultFontFamily: 'DejaVu Sans' },
+          background: '#ffffff',
+        })
+      ).asPng(),
+    );
+  });
+
+  it('renders off the event loop: timers run while a chart is being drawn', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => {
+      ticks += 1;
+    }, 1);
+    try {
+      const pngs = await Promise.all(
+        [1, 2, 3, 4].map(() => renderChartPng(retroSpec({ width: 1600, height: 800 }))),
+      );
+      expect(pngs).toHaveLength(4);
+    } finally {
+      clearInterval(timer);
+    }
+    // A synchronous render of four 1600×800 charts would have let no timer fire at all.
+    expect(ticks).toBeGreaterThan(0);
   });
 });
 
@@ -134,7 +187,7 @@ describe('renderChartSvg', () => {
     expect(strokes).toEqual([4]);
   });
 
-  it('escapes user text', () => {
+  it('escapes user text', async () => {
     const svg = renderChartSvg(
       retroSpec({
         title: '<script>alert("x")</script> & co',
@@ -154,7 +207,9 @@ describe('renderChartSvg', () => {
     expect(svg).toContain('&quot;launch&quot; &amp; &lt;go&gt;');
     expect(svg).not.toContain('\u0000');
     // Still a document resvg can parse and draw.
-    expect(() => new Resvg(svg).render()).not.toThrow();
+    await expect(
+      renderAsync(svg, { font: { loadSystemFonts: false, fontFiles: chartFonts() } }),
+    ).resolves.toBeDefined();
   });
 
   it('shows "No data" instead of axes when every series is empty', () => {

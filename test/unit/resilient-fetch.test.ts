@@ -1,4 +1,9 @@
-import { createResilientFetch, parseRetryAfter, redactUrl } from '../../src/telemetry/resilient-fetch';
+import {
+  createResilientFetch,
+  parseRateLimitReset,
+  parseRetryAfter,
+  redactUrl,
+} from '../../src/telemetry/resilient-fetch';
 import { TelemetryUnavailableError } from '../../src/telemetry/types';
 
 const SECRET = 'sk_live_SECRET789';
@@ -105,8 +110,8 @@ describe('createResilientFetch', () => {
     ]);
   });
 
-  it('caps Retry-After at maxDelayMs', async () => {
-    const t = transport([{ status: 429, headers: { 'retry-after': '3600' } }, 200]);
+  it("caps a 503's Retry-After at maxDelayMs", async () => {
+    const t = transport([{ status: 503, headers: { 'retry-after': '3600' } }, 200]);
     const c = clock();
     const f = createResilientFetch({
       source: 'test',
@@ -117,6 +122,30 @@ describe('createResilientFetch', () => {
     });
     expect((await f('https://api.example.com/x')).status).toBe(200);
     expect(c.sleeps).toEqual([5000]);
+  });
+
+  it('fails fast on a 429 with a long Retry-After, and holds back the calls after it', async () => {
+    const t = transport([{ status: 429, headers: { 'retry-after': '3600' } }, 200]);
+    const c = clock();
+    const f = createResilientFetch({ source: 'test', fetch: t.fetch, sleep: c.sleep, now: c.now });
+    const err = await rejection(f('https://api.example.com/x'));
+    expect(err.message).toBe(
+      'test: not called again: test asked to slow down (HTTP 429), for every donedone process; the next try is in 3600 s',
+    );
+    expect((err as TelemetryUnavailableError).retryAfterMs).toBe(3_600_000);
+    const next = await rejection(f('https://api.example.com/x'));
+    expect(next.message).toMatch(
+      /^test: not called: test asked to slow down \(HTTP 429\).*the next try is in (3599|3600) s$/,
+    );
+    expect(t.calls).toHaveLength(1);
+    expect(c.sleeps).toEqual([]);
+  });
+
+  it('reads RateLimit and RateLimit-Reset', () => {
+    expect(parseRateLimitReset(new Headers({ RateLimit: 'limit=10, remaining=0, reset=57' }))).toBe(57_000);
+    expect(parseRateLimitReset(new Headers({ 'RateLimit-Reset': '12' }))).toBe(12_000);
+    expect(parseRateLimitReset(new Headers({ RateLimit: 'limit=10, remaining=3' }))).toBeNull();
+    expect(parseRateLimitReset(new Headers())).toBeNull();
   });
 
   it('gives up with a plain reason, and never shows credentials in the error or the logs', async () => {
@@ -261,7 +290,7 @@ describe('createResilientFetch', () => {
     expect(most).toBe(3);
   });
 
-  it('spaces requests past the per-minute budget, only where the limit applies', async () => {
+  it('refuses at once, saying when to retry, a call past a window that frees up later than maxWaitMs', async () => {
     const t = transport([200]);
     const c = clock();
     const f = createResilientFetch({
@@ -269,15 +298,37 @@ describe('createResilientFetch', () => {
       fetch: t.fetch,
       sleep: c.sleep,
       now: c.now,
-      rateLimit: { perMinute: 2, appliesTo: (url) => url.pathname === '/query' },
+      rateLimit: {
+        windows: [{ points: 2, durationSec: 60, describe: '2 queries a minute' }],
+        appliesTo: (url) => url.pathname === '/query',
+      },
     });
     await f('https://api.example.com/query');
     await f('https://api.example.com/query');
     await f('https://api.example.com/other');
-    expect(c.sleeps).toEqual([]);
-    await f('https://api.example.com/query');
-    expect(c.sleeps).toEqual([30_000]);
-    expect(t.calls).toHaveLength(4);
+    const err = await rejection(f('https://api.example.com/query'));
+    expect(err).toBeInstanceOf(TelemetryUnavailableError);
+    expect(err.message).toMatch(
+      /^test: not called: rate limit reached \(2 queries a minute, shared by every donedone process\); the next try is in (59|60) s$/,
+    );
+    expect((err as TelemetryUnavailableError).retryAfterMs).toBeGreaterThan(58_000);
+    expect(t.calls).toHaveLength(3);
+    // A refusal is not a failure of the API: the circuit stays closed.
+    expect((await f('https://api.example.com/other')).status).toBe(200);
+  });
+
+  it('waits out a window that frees up within maxWaitMs', async () => {
+    const t = transport([200]);
+    const f = createResilientFetch({
+      source: 'test',
+      fetch: t.fetch,
+      rateLimit: { windows: [{ points: 2, durationSec: 1 }], maxWaitMs: 3000 },
+    });
+    const started = Date.now();
+    await Promise.all([1, 2, 3].map(() => f('https://api.example.com/query')));
+    expect(t.calls).toHaveLength(3);
+    // The third waited for the next one-second window.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
   });
 
   it('retries a time-out and reports it', async () => {

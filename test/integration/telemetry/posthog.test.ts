@@ -195,18 +195,18 @@ describe('PostHogClient against a PostHog stand-in', () => {
     expect(err.message).toBe('posthog: PostHog rejected the query: Unknown table; key=***');
   });
 
-  it('retries a 429 after the Retry-After it was given', async () => {
+  it('retries a 429 after the short Retry-After it was given', async () => {
     let calls = 0;
     server.answer(() => {
       calls += 1;
       if (calls === 1) {
         return {
           status: 429,
-          headers: { 'retry-after': '7' },
+          headers: { 'retry-after': '2' },
           json: {
             type: 'throttled_error',
             code: 'throttled',
-            detail: 'Request was throttled. Expected available in 7 seconds.',
+            detail: 'Request was throttled. Expected available in 2 seconds.',
           },
         };
       }
@@ -214,7 +214,22 @@ describe('PostHogClient against a PostHog stand-in', () => {
     });
     const m = await client().valueOver({ source: 'posthog', event: 'x' }, WEEK, AT);
     expect(m.value).toBe(5);
-    expect(time.sleeps).toEqual([7000]);
+    expect(time.sleeps).toEqual([2000]);
+  });
+
+  it('fails fast on a 429 with a long Retry-After, saying when to try again', async () => {
+    server.answer(() => ({
+      status: 429,
+      headers: { 'retry-after': '7' },
+      json: { type: 'throttled_error', code: 'throttled', detail: 'Expected available in 7 seconds.' },
+    }));
+    const err = await failure(client().valueOver({ source: 'posthog', event: 'x' }, WEEK, AT));
+    expect(err).toBeInstanceOf(TelemetryUnavailableError);
+    expect(err.message).toBe(
+      'posthog: not called again: posthog asked to slow down (HTTP 429), for every donedone process; the next try is in 7 s',
+    );
+    expect(server.requests).toHaveLength(1);
+    expect(time.sleeps).toEqual([]);
   });
 
   it('retries a 429 without Retry-After with back-off, then gives up plainly', async () => {

@@ -35,8 +35,7 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
   });
 
   // "Mark launched" and "Check now" do what `/donedone launch F-3` and `/donedone check F-3` do,
-  // the same way: acknowledged here, the work handed to the command runner (the command thread in
-  // production), answered ephemerally through the message's response_url.
+  // the same way, answered ephemerally through the message's response_url.
   for (const [actionId, verb] of [
     ['mark_launched', 'launch'],
     ['check_now', 'check'],
@@ -48,7 +47,7 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
         deps.log.warn({ action: actionId }, 'card button without a response_url');
         return;
       }
-      run({
+      await run({
         team: body.team?.id ?? body.user.team_id ?? '',
         channel: body.channel?.id ?? '',
         userId: body.user.id,

@@ -133,7 +133,7 @@ async function uploadChart(deps: CanaryHandlerDeps, result: CanaryResult, channe
     await deps.client.files.uploadV2({
       channel_id: channel,
       thread_ts: threadTs,
-      file: renderChartPng(spec),
+      file: await renderChartPng(spec),
       filename: `canary-${result.spec.metric}.png`,
       title: spec.title,
       alt_text: chartAltText(spec),

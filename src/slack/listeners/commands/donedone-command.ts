@@ -36,15 +36,26 @@ export interface CommandJob {
   receivedAt: number;
 }
 
-/** Where acknowledged commands go: run here (`inline`) or handed to the command thread. */
-export type CommandRunner = (job: CommandJob) => void;
+/** Runs an acknowledged command's work (on a worker, from the request queue). */
+export type CommandRunner = (job: CommandJob) => Promise<void>;
+
+/** The answer when a request could not be taken at all: honest that nothing was saved. */
+export const NOTHING_SAVED =
+  ':warning: I could not take that request (my store did not answer), so nothing was saved. Try again in a minute.';
 
 /** What the acknowledgement says, decided from the text alone (grammar, catalog, sources). */
 export type CommandAck =
   | { kind: 'answer'; text: string; refused?: string }
   | { kind: 'run'; command: Command; expectation?: Expectation };
 
-export function decideAck(text: string, service: Pick<FeatureService, 'parseExpectation'>): CommandAck {
+export function decideAck(raw: string, service: Pick<FeatureService, 'parseExpectation'>): CommandAck {
+  // Slack escapes &, < and > in what was typed: decoded once here, escaped once where shown. An answer
+  // may echo what was typed, and the acknowledgement does not pass the outgoing door: no pings in it.
+  const decided = decideText(decodeSlackEntities(raw), service);
+  return decided.kind === 'answer' ? { ...decided, text: neutraliseMentions(decided.text) } : decided;
+}
+
+function decideText(text: string, service: Pick<FeatureService, 'parseExpectation'>): CommandAck {
   const parsed = parseCommand(text);
   if (!parsed.ok) return { kind: 'answer', text: parsed.error, refused: 'invalid' };
   const cmd = parsed.command;
@@ -110,31 +121,25 @@ function decideProposal(
  * Slack's 3 s); everything that touches Redis, telemetry or the Web API runs after `ack()`, in
  * `run` — in production on the command thread, so that work never delays the next ack.
  */
-export function register(app: App, deps: ListenerDeps, run: CommandRunner): void {
-  app.command('/donedone', async ({ command, ack }) => {
-    const receivedAt = Date.now();
-    // Slack escapes &, < and > in what was typed; decoded once here, escaped once where shown.
-    const text = decodeSlackEntities(command.text ?? '');
-    const decided = decideAck(text, deps.service);
-    if (decided.kind === 'answer') {
-      await ack({ response_type: 'ephemeral', text: neutraliseMentions(decided.text) });
-      if (decided.refused) deps.metrics.commands.inc({ command: decided.refused, outcome: 'refused' });
-      return;
-    }
+export function register(app: App, _deps: ListenerDeps, run: CommandRunner): void {
+  // The web tier answered grammar mistakes in the acknowledgement and queued the rest; this runs
+  // on a worker, from the queue (`context.receivedAt` is when the web tier took the request).
+  app.command('/donedone', async ({ command, ack, context }) => {
     await ack();
-    run({
+    const receivedAt = typeof context.receivedAt === 'number' ? context.receivedAt : Date.now();
+    await run({
       team: command.team_id,
       channel: command.channel_id,
       userId: command.user_id,
       triggerId: command.trigger_id,
-      text,
+      text: command.text ?? '',
       responseUrl: command.response_url,
       receivedAt,
     });
   });
 }
 
-/** How a command's outcome is counted: the command thread sends these to the thread with /metrics. */
+/** How a command's outcome is counted on /metrics. */
 export type CommandOutcome = { command: string; outcome: 'ok' | 'error'; seconds: number };
 
 /**

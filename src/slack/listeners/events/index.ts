@@ -2,7 +2,8 @@ import type { App } from '@slack/bolt';
 import { decodeSlackEntities } from '../../../domain/mentions';
 import { MAX_TITLE } from '../../../domain/parse-command';
 import { actingAs } from '../../../usecases/actor';
-import { truncate } from '../../blocks/escape';
+import { escapeMrkdwn, truncate } from '../../blocks/escape';
+import { slackErrorCode } from '../../poster';
 import type { ListenerDeps } from '../deps';
 
 function escapeRegExp(text: string): string {
@@ -23,8 +24,12 @@ export function proposalTitle(text: string, prefixes: string[]): string | null {
  * feature's card. Slack retries events it thinks were lost; the message's channel and ts
  * key the work, so each message is handled once.
  */
+function friendlyReason(err: unknown): string {
+  return slackErrorCode(err) ?? 'Slack did not take the post';
+}
+
 export function register(app: App, deps: ListenerDeps): void {
-  app.event('message', async ({ event, body }) => {
+  app.event('message', async ({ event, body, client, context }) => {
     if (event.subtype !== undefined || !('text' in event) || !event.text) return;
     if ('bot_id' in event && event.bot_id) return;
     if ('thread_ts' in event && event.thread_ts && event.thread_ts !== event.ts) return;
@@ -35,11 +40,27 @@ export function register(app: App, deps: ListenerDeps): void {
     try {
       const userId = event.user;
       await actingAs(userId, () =>
-        deps.service.propose({ team, channel: event.channel, userId, title, threadTs: event.ts }),
+        deps.service.propose({
+          team,
+          channel: event.channel,
+          userId,
+          title,
+          threadTs: event.ts,
+          requestKey: `${event.channel}:${event.ts}`,
+        }),
       );
     } catch (err) {
-      // Give the claim back so Slack's retry can try again.
+      // Give the claim back so the job's retry can try again (the feature it made is reused).
       await deps.store.release(`message:${team}:${event.channel}:${event.ts}`);
+      if (context.lastAttempt === true) {
+        // No retry will come: tell the author rather than lose the proposal silently.
+        await client.chat
+          .postMessage({
+            channel: event.user,
+            text: `:warning: I could not post the card for your proposal “${escapeMrkdwn(title)}” in <#${event.channel}> (${friendlyReason(err)}). Invite me there (\`/invite @donedone\`) and post it again, or use \`/donedone propose\`.`,
+          })
+          .catch((e) => deps.log.warn({ err: e }, 'could not tell the author'));
+      }
       throw err;
     }
   });

@@ -6,28 +6,17 @@ import type { ModalContext } from '../../blocks/modal-blocks';
 import { changeRefusal } from '../actions/change-refusal';
 import { suggestionsFor } from '../commands/suggest';
 import type { ListenerDeps } from '../deps';
-import { field, readExpectation } from './read-expectation';
-
-type Values = Parameters<typeof readExpectation>[0];
+import { field } from './read-expectation';
+import { readAnswer, readProposal, type Values } from './validate';
 
 /**
  * Modal submissions. A field the bot cannot use is refused inline (`response_action: errors`)
  * in the acknowledgement, so the user fixes it in place and nothing half-done is stored.
  */
 export function register(app: App, deps: ListenerDeps): void {
-  const read = (values: Values, optional: boolean) =>
-    readExpectation(values, {
-      optional,
-      isCatalogName: deps.telemetry.isCatalogName,
-      whyUnmeasurable: (e) => deps.telemetry.whyUnmeasurable(e.metric, e.window),
-    });
-
   app.view('propose_modal', async ({ ack, view, body, client }) => {
     const values = view.state.values as Values;
-    const title = field(values, 'title');
-    const { expectation, errors } = read(values, true);
-    if (!title) errors.title = 'Give the feature a title.';
-    else if (title.length > 150) errors.title = `Keep the title to 150 characters (it has ${title.length}).`;
+    const { title, expectation, errors } = readProposal(values, deps.telemetry);
     if (Object.keys(errors).length > 0) {
       await ack({ response_action: 'errors', errors });
       return;
@@ -76,7 +65,7 @@ export function register(app: App, deps: ListenerDeps): void {
 
   app.view('answer_modal', async ({ ack, view, body, client }) => {
     const values = view.state.values as Values;
-    const { expectation, errors } = read(values, false);
+    const { expectation, errors } = readAnswer(values, deps.telemetry);
     if (!expectation || Object.keys(errors).length > 0) {
       await ack({ response_action: 'errors', errors });
       return;
