@@ -246,6 +246,7 @@ async function runBot(): Promise<void> {
     PROMETHEUS_URL: process.env.BENCH_TELEMETRY_URL!,
     REDIS_URL,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    DONEDONE_ALLOW_VOLATILE_REDIS: '1',
   });
   const donedone = createDonedone({ config, now: () => NOW, keyPrefix: prefix });
 

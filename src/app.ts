@@ -8,20 +8,24 @@ import type { Logger } from 'pino';
 import { annotatorFrom } from './annotations';
 import { annotateWatch } from './annotations/annotate-watch';
 import type { Config } from './config';
+import { auditEntries } from './domain/audit';
 import type { CatalogEntry } from './domain/catalog';
 import type { Feature } from './domain/model';
 import { createFlagProvider } from './flags';
 import { apiRoutes } from './http/api';
 import { canaryApiRoutes } from './http/canary-api';
 import { BotMetrics } from './http/metrics';
+import { slackReceiver } from './http/receiver';
 import { serveRoutes } from './http/route-server';
 import { healthRoute, livenessRoute, readinessRoute } from './http/routes';
+import { boundedQueue } from './jobs/bounded-queue';
 import { digestProcessors } from './jobs/digest-processors';
 import { Effects } from './jobs/effects';
 import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings } from './jobs/queue';
 import { createWorker, type JobProcessor } from './jobs/worker';
 import { createLogger } from './log';
 import { boltLogger } from './slack/bolt-logger';
+import { slackDirectory } from './slack/directory';
 import * as actions from './slack/listeners/actions';
 import * as guardActions from './slack/listeners/actions/guard';
 import * as homeActions from './slack/listeners/actions/home';
@@ -34,20 +38,26 @@ import { flagHandler } from './slack/listeners/commands/flag';
 import { guardHandler } from './slack/listeners/commands/guard';
 import { launchHandler } from './slack/listeners/commands/launch';
 import { metricsHandler } from './slack/listeners/commands/metrics';
+import { ownerHandler } from './slack/listeners/commands/owner';
 import { retroHandler } from './slack/listeners/commands/retro';
 import { scorecardHandler } from './slack/listeners/commands/scorecard';
 import { suggestHandler } from './slack/listeners/commands/suggest';
 import { usageHandler } from './slack/listeners/commands/usage';
 import type { ListenerDeps, SubcommandHandler } from './slack/listeners/deps';
+import * as epochCheck from './slack/listeners/epoch';
 import * as events from './slack/listeners/events';
 import * as homeEvents from './slack/listeners/events/home';
+import * as membershipEvents from './slack/listeners/events/membership';
 import * as retroNotes from './slack/listeners/events/retro-notes';
 import * as options from './slack/listeners/options';
 import * as shortcuts from './slack/listeners/shortcuts';
 import * as views from './slack/listeners/views';
 import { submissionDeciders } from './slack/listeners/views/validate';
+import { guardedFetch } from './slack/outgoing';
 import { SlackPoster, slackErrorCode } from './slack/poster';
+import { AuditStore } from './store/audit-store';
 import { FeatureStore } from './store/feature-store';
+import { installEpoch, refuseVolatileRedis, STORE_REDIS_OPTIONS } from './store/redis-connection';
 import { HoneycombClient } from './telemetry/honeycomb-client';
 import { MeasurementCache } from './telemetry/measurement-cache';
 import { PostHogClient } from './telemetry/posthog-client';
@@ -58,11 +68,15 @@ import { Telemetry } from './telemetry/telemetry';
 import type { TelemetrySource } from './telemetry/types';
 import { useIntake } from './tiers/intake';
 import { createRequestQueue, createRequestWorker, isQueued, type RequestJob } from './tiers/requests';
+import { AccessService } from './usecases/access';
+import { actor } from './usecases/actor';
 import { CanaryService } from './usecases/canary-service';
+import { CommandGuard } from './usecases/command-guard';
 import { DigestService } from './usecases/digest-service';
 import { FeatureService } from './usecases/feature-service';
 import { type GuardEventJob, type GuardRoundJob, GuardService } from './usecases/guard-service';
 import { LearningService } from './usecases/learning-service';
+import { Limits } from './usecases/limits';
 import { type ReminderJob, type RetroJob, RetroService } from './usecases/retro-service';
 import { UsageService } from './usecases/usage-service';
 import { WatchService } from './usecases/watch-service';
@@ -150,18 +164,24 @@ export function createDonedone(opts: AppOptions): Donedone {
   const log = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => DateTime.utc());
   const prefix = opts.keyPrefix ?? config.redisPrefix;
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
+  const redis = new Redis(config.redisUrl, STORE_REDIS_OPTIONS);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  // BullMQ needs connections that retry forever (maxRetriesPerRequest: null).
-  const queueRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // The producers' connection fails as the store's does, so nobody waits for ever (workers keep their own).
+  const queueRedis = new Redis(config.redisUrl, STORE_REDIS_OPTIONS);
   queueRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (queue) connection error'));
   const queueSettings: QueueSettings = {
     ...DEFAULT_QUEUE_SETTINGS,
     prefix: `${prefix}bull`,
     ...opts.queue,
   };
-  const queue = createQueue(queueRedis, queueSettings);
+  const queue = boundedQueue(createQueue(queueRedis, queueSettings));
   const store = new FeatureStore(redis, prefix);
+  // -- capability: who may see and change a feature (audit trail, access, limits) --
+  const audit = new AuditStore(redis, prefix);
+  store.onWrite((before, after) =>
+    audit.record(after.team, after.id, auditEntries(before, after, actor(), now().toUTC().toISO()!)),
+  );
+  const epoch = installEpoch(redis, prefix);
   const telemetry = new Telemetry(
     opts.telemetrySources ?? telemetryFrom(config, log, now, { redis, prefix }),
     opts.catalog ?? [],
@@ -176,6 +196,8 @@ export function createDonedone(opts: AppOptions): Donedone {
     // Bolt's default retries for about 30 minutes; a chat bot's answer is useless by then.
     retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
     timeout: 10_000,
+    // Every request to Slack (Web API and response_url) passes one door: no pings, epoch on buttons.
+    fetch: guardedFetch(globalThis.fetch, epoch),
   };
   let watch: WatchService | undefined;
   // Bolt reads its routes when constructed; the API's services are made below, hence the getter.
@@ -191,6 +213,7 @@ export function createDonedone(opts: AppOptions): Donedone {
       features: service,
       watch: watch!,
       guards,
+      audit,
     })),
     ...canaryApiRoutes(() => ({ ...(config.apiToken ? { token: config.apiToken } : {}), canary })),
   ];
@@ -204,9 +227,15 @@ export function createDonedone(opts: AppOptions): Donedone {
     ...(!takesRequests
       ? { receiver: idleReceiver() }
       : config.slack.appToken
-        ? { appToken: config.slack.appToken, socketMode: true }
-        : { signingSecret: config.slack.signingSecret! }),
-    ...(takesRequests ? { customRoutes } : {}),
+        ? { appToken: config.slack.appToken, socketMode: true, customRoutes }
+        : {
+            // Bolt's receiver with donedone's limits: 1 MB bodies, 400 for an undecodable path.
+            receiver: slackReceiver({
+              signingSecret: config.slack.signingSecret!,
+              customRoutes,
+              logger: boltLogger(log),
+            }),
+          }),
     // No listener uses Bolt's conversation store; left on, it throws and catches an Error per request.
     convoStore: false,
     // The error handler sees the context: a queued request's failure must fail its job.
@@ -252,7 +281,16 @@ export function createDonedone(opts: AppOptions): Donedone {
   const subcommands = new Map<string, SubcommandHandler>([
     ['launch', launchHandler(watch)],
     ['metrics', metricsHandler(telemetry)],
+    ['owner', ownerHandler({ service, store })],
   ]);
+  const access = new AccessService({
+    redis,
+    prefix,
+    directory: slackDirectory(webClient),
+    admins: config.admins,
+    log,
+  });
+  const guard = new CommandGuard({ access, limits: new Limits(redis, prefix, now), store });
   /** Job processors of capabilities beyond checks, by job name. */
   const processors = new Map<string, JobProcessor>();
   // Capabilities register their subcommands, processors and routes below, one block each.
@@ -272,7 +310,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     monthlyLine: (team, channel, slot, at) => learning.monthlyDigestLine(team, channel, slot, at),
   });
   subcommands.set('digest', digestHandler({ digests, client: webClient, defaultZone: config.timezone }));
-  subcommands.set('scorecard', scorecardHandler({ store, learning }));
+  subcommands.set('scorecard', scorecardHandler({ store, learning, guard }));
   subcommands.set('suggest', suggestHandler({ service, learning }));
   subcommands.set('usage', usageHandler({ service, usage, now }));
   subcommands.set('flag', flagHandler({ service, store, now, staleFlagDays: config.staleFlagDays }));
@@ -290,9 +328,13 @@ export function createDonedone(opts: AppOptions): Donedone {
       });
     },
     log,
+    visibleIn: (team, channel, features) => access.visibleIn(team, channel, features),
   });
   for (const [name, processor] of digestJobs) processors.set(name, processor);
-  const homeDeps: ListenerDeps = { config, service, store, telemetry, log, now, subcommands, watch, metrics };
+  const homeDeps: ListenerDeps = {
+    ...{ config, service, store, telemetry, log, now, subcommands, watch, metrics },
+    ...{ guard, access, audit },
+  };
   homeEvents.register(bolt, homeDeps, digests);
   homeActions.register(bolt, homeDeps);
   // -- capability: retros --
@@ -316,7 +358,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     retro.openJob(job.data as unknown as RetroJob, lastAttempt),
   );
   processors.set('retro-reminder', (job) => retro.reminderJob(job.data as unknown as ReminderJob));
-  retroActions.register(bolt, { retro, log });
+  retroActions.register(bolt, { retro, log, access, store });
   retroNotes.register(bolt, { retro, log });
   // -- capability: annotations (Grafana, PostHog) of launches and verdicts --
   annotateWatch(watch, annotatorFrom(config, log), async (key) =>
@@ -335,6 +377,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     effects: new Effects(store, redis, prefix),
     flags: createFlagProvider(config.flags),
     admins: config.admins,
+    access,
     intervalMs: config.guardIntervalSeconds * 1000,
     telemetryErrors: metrics.telemetryErrors,
     log,
@@ -352,18 +395,9 @@ export function createDonedone(opts: AppOptions): Donedone {
   processors.set('guard-event', (job) => guards.eventJob(job.data as unknown as GuardEventJob));
   guardActions.register(bolt, { guards, log });
 
-  const deps: ListenerDeps = {
-    config,
-    service,
-    store,
-    telemetry,
-    log,
-    now,
-    subcommands,
-    watch,
-    metrics,
-    learning,
-  };
+  const deps: ListenerDeps = { ...homeDeps, learning };
+  membershipEvents.register(bolt, { access });
+  epochCheck.register(bolt, { epoch });
   suggestActions.register(bolt, deps);
   const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
     commands.runCommand(job, deps, webClient, commands.answerEphemerally, counted);
@@ -416,6 +450,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     runCommand,
     async start(port = config.port) {
       await warnAboutRedis(redis, log);
+      await refuseVolatileRedis(redis, config.allowVolatileRedis);
       Object.assign(identity, await checkSlackToken(webClient, log));
       let server: Server | undefined;
       if (takesRequests) {

@@ -34,6 +34,8 @@ export interface Config {
   guardIntervalSeconds: number;
   /** DONEDONE_ADMINS: Slack user ids who may change any feature. */
   admins: string[];
+  /** `DONEDONE_ALLOW_VOLATILE_REDIS=1`: start even on a Redis that does not persist (tests). */
+  allowVolatileRedis: boolean;
   /** The flag tool that **Pause rollout** turns a flag off in (FLAGS_*). */
   flags?: FlagsConfig;
 }
@@ -190,6 +192,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       );
   }
   const flags = flagsConfig(get, problems);
+  const volatile = get('DONEDONE_ALLOW_VOLATILE_REDIS');
+  if (volatile !== undefined && volatile !== '1' && volatile !== '0') {
+    problems.push(`DONEDONE_ALLOW_VOLATILE_REDIS must be 1 or unset (got "${volatile}")`);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   const config: Config = {
@@ -205,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: get('LOG_LEVEL') ?? 'info',
     guardIntervalSeconds,
     admins,
+    allowVolatileRedis: volatile === '1',
   };
   if (flags) config.flags = flags;
   if (signingSecret) config.slack.signingSecret = signingSecret;

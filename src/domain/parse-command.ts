@@ -26,6 +26,7 @@ export type Command =
   | { name: 'flag'; id: string; key: string; since?: string }
   | { name: 'metrics'; search?: string }
   | { name: 'canary'; id?: string; spec: string }
+  | { name: 'owner'; id: string; user: string }
   | { name: 'guard'; id: string; spec: string }
   | { name: 'help' };
 
@@ -54,6 +55,7 @@ const USAGE: Record<string, string> = {
   flag: '/donedone flag F-3 bulk-export-v2 since 2026-05-01',
   metrics: '/donedone metrics export',
   canary: '/donedone canary checkout_revenue_dollars_total node=canary over 1h',
+  owner: '/donedone owner F-3 @maria',
   guard: '/donedone guard F-3 checkout_error_ratio < 2% over 3h auto-pause',
 };
 
@@ -213,6 +215,13 @@ export function parseCommand(input: string): CommandResult {
       const id = normaliseFeatureId(first);
       if (id) return { ok: true, command: { name, id, spec: tail.join(' ') } };
       return { ok: true, command: { name, spec: rest } };
+    }
+    case 'owner': {
+      const r = withId(name, rest);
+      if (isResult(r)) return r;
+      const user = parseUserMention(r.tail);
+      if (!user) return error(`\`owner\` needs the new owner as an @mention after ${r.id}.`, name);
+      return { ok: true, command: { name, id: r.id, user } };
     }
     case 'guard': {
       const r = withId(name, rest);

@@ -5,7 +5,9 @@ import { DateTime } from 'luxon';
 import type { Check, Feature } from '../domain/model';
 import { normaliseFeatureId } from '../domain/model';
 import { isGood } from '../domain/verdict';
+import type { AuditStore } from '../store/audit-store';
 import type { FeatureStore } from '../store/feature-store';
+import { actingAs } from '../usecases/actor';
 import type { FeatureService } from '../usecases/feature-service';
 import type { GuardService } from '../usecases/guard-service';
 import type { WatchService } from '../usecases/watch-service';
@@ -18,6 +20,8 @@ export interface ApiDeps {
   store: FeatureStore;
   features: FeatureService;
   watch: WatchService;
+  /** Every change of a feature, returned as `history` by `GET /api/features/F-3`. */
+  audit?: AuditStore;
   /** Guardrails: a breached one fails the gate; listed in a feature's detail. */
   guards?: Pick<GuardService, 'breachedOf' | 'statesOf'>;
 }
@@ -171,6 +175,7 @@ export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
             expectation: feature.expectation ?? null,
             checks,
             decision: feature.decision ?? null,
+            history: deps.audit ? await deps.audit.list(team, feature.id) : [],
           },
         });
       }),
@@ -191,7 +196,8 @@ export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
           return;
         }
         const id = normaliseFeatureId(paramId(req)) ?? '';
-        const result = await deps.watch.launch(team, id, body.at);
+        const at = body.at;
+        const result = await actingAs('api', () => deps.watch.launch(team, id, at));
         if (!result.ok) {
           sendJson(res, /no feature/i.test(result.error) ? 404 : 400, { error: result.error });
           return;

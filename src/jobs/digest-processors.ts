@@ -1,5 +1,6 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
+import type { Feature } from '../domain/model';
 import type { SlackPoster } from '../slack/poster';
 import { slackErrorCode } from '../slack/poster';
 import type { DigestJob, DigestService, OwnerDigestJob } from '../usecases/digest-service';
@@ -14,6 +15,8 @@ export interface DigestProcessorDeps {
   /** Posts a message in a channel (the jobs' WebClient, which fails fast on 429). */
   post: (channel: string, message: { text: string; blocks: unknown[] }) => Promise<void>;
   log: Logger;
+  /** The features that may be posted in a channel (public ones, and that channel's own). */
+  visibleIn?: (team: string, channel: string, features: Feature[]) => Promise<Feature[]>;
 }
 
 /** Slack errors no retry can fix: the bot is not in the channel, the channel is gone or archived. */
@@ -49,10 +52,13 @@ export function digestProcessors(deps: DigestProcessorDeps): Map<string, JobProc
     const key = `digest:${data.team}:${data.channel}:${slot}`;
     const result = await effects.once(key, data.channel, async () => {
       const zone = await digests.zoneFor(data.team, data.channel);
-      const message = await digests.build(data.team, digests.now().setZone(zone), {
-        channel: data.channel,
-        slot,
-      });
+      const only = deps.visibleIn;
+      const message = await digests.build(
+        data.team,
+        digests.now().setZone(zone),
+        { channel: data.channel, slot },
+        only ? (features) => only(data.team, data.channel, features) : undefined,
+      );
       await deps.post(data.channel, message).catch(failForGood);
     });
     log.info({ team: data.team, channel: data.channel, slot, result }, 'digest');

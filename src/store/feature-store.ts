@@ -11,6 +11,13 @@ import type { Check, Feature } from '../domain/model';
  * (a channel's digest schedule).
  */
 export class FeatureStore {
+  /** Told of every write of a feature (`before` null on creation): the audit trail listens here. */
+  private readonly writeListeners: ((before: Feature | null, after: Feature) => Promise<void>)[] = [];
+
+  onWrite(listener: (before: Feature | null, after: Feature) => Promise<void>): void {
+    this.writeListeners.push(listener);
+  }
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix = 'dd:',
@@ -32,6 +39,7 @@ export class FeatureStore {
       .zadd(this.key(team, 'owner', feature.ownerId), n, id)
       .sadd(`${this.prefix}teams`, team)
       .exec();
+    for (const listener of this.writeListeners) await listener(null, feature);
     return feature;
   }
 
@@ -92,6 +100,7 @@ export class FeatureStore {
             .zadd(this.key(team, 'owner', next.ownerId), n, id)
             .exec();
         }
+        for (const listener of this.writeListeners) await listener(before, next);
         return next;
       }
     }

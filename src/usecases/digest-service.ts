@@ -81,8 +81,14 @@ export class DigestService {
   }
 
   /** The board of a workspace in the digest's groups. */
-  async groups(team: string, now = this.deps.now()): Promise<{ features: Feature[]; groups: BoardGroup[] }> {
-    const features = await this.deps.store.list(team);
+  async groups(
+    team: string,
+    now = this.deps.now(),
+    only?: (features: Feature[]) => Promise<Feature[]>,
+  ): Promise<{ features: Feature[]; groups: BoardGroup[] }> {
+    const all = await this.deps.store.list(team);
+    // `only`: who will read it may not see every feature (private channels).
+    const features = only ? await only(all) : all;
     return { features, groups: groupBoard(features, now, { staleFlagDays: this.deps.staleFlagDays }) };
   }
 
@@ -112,14 +118,16 @@ export class DigestService {
 
   /**
    * The digest of a workspace's board, as of `now` (in the zone its date is shown in). Posted in a
-   * channel (`post`), the first digest of a month there also shows the team's calibration.
+   * channel (`post`), the first digest of a month there also shows the team's calibration. `only`:
+   * the features that may be shown there (private channels' stay in their channel).
    */
   async build(
     team: string,
     now = this.deps.now(),
     post?: { channel: string; slot: string },
+    only?: (features: Feature[]) => Promise<Feature[]>,
   ): Promise<Rendered> {
-    const { groups } = await this.groups(team, now);
+    const { groups } = await this.groups(team, now, only);
     const usage = await this.usageLines(groups, now);
     const calibration =
       post && this.deps.monthlyLine

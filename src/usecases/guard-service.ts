@@ -45,6 +45,8 @@ export interface GuardServiceDeps {
   flags?: FlagProvider;
   /** DONEDONE_ADMINS. */
   admins: readonly string[];
+  /** Who may change a feature, workspace admins included (src/usecases/access.ts); without it, `admins` alone. */
+  access?: { canChange(team: string, user: string, feature: Feature): Promise<boolean> };
   intervalMs: number;
   log: Logger;
   now: () => DateTime;
@@ -147,9 +149,10 @@ export class GuardService {
 
   /**
    * Who may change a feature (pause its rollout, add a guard): owner, proposer or an admin.
-   * A seam: issue 12's access service (workspace admins through users.info) replaces it.
+   * With the access service, workspace admins (users.info) too.
    */
-  mayChange(feature: Feature, userId: string): boolean {
+  async mayChange(feature: Feature, userId: string): Promise<boolean> {
+    if (this.deps.access) return this.deps.access.canChange(feature.team, userId, feature);
     return feature.ownerId === userId || feature.proposedBy === userId || this.deps.admins.includes(userId);
   }
 
@@ -182,7 +185,7 @@ export class GuardService {
   async add(team: string, id: string, guard: Guard, userId: string): Promise<Outcome<Feature>> {
     const feature = await this.deps.store.get(team, id);
     if (!feature) return { ok: false, error: `There is no feature ${id} in this workspace.` };
-    if (!this.mayChange(feature, userId))
+    if (!(await this.mayChange(feature, userId)))
       return { ok: false, error: this.refusal(feature, 'add guardrails') };
     const why = this.deps.telemetry.whyUnmeasurable(guard.metric);
     if (why) return { ok: false, error: `${why}.` };
@@ -426,7 +429,7 @@ export class GuardService {
   async pause(team: string, id: string, key: string, userId: string): Promise<Outcome<string>> {
     const feature = await this.deps.store.get(team, id);
     if (!feature) return { ok: false, error: `There is no feature ${id} any more.` };
-    if (!this.mayChange(feature, userId))
+    if (!(await this.mayChange(feature, userId)))
       return { ok: false, error: this.refusal(feature, 'pause its rollout') };
     const guard = guardsOf(feature).find((g) => guardKey(g) === key);
     if (!guard) return { ok: false, error: `That guardrail is no longer on ${feature.id}.` };
@@ -450,7 +453,7 @@ export class GuardService {
   ): Promise<Outcome<string>> {
     const feature = await this.deps.store.get(team, id);
     if (!feature) return { ok: false, error: `There is no feature ${id} any more.` };
-    if (!this.mayChange(feature, userId))
+    if (!(await this.mayChange(feature, userId)))
       return { ok: false, error: this.refusal(feature, 'dismiss its breaches') };
     const guard = guardsOf(feature).find((g) => guardKey(g) === key);
     if (!guard) return { ok: false, error: `That guardrail is no longer on ${feature.id}.` };

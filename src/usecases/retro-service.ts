@@ -322,7 +322,10 @@ export class RetroService {
     value: Decision,
     userId: string,
     ts: string,
+    /** Whether `userId` may change `id` (owner, proposer, admin); unknown: only the owner may change a decision. */
+    mayChange?: boolean,
   ): Promise<Outcome<{ feature: Feature; view: RetroView; unchanged?: boolean }>> {
+    const changer = (f: Feature) => mayChange ?? userId === f.ownerId;
     const found = await this.deps.features.get(team, id);
     if (!found.ok) return found;
     const before = found.value;
@@ -332,7 +335,7 @@ export class RetroService {
         error: `This retro belongs to an earlier cycle of ${id}, decided already; ${id} has moved on. \`/donedone show ${id}\` shows where it is.`,
       };
     }
-    if (before.decision && userId !== before.ownerId) {
+    if (before.decision && !changer(before)) {
       return {
         ok: false,
         error: `${id} was decided (${before.decision.value}) by <@${before.decision.by}>; only its owner <@${before.ownerId}> can change the decision.`,
@@ -344,7 +347,7 @@ export class RetroService {
     }
     const updated = await this.deps.store.update(team, id, (f) => {
       if (!f.retro || f.retro.ts !== ts) return null;
-      if (f.decision && userId !== f.ownerId) return null;
+      if (f.decision && !changer(f)) return null;
       const retro: Retro = f.decision ? { ...f.retro, previousDecision: f.decision } : f.retro;
       if (value !== 'iterate') return { ...f, decision, retro, status: 'decided' };
       const {

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
+import { launchBeforeProposal } from '../domain/launch-date';
 import type { Check, Feature } from '../domain/model';
 import { checkpoints, launchHourOf, parseLaunchAt, planCatchUp } from '../domain/schedule';
 import { deadlineOf, isAlarming } from '../domain/verdict';
@@ -87,6 +88,8 @@ export class WatchService {
     if (!found.ok) return found;
     if (found.value.status === 'dropped')
       return { ok: false, error: `${id} was dropped; it cannot be launched.` };
+    const early = launchBeforeProposal(parsed.at, found.value.createdAt, id);
+    if (early) return { ok: false, error: early };
     const launchedAt = parsed.at.toISO()!;
     if (found.value.launchedAt === launchedAt)
       return { ok: true, value: { feature: found.value, changed: false } };

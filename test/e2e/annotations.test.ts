@@ -1,4 +1,5 @@
 import { type RunningBot, startBot } from '../support/bot';
+import { proposedOn } from '../support/proposed-on';
 import { type StandIn, startStandIn } from '../support/vendor-stand-ins';
 
 const API_TOKEN = 'test-api-token-0123456789abcdef';
@@ -21,6 +22,8 @@ async function propose(text: string): Promise<string> {
   const before = bot.slackApi.responses.length;
   await bot.slack.command(`propose ${text}`);
   await bot.slackApi.waitFor(() => bot.slackApi.responses.length > before);
+  // Launched on past dates below: proposed before them (a launch before the proposal is refused).
+  await proposedOn(bot);
   const features = await bot.donedone.store.list('T1');
   return features[features.length - 1]!.id;
 }

@@ -262,7 +262,8 @@ describe('the App Home tab', () => {
     expect(shown).toContain('*Your features* · 1 feature: 1 not launched');
     expect(shown).toContain('*Team board* · 2 features: 1 without an expectation, 1 not launched');
     expect(shown).toContain('home_propose');
-    expect(shown).toContain(`"value":"${mine.id}"`);
+    // The button carries the install's epoch after the id (src/slack/outgoing.ts).
+    expect(shown).toMatch(new RegExp(`"value":"${mine.id}\\|[0-9a-f]+"`));
 
     const container = { type: 'view', view_id: 'V1' };
     await bot.slack.interactive({

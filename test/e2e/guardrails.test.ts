@@ -19,6 +19,7 @@ import {
   SEARCH_LATENCY_SECONDS,
 } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
+import { proposedOn } from '../support/proposed-on';
 import { type StandIn, startStandIn } from '../support/vendor-stand-ins';
 
 const API_TOKEN = 'api-token-0123456789abcdef';
@@ -162,6 +163,7 @@ async function launchGuarded(extra = ''): Promise<{ id: string; ts: string }> {
   );
   const f = (await bot.donedone.store.list('T1'))[0]!;
   expect(f.expectation?.guards?.map((g) => g.text)).toEqual([RATIO_GUARD, LATENCY_GUARD]);
+  await proposedOn(bot);
   await ask(`launch ${f.id} 2026-10-30`);
   await drained();
   return { id: f.id, ts: f.cardTs! };

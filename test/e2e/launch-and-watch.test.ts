@@ -15,7 +15,10 @@ async function propose(text: string): Promise<string> {
   expect(body).toBe('');
   await bot.slackApi.waitFor(() => bot.slackApi.responses.length > before);
   const features = await bot.donedone.store.list('T1');
-  return features[features.length - 1]!.id;
+  const id = features[features.length - 1]!.id;
+  // Launched on past dates below: proposed before them (a launch before the proposal is refused).
+  await bot.donedone.store.update('T1', id, (f) => ({ ...f, createdAt: '2026-09-01T00:00:00.000Z' }));
+  return id;
 }
 
 function threadPosts(cardTs: string) {

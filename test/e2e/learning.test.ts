@@ -4,6 +4,7 @@ import { roundTarget } from '../../src/domain/suggest-metrics';
 import { BULK_EXPORT_PER_HOUR, CHECKOUT_NEW_PER_HOUR, DARK_MODE_PER_3_HOURS } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
 import { type RunningPrometheus, startPrometheus, stopPrometheus } from '../support/prometheus';
+import { proposedOn } from '../support/proposed-on';
 
 /**
  * Learning from past features, through signed requests into the whole bot: a real Prometheus with
@@ -111,6 +112,7 @@ describe('calibration', () => {
     ];
     for (const [i, f] of judged.entries()) {
       await command(`propose ${f.title} expect ${f.metric} >= ${f.target} per week within 14 days`);
+      await proposedOn(bot);
       await command(`launch F-${i + 1} 2026-10-01`);
     }
     const statuses = judged.map((f) => (f.weekly >= f.target ? 'met' : 'missed'));
@@ -184,6 +186,7 @@ describe('calibration', () => {
 
   it('says how many, without percentages, while fewer than three were judged', async () => {
     await command('propose Bulk export v1 expect bulk_export_total >= 200 per week within 14 days');
+    await proposedOn(bot);
     await command('launch F-1 2026-10-01');
     await waitFor(async () => (await bot.donedone.store.get('T1', 'F-1'))?.status === 'met');
     const answer = await command('propose Bulk export v2 expect bulk_export_total >= 400 per week');
@@ -210,11 +213,15 @@ describe("the team's calibration in the digest", () => {
     await command('digest');
     const before = await bot.slackApi.waitFor(() => digests()[0]);
     expect(JSON.stringify(before.body.blocks)).not.toContain('look back');
+    await proposedOn(bot);
     await command('launch F-1 2026-10-01');
     await waitFor(async () => (await bot.donedone.store.get('T1', 'F-1'))?.status === 'met');
+    // `digest` is asked at most once per channel per 10 minutes.
+    bot.clock.now = bot.clock.now.plus({ minutes: 10 });
     await command('digest');
     const first = await bot.slackApi.waitFor(() => digests()[1]);
     expect(JSON.stringify(first.body.blocks)).toContain(line);
+    bot.clock.now = bot.clock.now.plus({ minutes: 10 });
     await command('digest');
     const second = await bot.slackApi.waitFor(() => digests()[2]);
     expect(JSON.stringify(second.body.blocks)).not.toContain(line);

@@ -64,6 +64,16 @@ afterEach(async () => {
   redis.disconnect();
 });
 
+/** A launch cannot precede its proposal: the feature is said to have been proposed `days` ago. */
+async function proposedDaysAgo(id: string, days: number): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  const key = `${prefix}team:T1:f:${id}`;
+  const feature = JSON.parse((await redis.hget(key, 'json'))!);
+  feature.createdAt = DateTime.utc().minus({ days }).toISO();
+  await redis.hset(key, 'json', JSON.stringify(feature));
+  redis.disconnect();
+}
+
 /** Waits until the request queue under `prefix` has nothing waiting or active. */
 async function drainedOf(keyPrefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
@@ -98,6 +108,7 @@ it('a check due while the bot is killed -9 runs once when it starts again', asyn
   const slack = new FakeSlack({ botUrl: `http://127.0.0.1:${port}`, responseBase: slackApi.url });
   await slack.command('propose Bulk export expect bulk_export_total >= 200 per week within 30 days');
   await slackApi.waitFor(() => slackApi.responses[0]);
+  await proposedDaysAgo('F-1', 8);
   // Launched a week ago, less 3 seconds: the first weekly check is due in 3 s.
   const at = DateTime.utc().minus({ days: 7 }).plus({ seconds: 3 }).toISO();
   const launch = await fetch(`http://127.0.0.1:${port}/api/features/F-1/launch`, {

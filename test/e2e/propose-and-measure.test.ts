@@ -217,10 +217,10 @@ describe('/donedone drop', () => {
 
 describe('card buttons', () => {
   /** Clicks a button on F-1's card as Slack sends it: a signed block_actions payload. */
-  async function clickOnCard(actionId: string, featureId: string, cardTs: string, n: number) {
+  async function clickOnCard(actionId: string, featureId: string, cardTs: string, n: number, user = 'U2') {
     const { res } = await bot.slack.interactive({
       type: 'block_actions',
-      user: bot.slack.user('U2'),
+      user: bot.slack.user(user),
       team: { id: 'T1', domain: 'acme' },
       channel: { id: 'C1', name: 'planning' },
       container: { type: 'message', message_ts: cardTs, channel_id: 'C1' },
@@ -261,7 +261,8 @@ describe('card buttons', () => {
     expect(String(inThread.body.text)).toMatch(/^F-1: /);
     expect(await bot.donedone.store.checks('T1', 'F-1')).toHaveLength(1);
 
-    const launched = await clickOnCard('mark_launched', 'F-1', cardTs, 2);
+    // Launching changes the feature: its owner (U1) clicks.
+    const launched = await clickOnCard('mark_launched', 'F-1', cardTs, 2, 'U1');
     expect(String(launched.body.text)).toMatch(/^Launched \*F-1\* on \d{4}-\d{2}-\d{2}\./);
     expect((await bot.donedone.store.get('T1', 'F-1'))?.launchedAt).toBeTruthy();
   });

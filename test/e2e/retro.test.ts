@@ -23,7 +23,10 @@ async function propose(text: string): Promise<string> {
   await bot.slack.command(`propose ${text}`);
   await bot.slackApi.waitFor(() => bot.slackApi.responses.length > before);
   const features = await bot.donedone.store.list('T1');
-  return features[features.length - 1]!.id;
+  const id = features[features.length - 1]!.id;
+  // Launched on past dates below: proposed before them (a launch before the proposal is refused).
+  await bot.donedone.store.update('T1', id, (f) => ({ ...f, createdAt: '2026-09-01T00:00:00.000Z' }));
+  return id;
 }
 
 /** Proposes, launches on 1 Oct (deadline 31 Oct, due at NOW) and waits for the retro to open. */
@@ -173,7 +176,7 @@ describe('deciding', () => {
     // Someone else cannot change it: answered only to them.
     const before = await click('remove', f, 'U3');
     const refusal = await bot.slackApi.waitFor(() => bot.slackApi.responses[before]);
-    expect(refusal.body.text).toContain('only its owner <@U1> can change the decision');
+    expect(refusal.body.text).toContain('Only <@U1> or an admin can change F-1.');
     expect((await feature(f.id)).decision?.value).toBe('keep');
 
     // The owner can.

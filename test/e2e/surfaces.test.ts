@@ -7,6 +7,7 @@
 import { DateTime } from 'luxon';
 import { NOW } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
+import { proposedOn } from '../support/proposed-on';
 import { drained as drainedQueue, waitFor } from '../support/wait';
 
 const API_TOKEN = 'test-api-token-0123456789abcdef';
@@ -217,6 +218,7 @@ describe('a launched feature', () => {
   it('a new expectation starts a fresh history: old checks do not steer its projection', async () => {
     // Launched 12 Oct; steady 168 a week from 14 Oct. Checks of `>= 500` on 19 and 26 Oct.
     await ask('propose Steady export expect steady_export_total >= 500 per week within 30 days');
+    await proposedOn(bot);
     await ask('launch F-1 2026-10-12');
     await waitFor(async () => (await bot.donedone.store.checks('T1', 'F-1')).length >= 2);
     await drained();
@@ -238,6 +240,7 @@ describe('a launched feature', () => {
   it('tells the owner by DM when a metric that had data stops returning any', async () => {
     // reports_viewed_total has daily samples until 1 Nov (NOW); a window past that has none.
     await ask('propose Reports expect reports_viewed_total >= 1 per day within 60 days');
+    await proposedOn(bot);
     await ask('launch F-1 2026-10-01');
     await waitFor(async () => (await bot.donedone.store.checks('T1', 'F-1')).length >= 4);
     await drained();
@@ -261,6 +264,7 @@ describe('a launched feature', () => {
 
   it('the gate: inconclusive right after a launch, 503 when the telemetry is down', async () => {
     await ask('propose Fresh expect fresh_feature_total >= 200 per week within 30 days');
+    await proposedOn(bot);
     // Launched an hour ago: no data, no first use yet, within the 24 h grace.
     bot.clock.now = DateTime.fromISO('2026-10-20T10:00:00Z', { zone: 'utc' });
     await ask('launch F-1');
@@ -289,6 +293,7 @@ describe('a launched feature', () => {
     // Launched 24 Oct; first use on 29 Oct would be found by the hourly watch.
     bot.clock.now = DateTime.fromISO('2026-10-25T00:00:00Z', { zone: 'utc' });
     await ask('propose Fresh expect fresh_feature_total >= 200 per week within 30 days');
+    await proposedOn(bot);
     await ask('launch F-1 2026-10-24');
     await waitFor(async () =>
       (await bot.donedone.queue.getJobSchedulers()).some((s) => s.key === 'first-use__T1__F-1'),

@@ -48,6 +48,8 @@ export async function startBot(
     PROMETHEUS_URL: process.env.TEST_PROMETHEUS_URL ?? 'http://127.0.0.1:9',
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // The test Redis is shared and throwaway: no persistence needed.
+    DONEDONE_ALLOW_VOLATILE_REDIS: '1',
     ...opts.env,
   });
   const donedone = createDonedone({
@@ -60,7 +62,15 @@ export async function startBot(
     ...(opts.catalog ? { catalog: opts.catalog } : {}),
     ...(opts.telemetrySources ? { telemetrySources: opts.telemetrySources } : {}),
   });
-  const { port } = await donedone.start(0);
+  let port: number;
+  try {
+    ({ port } = await donedone.start(0));
+  } catch (err) {
+    // A bot that refuses to start (a setting, a volatile Redis) leaves no connection open behind it.
+    await donedone.stop();
+    await slackApi.stop();
+    throw err;
+  }
   const url = `http://127.0.0.1:${port}`;
   const slack = new FakeSlack({ botUrl: url, responseBase: slackApi.url });
   return {

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -21,6 +21,9 @@ export interface SlackClientOptions {
 /** Sends requests to the bot the way Slack does: signed, in Slack's content types. */
 export class FakeSlack {
   private n = 0;
+  private readonly instance = randomBytes(4).toString('hex');
+  /** The last request sent, exactly as signed: `replay()` sends it again. */
+  private last: { body: string; headers: Record<string, string> } | undefined;
   constructor(private readonly opts: SlackClientOptions) {}
 
   private async post(
@@ -28,10 +31,28 @@ export class FakeSlack {
     contentType: string,
     headers: Record<string, string> = {},
   ): Promise<Response> {
+    const all = { 'content-type': contentType, ...sign(body), ...headers };
+    this.last = { body, headers: all };
+    return fetch(`${this.opts.botUrl}/slack/events`, { method: 'POST', headers: all, body });
+  }
+
+  /** Sends the last request again, byte for byte with its signature: what an attacker who saw it could do. */
+  async replay(): Promise<Response> {
+    if (!this.last) throw new Error('nothing to replay');
     return fetch(`${this.opts.botUrl}/slack/events`, {
       method: 'POST',
-      headers: { 'content-type': contentType, ...sign(body), ...headers },
-      body,
+      headers: this.last.headers,
+      body: this.last.body,
+    });
+  }
+
+  /** Posts any body, signed, to the bot (e.g. an oversized one). */
+  async raw(body: string | Uint8Array, contentType = 'application/x-www-form-urlencoded'): Promise<Response> {
+    const text = typeof body === 'string' ? body : Buffer.from(body).toString();
+    return fetch(`${this.opts.botUrl}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, ...sign(text) },
+      body: text,
     });
   }
 
@@ -54,7 +75,8 @@ export class FakeSlack {
       text,
       api_app_id: 'A1',
       response_url: `${this.opts.responseBase}/response/${responseId}`,
-      trigger_id: `trigger-${this.n}`,
+      // Unique, as Slack's are: a restarted bot's FakeSlack must not reuse an earlier one's (replays are ignored).
+      trigger_id: `trigger-${this.instance}-${this.n}`,
     }).toString();
     const res = await this.post(form, 'application/x-www-form-urlencoded');
     return { res, body: await res.text(), responseId };

@@ -42,6 +42,16 @@ export class SlackStandIn {
     { error?: string; status?: number; retryAfter?: number; times: number }
   >();
   url = '';
+  /**
+   * Conversations the workspace has, for conversations.info and conversations.members. A channel not
+   * listed is an ordinary public channel that nobody in particular is in.
+   */
+  readonly conversations = new Map<
+    string,
+    { kind: 'public' | 'private' | 'im' | 'mpim'; members: string[] }
+  >();
+  /** People's roles, for users.info (absent: an ordinary member). */
+  readonly people = new Map<string, { admin?: boolean; owner?: boolean }>();
 
   async start(): Promise<void> {
     this.server = createServer(async (req, res) => {
@@ -104,8 +114,45 @@ export class SlackStandIn {
           ok: true,
           permalink: `https://acme.slack.com/archives/${body.channel}/p${String(body.message_ts).replace('.', '')}`,
         };
-      case 'users.info':
-        return { ok: true, user: { id: body.user, tz: 'Europe/Berlin' } };
+      case 'users.info': {
+        const person = this.people.get(String(body.user)) ?? {};
+        return {
+          ok: true,
+          user: {
+            id: body.user,
+            tz: 'Europe/Berlin',
+            is_admin: Boolean(person.admin || person.owner),
+            is_owner: Boolean(person.owner),
+          },
+        };
+      }
+      case 'conversations.info': {
+        const c = this.conversations.get(String(body.channel));
+        const kind = c?.kind ?? 'public';
+        return {
+          ok: true,
+          channel: {
+            id: body.channel,
+            is_channel: kind === 'public',
+            is_group: kind === 'private',
+            is_im: kind === 'im',
+            is_mpim: kind === 'mpim',
+            is_private: kind !== 'public',
+          },
+        };
+      }
+      case 'conversations.members': {
+        // Slack may answer fewer members than asked for: pages of two, so the bot must follow next_cursor.
+        const members = this.conversations.get(String(body.channel))?.members ?? [];
+        const limit = Math.min(Number(body.limit ?? 100), 2);
+        const start = Number(body.cursor ?? 0);
+        const next = start + limit < members.length ? String(start + limit) : '';
+        return {
+          ok: true,
+          members: members.slice(start, start + limit),
+          response_metadata: { next_cursor: next },
+        };
+      }
       case 'files.getUploadURLExternal':
         return { ok: true, upload_url: `${this.url}/upload/F${this.seq}`, file_id: `F${this.seq}` };
       case 'files.completeUploadExternal':

@@ -144,8 +144,8 @@ export function cardMessage(feature: Feature, extras: { calibration?: string | n
     blocks.push({ type: 'actions', block_id: `card:${feature.id}`, elements });
   }
   const text = feature.expectation
-    ? `${feature.id} · ${truncate(feature.title, 150)}: expected ${feature.expectation.text}`
-    : `${feature.id} · ${truncate(feature.title, 150)}: ${QUESTION}`;
+    ? `${feature.id} · ${title}: expected ${escapeMrkdwn(feature.expectation.text)}`
+    : `${feature.id} · ${title}: ${QUESTION}`;
   return { text, blocks };
 }
 

@@ -201,7 +201,8 @@ export function retroMessage(view: RetroView): Message {
       },
     ],
   });
-  const head = `Retrospective ${view.id} · ${truncate(view.title, 150)}: ${retro.actual.verdict}. Expected ${expectedText(e)}, actual ${actual}.`;
+  // The fallback text is mrkdwn too (notifications show it): the title is escaped as in the blocks.
+  const head = `Retrospective ${view.id} · ${escapeMrkdwn(truncate(view.title, 150))}: ${retro.actual.verdict}. Expected ${expectedText(e)}, actual ${actual}.`;
   const tail = view.decision
     ? ` Decision: ${view.decision.value} by <@${view.decision.by}>.`
     : ' Keep, iterate or remove?';

@@ -156,6 +156,7 @@ export const HELP_TEXT = [
   '`/donedone digest [every monday 09:00 Europe/Berlin|off|schedule]`: the channel digest',
   '`/donedone scorecard [@user]`, `/donedone usage F-3`, `/donedone flag F-3 <key> [since YYYY-MM-DD]`',
   '`/donedone retro F-3`, `/donedone drop F-3 [reason]`, `/donedone metrics [search]`',
+  '`/donedone owner F-3 @user`: hand F-3 over (its owner, its proposer or an admin)',
   '`/donedone canary <metric> <label>=<value> [over 1h]`: judge a canary against the other nodes',
   '`/donedone guard F-3 <metric> <op> <number> [over 3h] [auto-pause]`: a guardrail, watched every 5 minutes from launch to the deadline',
   '`/donedone suggest F-3`: metrics that may tell whether F-3 works, with suggested targets',

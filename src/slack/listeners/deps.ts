@@ -19,6 +19,10 @@ export interface ListenerDeps {
   learning?: import('../../usecases/learning-service').LearningService;
   /** Extra subcommands added by later capabilities (launch, digest, canary…), by name. */
   subcommands: Map<string, SubcommandHandler>;
+  /** Replays, visibility, change rights and limits of commands (src/usecases/command-guard.ts). */
+  guard?: import('../../usecases/command-guard').CommandGuard;
+  access?: import('../../usecases/access').AccessService;
+  audit?: import('../../store/audit-store').AuditStore;
 }
 
 export interface CommandContext {

@@ -35,7 +35,10 @@ export function register(app: App, deps: ListenerDeps): void {
     await ack();
     const team = body.team?.id ?? body.user.team_id ?? '';
     const id = body.actions[0]?.value ?? '';
-    const feature = await deps.store.get(team, id);
+    const found = await deps.store.get(team, id);
+    // A feature the viewer may not see opens as one that does not exist.
+    const feature =
+      found && (!deps.access || (await deps.access.canSee(team, body.user.id, found))) ? found : null;
     const blocks: KnownBlock[] = feature
       ? showMessage(feature, await deps.store.checks(team, id), await deps.store.notes(team, id), deps.now())
           .blocks

@@ -2,6 +2,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { answerModal } from '../../blocks/modal-blocks';
 import type { CommandRunner } from '../commands/donedone-command';
 import type { ListenerDeps } from '../deps';
+import { changeRefusal } from './change-refusal';
 
 /** Card buttons: answer the question (or change the expectation), mark launched, check now. */
 export function register(app: App, deps: ListenerDeps, run: CommandRunner): void {
@@ -9,6 +10,12 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
     await ack();
     const team = body.team?.id ?? body.user.team_id ?? '';
     const feature = await deps.store.get(team, body.actions[0]!.value ?? '');
+    const refusal =
+      feature && deps.access ? await changeRefusal(deps.access, team, body.user.id, feature) : null;
+    if (refusal) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: refusal });
+      return;
+    }
     if (!feature) {
       await respond({
         response_type: 'ephemeral',

@@ -1,6 +1,9 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Decision } from '../../../domain/model';
+import type { FeatureStore } from '../../../store/feature-store';
+import type { AccessService } from '../../../usecases/access';
+import { actingAs } from '../../../usecases/actor';
 import type { RetroService } from '../../../usecases/retro-service';
 import { answerModal } from '../../blocks/modal-blocks';
 import { RETRO_ACTIONS } from '../../blocks/retro-blocks';
@@ -8,6 +11,9 @@ import { RETRO_ACTIONS } from '../../blocks/retro-blocks';
 export interface RetroListenerDeps {
   retro: RetroService;
   log: Logger;
+  /** Iterate, and changing a decision already taken, are for the owner, the proposer and admins. */
+  access?: AccessService;
+  store?: FeatureStore;
 }
 
 /**
@@ -21,7 +27,19 @@ export function register(app: App, deps: RetroListenerDeps): void {
       const team = body.team?.id ?? body.user.team_id ?? '';
       const id = body.actions[0]?.value ?? '';
       const ts = body.message?.ts ?? body.container?.message_ts ?? '';
-      const result = await deps.retro.decide(team, id, value, body.user.id, ts);
+      const current = deps.store ? await deps.store.get(team, id) : null;
+      let allowed: boolean | undefined;
+      if (current && deps.access && (value === 'iterate' || current.decision)) {
+        allowed = await deps.access.canChange(team, body.user.id, current);
+        if (!allowed) {
+          const text = deps.access.whoCan(current);
+          await respond({ response_type: 'ephemeral', replace_original: false, text });
+          return;
+        }
+      }
+      const result = await actingAs(body.user.id, () =>
+        deps.retro.decide(team, id, value, body.user.id, ts, allowed),
+      );
       if (!result.ok) {
         await respond({ response_type: 'ephemeral', replace_original: false, text: result.error });
         return;

@@ -4,6 +4,7 @@ import { parseMetric } from '../../../domain/parse-expectation';
 import { answerModal } from '../../blocks/modal-blocks';
 import { SUGGEST_USE_ACTION, type SuggestUseValue } from '../../blocks/suggest-blocks';
 import type { ListenerDeps } from '../deps';
+import { changeRefusal } from './change-refusal';
 
 /** Reads a suggestion button's value; null when it is not one (an old or forged payload). */
 export function readSuggestUse(raw: string | undefined): SuggestUseValue | null {
@@ -19,7 +20,7 @@ export function readSuggestUse(raw: string | undefined): SuggestUseValue | null 
 }
 
 /** "Use this" on a suggestion: opens the feature's expectation form with the metric and target filled in. */
-export function register(app: App, deps: Pick<ListenerDeps, 'store' | 'telemetry' | 'log'>): void {
+export function register(app: App, deps: Pick<ListenerDeps, 'store' | 'telemetry' | 'log' | 'access'>): void {
   app.action<BlockAction<ButtonAction>>(SUGGEST_USE_ACTION, async ({ ack, body, client, respond }) => {
     await ack();
     const team = body.team?.id ?? body.user.team_id ?? '';
@@ -32,6 +33,12 @@ export function register(app: App, deps: Pick<ListenerDeps, 'store' | 'telemetry
         replace_original: false,
         text: 'That suggestion no longer applies. Ask again: `/donedone suggest F-3`',
       });
+      return;
+    }
+    // The form changes the feature (and shows its title): for those who may change it.
+    const refusal = deps.access ? await changeRefusal(deps.access, team, body.user.id, feature) : null;
+    if (refusal) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: refusal });
       return;
     }
     // A suggested target is a plain weekly number; the deadline of an existing expectation is kept.

@@ -1,5 +1,6 @@
 import type { App, webApi } from '@slack/bolt';
 import { formatNumber } from '../../../domain/format-number';
+import { decodeSlackEntities, neutraliseMentions } from '../../../domain/mentions';
 import type { Expectation, Feature } from '../../../domain/model';
 import {
   type Command,
@@ -9,8 +10,11 @@ import {
   parseCommand,
   usageOf,
 } from '../../../domain/parse-command';
+import { isStoreError } from '../../../store/redis-connection';
+import { actingAs } from '../../../usecases/actor';
 import type { FeatureService } from '../../../usecases/feature-service';
 import { escapeMrkdwn } from '../../blocks/escape';
+import { historyBlocks } from '../../blocks/history-blocks';
 import { proposeModal } from '../../blocks/modal-blocks';
 import { HELP_TEXT, listMessage, showMessage } from '../../blocks/show-blocks';
 import { slackErrorCode } from '../../poster';
@@ -44,7 +48,14 @@ export type CommandAck =
   | { kind: 'answer'; text: string; refused?: string }
   | { kind: 'run'; command: Command; expectation?: Expectation };
 
-export function decideAck(text: string, service: Pick<FeatureService, 'parseExpectation'>): CommandAck {
+export function decideAck(raw: string, service: Pick<FeatureService, 'parseExpectation'>): CommandAck {
+  // Slack escapes &, < and > in what was typed: decoded once here, escaped once where shown. An answer
+  // may echo what was typed, and the acknowledgement does not pass the outgoing door: no pings in it.
+  const decided = decideText(decodeSlackEntities(raw), service);
+  return decided.kind === 'answer' ? { ...decided, text: neutraliseMentions(decided.text) } : decided;
+}
+
+function decideText(text: string, service: Pick<FeatureService, 'parseExpectation'>): CommandAck {
   const parsed = parseCommand(text);
   if (!parsed.ok) return { kind: 'answer', text: parsed.error, refused: 'invalid' };
   const cmd = parsed.command;
@@ -159,6 +170,10 @@ export async function runCommand(
   };
   let outcome: CommandOutcome['outcome'] = 'ok';
   try {
+    const verdict = await deps.guard?.check(cmd, ctx);
+    // A replayed request was acknowledged and does nothing; a refusal is answered and changes nothing.
+    if (verdict?.kind === 'replay') return;
+    if (verdict?.kind === 'refused') return await ctx.respond({ text: verdict.text });
     if (cmd.name === 'propose' && !cmd.title) {
       await client.views.open({
         trigger_id: job.triggerId,
@@ -166,7 +181,7 @@ export async function runCommand(
       });
       return;
     }
-    await dispatch(cmd, ctx, deps, decided.expectation);
+    await actingAs(job.userId, () => dispatch(cmd, ctx, deps, decided.expectation));
   } catch (err) {
     outcome = 'error';
     deps.log.error({ command: cmd.name, err: (err as Error).message }, 'command failed');
@@ -197,7 +212,9 @@ export const answerEphemerally: AnswerEphemerally = async (responseUrl, message)
   const response = await fetch(responseUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }),
+    body: neutraliseMentions(
+      JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }),
+    ),
     signal: AbortSignal.timeout(10_000),
   });
   // Read the body so the connection goes back to the pool.
@@ -211,7 +228,10 @@ export function friendlyError(err: unknown): string {
   if (code === 'not_in_channel' || code === 'channel_not_found') {
     return ':warning: I can’t post in this channel. Invite me with `/invite @donedone` and try again; nothing was lost.';
   }
-  return ':warning: Something went wrong on my side; nothing you typed was lost. Try again in a minute.';
+  if (isStoreError(err)) {
+    return ':warning: I could not reach my database, so nothing was saved. Try again in a minute.';
+  }
+  return ':warning: Something went wrong on my side, so this may not have been saved. Look with `/donedone list mine` and try again in a minute.';
 }
 
 async function dispatch(
@@ -267,7 +287,10 @@ async function dispatch(
       const checks = await store.checks(ctx.team, cmd.id);
       const notes = await store.notes(ctx.team, cmd.id);
       const message = showMessage(found.value, checks, notes, deps.now());
-      return ctx.respond({ text: message.text, blocks: message.blocks });
+      const history = deps.audit ? historyBlocks(await deps.audit.list(ctx.team, cmd.id)) : [];
+      // Slack shows at most 50 blocks in a message: the history's summary goes before the limit.
+      const blocks = [...message.blocks.slice(0, 50 - history.length), ...history];
+      return ctx.respond({ text: message.text, blocks });
     }
     case 'list': {
       let features: Feature[];
@@ -285,6 +308,7 @@ async function dispatch(
         features = await store.list(ctx.team);
         heading = 'All features';
       }
+      if (deps.guard) features = await deps.guard.visible(ctx.team, ctx.userId, features);
       const message = listMessage(features, heading, deps.now());
       return ctx.respond({ text: message.text, blocks: message.blocks });
     }

@@ -2,6 +2,7 @@ import { describeCalibration } from '../../../domain/calibration';
 import type { Command } from '../../../domain/parse-command';
 import { scorecard } from '../../../domain/scorecard';
 import type { FeatureStore } from '../../../store/feature-store';
+import type { CommandGuard } from '../../../usecases/command-guard';
 import type { LearningService } from '../../../usecases/learning-service';
 import { scorecardBlocks } from '../../blocks/scorecard-blocks';
 import type { CommandContext, SubcommandHandler } from '../deps';
@@ -10,10 +11,13 @@ import type { CommandContext, SubcommandHandler } from '../deps';
 export function scorecardHandler(deps: {
   store: FeatureStore;
   learning?: LearningService;
+  guard?: { visible: CommandGuard['visible'] };
 }): SubcommandHandler {
   return async (cmd: Command, ctx: CommandContext): Promise<void> => {
     if (cmd.name !== 'scorecard') return;
-    const features = await deps.store.list(ctx.team);
+    const all = await deps.store.list(ctx.team);
+    // Private features count only for those who may see them.
+    const features = deps.guard ? await deps.guard.visible(ctx.team, ctx.userId, all) : all;
     const card = scorecard(features);
     let calibration: { team: string | null; owners: Map<string, string> } | undefined;
     if (deps.learning) {

@@ -20,7 +20,12 @@ export function register(app: App, deps: ListenerDeps, digests: DigestService): 
     if (event.tab && event.tab !== 'home') return;
     const team = body.team_id;
     const now = deps.now();
-    const { groups } = await digests.groups(team, now);
+    const access = deps.access;
+    const { groups } = await digests.groups(
+      team,
+      now,
+      access ? (features) => access.visibleTo(team, event.user, features) : undefined,
+    );
     const usage = await digests.usageLines(groups, now, HOME_USAGE_BUDGET_MS);
     const metadata: HomeMetadata = event.channel ? { channel: event.channel } : {};
     const view = homeView({ userId: event.user, groups, now, linkFor, usage });

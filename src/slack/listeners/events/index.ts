@@ -1,5 +1,7 @@
 import type { App } from '@slack/bolt';
+import { decodeSlackEntities } from '../../../domain/mentions';
 import { MAX_TITLE } from '../../../domain/parse-command';
+import { actingAs } from '../../../usecases/actor';
 import { escapeMrkdwn, truncate } from '../../blocks/escape';
 import { slackErrorCode } from '../../poster';
 import type { ListenerDeps } from '../deps';
@@ -31,19 +33,22 @@ export function register(app: App, deps: ListenerDeps): void {
     if (event.subtype !== undefined || !('text' in event) || !event.text) return;
     if ('bot_id' in event && event.bot_id) return;
     if ('thread_ts' in event && event.thread_ts && event.thread_ts !== event.ts) return;
-    const title = proposalTitle(event.text, deps.config.proposalPrefixes);
+    const title = proposalTitle(decodeSlackEntities(event.text), deps.config.proposalPrefixes);
     if (!title) return;
     const team = body.team_id;
     if (!(await deps.store.once(`message:${team}:${event.channel}:${event.ts}`))) return;
     try {
-      await deps.service.propose({
-        team,
-        channel: event.channel,
-        userId: event.user,
-        title,
-        threadTs: event.ts,
-        requestKey: `${event.channel}:${event.ts}`,
-      });
+      const userId = event.user;
+      await actingAs(userId, () =>
+        deps.service.propose({
+          team,
+          channel: event.channel,
+          userId,
+          title,
+          threadTs: event.ts,
+          requestKey: `${event.channel}:${event.ts}`,
+        }),
+      );
     } catch (err) {
       // Give the claim back so the job's retry can try again (the feature it made is reused).
       await deps.store.release(`message:${team}:${event.channel}:${event.ts}`);

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { decodeSlackEntities } from '../../../domain/mentions';
 import type { RetroService } from '../../../usecases/retro-service';
 
 /** Subtypes that are still a person's reply (sent to the channel too, or with a file). */
@@ -17,7 +18,8 @@ export function register(app: App, deps: { retro: RetroService; log: Logger }): 
     if (!('text' in event) || !event.text || !('user' in event) || !event.user) return;
     await deps.retro.addNote(body.team_id, event.channel, event.thread_ts, {
       user: event.user,
-      text: event.text,
+      // Slack escapes &, < and > in messages: stored as typed, escaped once where shown.
+      text: decodeSlackEntities(event.text),
       ts: event.ts,
     });
   });

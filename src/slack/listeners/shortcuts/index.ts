@@ -1,4 +1,5 @@
 import type { App, MessageShortcut } from '@slack/bolt';
+import { decodeSlackEntities } from '../../../domain/mentions';
 import { proposeModal } from '../../blocks/modal-blocks';
 import type { ListenerDeps } from '../deps';
 
@@ -7,7 +8,9 @@ export function register(app: App, _deps: ListenerDeps): void {
   app.shortcut<MessageShortcut>('track_as_feature', async ({ ack, shortcut, client }) => {
     await ack();
     const message = shortcut.message;
-    const title = (message.text ?? '').split('\n')[0]!.trim();
+    const title = decodeSlackEntities(message.text ?? '')
+      .split('\n')[0]!
+      .trim();
     await client.views.open({
       trigger_id: shortcut.trigger_id,
       view: proposeModal(

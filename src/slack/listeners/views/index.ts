@@ -1,5 +1,9 @@
 import type { App } from '@slack/bolt';
+import { isStoreError } from '../../../store/redis-connection';
+import { actingAs } from '../../../usecases/actor';
+import { escapeMrkdwn } from '../../blocks/escape';
 import type { ModalContext } from '../../blocks/modal-blocks';
+import { changeRefusal } from '../actions/change-refusal';
 import { suggestionsFor } from '../commands/suggest';
 import type { ListenerDeps } from '../deps';
 import { field } from './read-expectation';
@@ -20,19 +24,23 @@ export function register(app: App, deps: ListenerDeps): void {
     await ack();
     const ctx = JSON.parse(view.private_metadata || '{}') as ModalContext;
     const team = body.team?.id ?? body.user.team_id ?? '';
+    // A replayed submission (the same signed body again) proposes nothing a second time.
+    if (deps.guard && !(await deps.guard.fresh(team, `view:${view.id}:${view.hash}`))) return;
     const hypothesis = field(values, 'hypothesis');
     const owner = field(values, 'owner');
     try {
-      const result = await deps.service.propose({
-        team,
-        channel: ctx.channel,
-        userId: body.user.id,
-        title,
-        ...(hypothesis ? { hypothesis } : {}),
-        ...(expectation ? { expectation } : {}),
-        ...(owner ? { ownerId: owner } : {}),
-        ...(ctx.threadTs ? { threadTs: ctx.threadTs } : {}),
-      });
+      const result = await actingAs(body.user.id, () =>
+        deps.service.propose({
+          team,
+          channel: ctx.channel,
+          userId: body.user.id,
+          title,
+          ...(hypothesis ? { hypothesis } : {}),
+          ...(expectation ? { expectation } : {}),
+          ...(owner ? { ownerId: owner } : {}),
+          ...(ctx.threadTs ? { threadTs: ctx.threadTs } : {}),
+        }),
+      );
       if (result.ok && result.note) {
         await client.chat.postEphemeral({ channel: ctx.channel, user: body.user.id, text: result.note });
       }
@@ -48,12 +56,10 @@ export function register(app: App, deps: ListenerDeps): void {
       }
     } catch (err) {
       deps.log.error({ err: (err as Error).message }, 'proposal from modal failed');
-      await client.chat
-        .postMessage({
-          channel: body.user.id,
-          text: `:warning: I could not post the card for “${title}” in <#${ctx.channel}>. Invite me there (\`/invite @donedone\`) and propose again.`,
-        })
-        .catch(() => undefined);
+      const text = isStoreError(err)
+        ? `:warning: I could not reach my database, so “${escapeMrkdwn(title)}” was not saved. Propose it again in a minute.`
+        : `:warning: I could not post the card for “${escapeMrkdwn(title)}” in <#${ctx.channel}>. Invite me there (\`/invite @donedone\`) and propose again.`;
+      await client.chat.postMessage({ channel: body.user.id, text }).catch(() => undefined);
     }
   });
 
@@ -68,7 +74,16 @@ export function register(app: App, deps: ListenerDeps): void {
     const ctx = JSON.parse(view.private_metadata || '{}') as ModalContext;
     const team = body.team?.id ?? body.user.team_id ?? '';
     const owner = field(values, 'owner');
-    const result = await deps.service.expect(team, ctx.featureId ?? '', expectation, owner || undefined);
+    if (deps.guard && !(await deps.guard.fresh(team, `view:${view.id}:${view.hash}`))) return;
+    // The form changes the expectation and maybe the owner: only for those who may change the feature.
+    const feature = await deps.store.get(team, ctx.featureId ?? '');
+    const refusal =
+      feature && deps.access ? await changeRefusal(deps.access, team, body.user.id, feature) : null;
+    const result = refusal
+      ? { ok: false as const, error: refusal }
+      : await actingAs(body.user.id, () =>
+          deps.service.expect(team, ctx.featureId ?? '', expectation, owner || undefined),
+        );
     const text = result.ok ? (result.note ?? null) : result.error;
     if (text && ctx.channel) {
       await client.chat

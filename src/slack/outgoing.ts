@@ -1,0 +1,85 @@
+import { neutraliseMentions } from '../domain/mentions';
+
+/** A feature id as a button carries it, optionally stamped with the install's epoch: `F-3|a1b2c3d4`. */
+const BUTTON_VALUE = /^(F-\d+)(?:\|([0-9a-f]+))?$/i;
+
+/** Splits a button value into the feature id and the epoch it was stamped with (absent on older cards). */
+export function readButtonValue(value: string): { id: string; epoch?: string } | null {
+  const m = BUTTON_VALUE.exec(value);
+  if (!m) return null;
+  return m[2] ? { id: m[1]!, epoch: m[2] } : { id: m[1]! };
+}
+
+/** Appends the epoch to every button whose value is a bare feature id; neutralises special mentions in strings. */
+function walk(value: unknown, epoch: string | undefined): unknown {
+  if (typeof value === 'string') return neutraliseMentions(value);
+  if (Array.isArray(value)) return value.map((v) => walk(v, epoch));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = walk(v, epoch);
+    if (epoch && out.type === 'button' && typeof out.value === 'string' && /^F-\d+$/i.test(out.value)) {
+      out.value = `${out.value}|${epoch}`;
+    }
+    return out;
+  }
+  return value;
+}
+
+function rewriteJsonText(text: string, epoch: string | undefined): string {
+  try {
+    return JSON.stringify(walk(JSON.parse(text), epoch));
+  } catch {
+    return neutraliseMentions(text);
+  }
+}
+
+/** The body of one outgoing request, made safe; anything that is not text (file bytes) passes as it is. */
+export function guardBody(body: unknown, contentType: string, epoch: string | undefined): unknown {
+  if (typeof body !== 'string') {
+    if (body instanceof URLSearchParams)
+      return guardBody(body.toString(), 'application/x-www-form-urlencoded', epoch);
+    if (body instanceof FormData) {
+      // A file upload: the bytes pass as they are, its text fields (title, comment) are made safe.
+      const out = new FormData();
+      for (const [k, v] of body) out.append(k, typeof v === 'string' ? neutraliseMentions(v) : v);
+      return out;
+    }
+    return body;
+  }
+  if (contentType.includes('application/json')) return rewriteJsonText(body, epoch);
+  if (contentType.includes('application/x-www-form-urlencoded')) {
+    const params = new URLSearchParams(body);
+    const out = new URLSearchParams();
+    for (const [k, v] of params) {
+      // The WebClient sends blocks, views and attachments as JSON text inside the form.
+      out.append(k, /^[[{]/.test(v) ? rewriteJsonText(v, epoch) : neutraliseMentions(v));
+    }
+    return out.toString();
+  }
+  return body;
+}
+
+function contentTypeOf(headers: RequestInit['headers']): string {
+  if (!headers) return '';
+  if (headers instanceof Headers) return headers.get('content-type') ?? '';
+  if (Array.isArray(headers)) {
+    return headers.find(([k]) => k?.toLowerCase() === 'content-type')?.[1] ?? '';
+  }
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'content-type') return String(v);
+  return '';
+}
+
+/**
+ * The one door every request to Slack goes through (every WebClient, and Bolt's `respond`, take it as
+ * `fetch`): no user text can ping a channel (`<!channel>`, `<!here>`, `<!everyone>`, `<!subteam^…>` in
+ * blocks, fallback text, views and DMs alike), and buttons that carry a feature id carry the install's
+ * epoch, so a store that was reset never acts on a reused id.
+ */
+export function guardedFetch(base: typeof fetch, epoch: () => Promise<string | undefined>): typeof fetch {
+  return (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    if (!init?.body) return base(input, init);
+    const stamp = await epoch().catch(() => undefined);
+    const body = guardBody(init.body, contentTypeOf(init.headers), stamp) as RequestInit['body'];
+    return base(input, { ...init, body });
+  }) as typeof fetch;
+}

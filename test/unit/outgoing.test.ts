@@ -1,0 +1,61 @@
+import { hasLiveMention } from '../../src/domain/mentions';
+import { guardBody, guardedFetch, readButtonValue } from '../../src/slack/outgoing';
+
+const FORM = 'application/x-www-form-urlencoded';
+
+describe('guardBody', () => {
+  it('neutralises mentions in form fields and in the JSON blocks inside them, and stamps feature buttons', () => {
+    const blocks = [
+      { type: 'section', text: { type: 'mrkdwn', text: 'F-1 · <!here> launch' } },
+      {
+        type: 'actions',
+        elements: [
+          { type: 'button', action_id: 'check_now', value: 'F-1' },
+          { type: 'button', action_id: 'other', value: 'not-a-feature' },
+        ],
+      },
+    ];
+    const body = new URLSearchParams({
+      channel: 'C1',
+      text: 'F-1 · <!channel>',
+      blocks: JSON.stringify(blocks),
+    });
+    const out = new URLSearchParams(guardBody(body.toString(), FORM, 'ab12cd34') as string);
+    expect(out.get('text')).toBe('F-1 · &lt;!channel&gt;');
+    expect(hasLiveMention(out.get('blocks')!)).toBe(false);
+    const sent = JSON.parse(out.get('blocks')!);
+    expect(sent[1].elements[0].value).toBe('F-1|ab12cd34');
+    expect(sent[1].elements[1].value).toBe('not-a-feature');
+    expect(readButtonValue(sent[1].elements[0].value)).toEqual({ id: 'F-1', epoch: 'ab12cd34' });
+  });
+
+  it('neutralises JSON bodies (response_url answers) and the text fields of uploads', async () => {
+    const json = guardBody(
+      JSON.stringify({ text: '<!everyone> hi' }),
+      'application/json',
+      undefined,
+    ) as string;
+    expect(JSON.parse(json).text).toBe('&lt;!everyone&gt; hi');
+    const form = new FormData();
+    form.append('title', '<!subteam^S1|@devs> chart');
+    form.append('file', new Blob([new Uint8Array([1, 2, 3])]), 'chart.png');
+    const out = guardBody(form, '', undefined) as FormData;
+    expect(out.get('title')).toBe('&lt;!subteam^S1|@devs&gt; chart');
+    expect((await (out.get('file') as Blob).arrayBuffer()).byteLength).toBe(3);
+  });
+
+  it('is what fetch sends', async () => {
+    const sent: string[] = [];
+    const base = (async (_url: unknown, init?: RequestInit) => {
+      sent.push(String(init?.body));
+      return new Response('{}');
+    }) as typeof fetch;
+    const guarded = guardedFetch(base, async () => 'e1');
+    await guarded('http://x/api/chat.postMessage', {
+      method: 'POST',
+      headers: { 'Content-Type': FORM },
+      body: 'text=%3C!here%3E',
+    });
+    expect(new URLSearchParams(sent[0]!).get('text')).toBe('&lt;!here&gt;');
+  });
+});
