@@ -407,7 +407,8 @@ export function createDonedone(opts: AppOptions): Donedone {
   // -- the web tier: acknowledge from the request alone, queue it for a worker --
   const requestRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   requestRedis.on('error', (err) => log.warn({ err }, 'redis (requests) connection error'));
-  const requests = createRequestQueue(requestRedis, `${prefix}bull`);
+  // Bounded: with Redis down or frozen the asker is told within seconds that nothing was saved.
+  const requests = boundedQueue(createRequestQueue(requestRedis, `${prefix}bull`), 5_000);
   useIntake(bolt, {
     queue: requests,
     log,
