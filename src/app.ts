@@ -165,10 +165,10 @@ export function createDonedone(opts: AppOptions): Donedone {
   const now = opts.now ?? (() => DateTime.utc());
   const prefix = opts.keyPrefix ?? config.redisPrefix;
   const redis = new Redis(config.redisUrl, STORE_REDIS_OPTIONS);
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   // The producers' connection fails as the store's does, so nobody waits for ever (workers keep their own).
   const queueRedis = new Redis(config.redisUrl, STORE_REDIS_OPTIONS);
-  queueRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (queue) connection error'));
+  queueRedis.on('error', (err) => log.warn({ err }, 'redis (queue) connection error'));
   const queueSettings: QueueSettings = {
     ...DEFAULT_QUEUE_SETTINGS,
     prefix: `${prefix}bull`,
@@ -532,10 +532,7 @@ export async function checkSlackToken(
         `Slack rejected SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions`,
       );
     }
-    log.warn(
-      { err: (err as Error).message },
-      "could not reach Slack's Web API; continuing, posts will retry",
-    );
+    log.warn({ err }, "could not reach Slack's Web API; continuing, posts will retry");
     return {};
   }
 }

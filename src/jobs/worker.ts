@@ -58,8 +58,8 @@ export function createWorker(opts: {
     },
   );
   worker.on('failed', (job, err) => {
-    log.warn({ job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');
+    log.warn({ job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed');
   });
-  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
   return worker;
 }

@@ -47,7 +47,7 @@ export class AccessService {
       await this.deps.redis.set(key, admin ? '1' : '0', 'EX', ADMIN_TTL_SECONDS);
       return admin;
     } catch (err) {
-      this.deps.log.warn({ user, err: (err as Error).message }, 'users.info failed; not treating as admin');
+      this.deps.log.warn({ user, err }, 'users.info failed; not treating as admin');
       return false;
     }
   }
@@ -119,7 +119,7 @@ export class AccessService {
       return await this.isMember(team, feature.channel, user);
     } catch (err) {
       this.deps.log.warn(
-        { feature: feature.id, channel: feature.channel, err: (err as Error).message },
+        { feature: feature.id, channel: feature.channel, err },
         'could not tell who may see a feature; hiding it',
       );
       return false;

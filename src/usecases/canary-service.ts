@@ -186,7 +186,7 @@ export class CanaryService {
       };
     } catch (err) {
       if (err instanceof TelemetryUnavailableError) {
-        this.deps.log.warn({ err: err.message }, 'canary: prometheus unavailable');
+        this.deps.log.warn({ err }, 'canary: prometheus unavailable');
         return {
           ok: false,
           reason: 'unavailable',

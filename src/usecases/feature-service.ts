@@ -148,10 +148,7 @@ export class FeatureService {
       instrumented = 'unknown';
       if (err instanceof TelemetryQueryError) error = err.message;
       else if (!(err instanceof TelemetryUnavailableError)) throw err;
-      this.deps.log.warn(
-        { feature: feature.id, err: (err as Error).message },
-        'instrumentation check failed',
-      );
+      this.deps.log.warn({ feature: feature.id, err }, 'instrumentation check failed');
     }
     const updated =
       (await this.deps.store.update(feature.team, feature.id, (f) => ({ ...f, instrumented }))) ?? feature;
@@ -282,7 +279,7 @@ export class FeatureService {
       return check;
     } catch (err) {
       if (!(err instanceof TelemetryUnavailableError) && !(err instanceof TelemetryQueryError)) throw err;
-      this.deps.log.warn({ feature: feature.id, err: err.message }, 'check could not measure');
+      this.deps.log.warn({ feature: feature.id, err }, 'check could not measure');
       return {
         at: at.toUTC().toISO()!,
         kind,

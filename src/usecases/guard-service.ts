@@ -333,10 +333,7 @@ export class GuardService {
         at,
       );
     } catch (err) {
-      this.deps.log.warn(
-        { guard: guard.text, err: (err as Error).message },
-        'guardrail could not be measured',
-      );
+      this.deps.log.warn({ guard: guard.text, err }, 'guardrail could not be measured');
       this.deps.telemetryErrors?.inc({ source: (err as { source?: string }).source ?? 'unknown' });
       return { kind: 'outage' };
     }
@@ -437,9 +434,7 @@ export class GuardService {
     if (!done.ok) return { ok: false, error: `${done.error} Nothing was recorded.` };
     await this.deps.poster
       .inThread(feature, pausedMessage(feature, userId, done.value))
-      .catch((err) =>
-        this.deps.log.warn({ feature: id, err: (err as Error).message }, 'could not post the pause'),
-      );
+      .catch((err) => this.deps.log.warn({ feature: id, err }, 'could not post the pause'));
     return { ok: true, value: `Paused ${feature.id}'s rollout. ${done.value}` };
   }
 
@@ -471,9 +466,7 @@ export class GuardService {
     if (result === 2) return { ok: true, value: 'Already dismissed.' };
     await this.deps.poster
       .inThread(feature, dismissedMessage(feature, guard, userId))
-      .catch((err) =>
-        this.deps.log.warn({ feature: id, err: (err as Error).message }, 'could not post the dismissal'),
-      );
+      .catch((err) => this.deps.log.warn({ feature: id, err }, 'could not post the dismissal'));
     return { ok: true, value: `Dismissed: the gate no longer fails on \`${escapeMrkdwn(guard.text)}\`.` };
   }
 }

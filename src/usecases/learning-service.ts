@@ -192,7 +192,7 @@ export class LearningService {
           const describing = source as { metadata?: () => Promise<Map<string, string>> };
           if (typeof describing.metadata === 'function') {
             help = await withTimeout(describing.metadata(), this.timeoutMs, source.name).catch((err) => {
-              log.warn({ err: (err as Error).message }, 'metric metadata unavailable; names only');
+              log.warn({ err }, 'metric metadata unavailable; names only');
               return new Map<string, string>();
             });
           }
@@ -214,7 +214,7 @@ export class LearningService {
           }
         } catch (err) {
           unavailable.push(source.name);
-          log.warn({ source: source.name, err: (err as Error).message }, 'could not list metrics to suggest');
+          log.warn({ source: source.name, err }, 'could not list metrics to suggest');
         }
       }),
     );

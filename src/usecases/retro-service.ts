@@ -401,7 +401,7 @@ export class RetroService {
     });
     await this.deps.features
       .updateCard(feature)
-      .catch((err) => log.warn({ feature: feature.id, err: (err as Error).message }, 'card update failed'));
+      .catch((err) => log.warn({ feature: feature.id, err }, 'card update failed'));
     if (value === 'iterate' || !feature.flag) return;
     const key = `retro-flag:${feature.team}:${feature.id}:${view.retro.cycle}`;
     if (!(await this.deps.store.once(key, 400 * 24 * 3600))) return;

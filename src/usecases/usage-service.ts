@@ -57,7 +57,7 @@ export class UsageService {
       );
       return { ok: true, value: monthsUsed(values, now) };
     } catch (err) {
-      this.deps.log?.warn({ feature: feature.id, err: (err as Error).message }, 'months used unavailable');
+      this.deps.log?.warn({ feature: feature.id, err }, 'months used unavailable');
       return {
         ok: false,
         error: `The telemetry could not be reached (${(err as Error).message}); try again in a few minutes.`,

@@ -115,9 +115,7 @@ export class WatchService {
       : 0;
     await this.deps.poster
       .inThread(feature, launchedMessage(feature, upcoming))
-      .catch((err) =>
-        this.deps.log.warn({ feature: id, err: (err as Error).message }, 'could not post the launch note'),
-      );
+      .catch((err) => this.deps.log.warn({ feature: id, err }, 'could not post the launch note'));
     return { ok: true, value: { feature, changed: true } };
   }
 
@@ -202,7 +200,7 @@ export class WatchService {
       foundFirstUse = await this.findFirstUse(job);
     } catch (err) {
       // The hourly watch below tries again; an outage must not hold up the checks.
-      this.deps.log.warn({ feature: job.id, err: (err as Error).message }, 'first-use search failed');
+      this.deps.log.warn({ feature: job.id, err }, 'first-use search failed');
     }
     if (!foundFirstUse) {
       await this.deps.queue.upsertJobScheduler(

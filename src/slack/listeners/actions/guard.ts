@@ -20,7 +20,7 @@ export function register(app: App, deps: GuardListenerDeps): void {
       const parsed = readGuardButtonValue(body.actions[0]?.value ?? '');
       const answer = async (text: string): Promise<void> => {
         await respond({ response_type: 'ephemeral', replace_original: false, text }).catch((err) =>
-          deps.log.warn({ err: (err as Error).message }, 'could not answer a guard button'),
+          deps.log.warn({ err }, 'could not answer a guard button'),
         );
       };
       if (!parsed) {
@@ -57,13 +57,11 @@ export function register(app: App, deps: GuardListenerDeps): void {
                   { type: 'context', elements: [{ type: 'mrkdwn', text: `<@${body.user.id}> ${done}.` }] },
                 ] as never,
               })
-              .catch((err) =>
-                deps.log.warn({ err: (err as Error).message }, 'could not update the breach message'),
-              );
+              .catch((err) => deps.log.warn({ err }, 'could not update the breach message'));
           }
         }
       } catch (err) {
-        deps.log.error({ action: actionId, err: (err as Error).message }, 'guard button failed');
+        deps.log.error({ action: actionId, err }, 'guard button failed');
         await answer(
           ':warning: Something went wrong on my side; nothing was paused. Press again in a minute.',
         );

@@ -64,10 +64,7 @@ export function register(app: App, deps: RetroListenerDeps): void {
           ),
         })
         .catch(async (err) => {
-          deps.log.warn(
-            { feature: feature.id, err: (err as Error).message },
-            'could not open the iterate form',
-          );
+          deps.log.warn({ feature: feature.id, err }, 'could not open the iterate form');
           await respond({
             response_type: 'ephemeral',
             replace_original: false,

@@ -139,6 +139,6 @@ async function uploadChart(deps: CanaryHandlerDeps, result: CanaryResult, channe
       alt_text: chartAltText(spec),
     });
   } catch (err) {
-    deps.log.warn({ err: (err as Error).message, code: slackErrorCode(err) }, 'canary chart upload failed');
+    deps.log.warn({ err, code: slackErrorCode(err) }, 'canary chart upload failed');
   }
 }

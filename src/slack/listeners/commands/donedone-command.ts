@@ -184,7 +184,7 @@ export async function runCommand(
     await actingAs(job.userId, () => dispatch(cmd, ctx, deps, decided.expectation));
   } catch (err) {
     outcome = 'error';
-    deps.log.error({ command: cmd.name, err: (err as Error).message }, 'command failed');
+    deps.log.error({ command: cmd.name, err }, 'command failed');
     await ctx.respond({ text: friendlyError(err) }).catch(() => undefined);
   } finally {
     counted({ command: cmd.name, outcome, seconds: (Date.now() - job.receivedAt) / 1000 });

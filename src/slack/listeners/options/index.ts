@@ -35,7 +35,7 @@ export function register(app: App, deps: ListenerDeps): void {
       const suggestions = await metricSuggestions(deps, options.value ?? '');
       await ack({ options: suggestions });
     } catch (err) {
-      deps.log.warn({ err: (err as Error).message }, 'metric suggestions failed');
+      deps.log.warn({ err }, 'metric suggestions failed');
       await ack({ options: [] });
     }
   });

@@ -52,10 +52,10 @@ export function register(app: App, deps: ListenerDeps): void {
       if (offer) {
         await client.chat
           .postEphemeral({ channel: ctx.channel, user: body.user.id, text: offer.text, blocks: offer.blocks })
-          .catch((err) => deps.log.warn({ err: (err as Error).message }, 'suggestions not shown'));
+          .catch((err) => deps.log.warn({ err }, 'suggestions not shown'));
       }
     } catch (err) {
-      deps.log.error({ err: (err as Error).message }, 'proposal from modal failed');
+      deps.log.error({ err }, 'proposal from modal failed');
       const text = isStoreError(err)
         ? `:warning: I could not reach my database, so “${escapeMrkdwn(title)}” was not saved. Propose it again in a minute.`
         : `:warning: I could not post the card for “${escapeMrkdwn(title)}” in <#${ctx.channel}>. Invite me there (\`/invite @donedone\`) and propose again.`;
