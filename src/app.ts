@@ -246,7 +246,17 @@ export function createDonedone(opts: AppOptions): Donedone {
   });
   const webClient = new webApi.WebClient(config.slack.botToken, clientOptions);
   // -- capability: learning (calibration on answers and cards, metric suggestions) --
-  const learning = new LearningService({ store, telemetry, redis, prefix, now, log, zone: config.timezone });
+  const learning = new LearningService({
+    store,
+    telemetry,
+    redis,
+    prefix,
+    now,
+    log,
+    zone: config.timezone,
+    // Bound late: the access service is made below; asked only while the bot runs.
+    visibleTo: (team, user, features) => access.visibleTo(team, user, features),
+  });
   const cardLine = (feature: Feature) => learning.cardLine(feature);
   const poster = new SlackPoster(webClient, cardLine);
   const service = new FeatureService({

@@ -34,6 +34,11 @@ export interface LearningDeps {
   zone: string;
   /** How long a source may take to list its names, and a suggestion's weekly value to come back. */
   timeoutMs?: number;
+  /**
+   * The features `user` may see (PRODUCT.md: a private conversation's features are seen by its
+   * members only), so a suggestion never names a past feature its reader may not see.
+   */
+  visibleTo?: (team: string, user: string, features: readonly Feature[]) => Promise<Feature[]>;
 }
 
 /** A suggestion with what the telemetry said of it now. */
@@ -223,8 +228,9 @@ export class LearningService {
   }
 
   /** Past features with an expectation (each earlier cycle too), with how they landed. */
-  private async past(team: string, exceptId?: string): Promise<PastFeature[]> {
-    const features = (await this.deps.store.list(team)).filter((f) => f.id !== exceptId);
+  private async past(team: string, exceptId?: string, viewer?: string): Promise<PastFeature[]> {
+    const all = (await this.deps.store.list(team)).filter((f) => f.id !== exceptId);
+    const features = viewer && this.deps.visibleTo ? await this.deps.visibleTo(team, viewer, all) : all;
     const perFeature = await Promise.all(
       features.map(async (f) => {
         const out: PastFeature[] = [];
@@ -255,10 +261,10 @@ export class LearningService {
    * Up to three metrics that may tell whether a feature with this title works, each with this week's
    * value (through the telemetry; a failure leaves the value out, never the suggestion) and a target.
    */
-  async suggest(team: string, title: string, featureId?: string): Promise<Offer> {
+  async suggest(team: string, title: string, featureId?: string, viewer?: string): Promise<Offer> {
     const [{ candidates, index, unavailable }, past] = await Promise.all([
       this.candidates(),
-      this.past(team, featureId),
+      this.past(team, featureId, viewer),
     ]);
     const ranked = rankMetrics(title, { candidates: index, past });
     const now = this.deps.now();

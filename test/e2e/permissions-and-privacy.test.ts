@@ -325,6 +325,18 @@ describe('private stays private', () => {
   });
 });
 
+describe('suggestions name only what the reader may see', () => {
+  it('a past feature of a private channel is not offered as similar to a stranger, and is to a member', async () => {
+    await ask('propose Bulk export for finance expect bulk_export_total >= 200 per week', 'U3', 'G1');
+    // The stranger proposes a similar title in a public channel: the answer is theirs alone.
+    const stranger = await ask('propose Bulk export for sales', 'U2', 'C1');
+    expect(everything(stranger)).not.toContain('finance');
+    // A member of G1 proposing the same gets the private feature as a similar one.
+    const member = await ask('propose Bulk export for marketing', 'U3', 'C1');
+    expect(everything(member)).toContain('Bulk export for finance');
+  });
+});
+
 describe('no user text pings', () => {
   /** A small deterministic generator, so a failure can be replayed. */
   function prng(seed: number): () => number {

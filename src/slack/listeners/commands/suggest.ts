@@ -13,7 +13,8 @@ export async function suggestionsFor(
   feature: Feature,
 ): Promise<Message | null> {
   if (!deps.learning) return null;
-  return suggestMessage(await deps.learning.suggest(team, feature.title, feature.id));
+  // Answered to the proposer: past features they may not see are left out.
+  return suggestMessage(await deps.learning.suggest(team, feature.title, feature.id, feature.proposedBy));
 }
 
 /** An answer that starts with `intro` and goes on with a message's blocks. */
@@ -34,7 +35,9 @@ export function suggestHandler(deps: {
     const found = await deps.service.get(ctx.team, cmd.id);
     if (!found.ok) return ctx.respond({ text: found.error });
     const feature = found.value;
-    const message = suggestMessage(await deps.learning.suggest(ctx.team, feature.title, feature.id));
+    const message = suggestMessage(
+      await deps.learning.suggest(ctx.team, feature.title, feature.id, ctx.userId),
+    );
     return ctx.respond({ text: message.text, blocks: message.blocks });
   };
 }
