@@ -37,8 +37,8 @@ export function deadlineOf(expectation: Expectation, launchedAt: string, zone = 
 
 /** Data since first use needed before a verdict other than `too early`: 7 days, or the window if shorter. */
 export function minimumData(expectation: Expectation): Duration {
-  const window = windowDuration(expectation.window);
-  return window < Duration.fromObject({ days: 7 }) ? window : Duration.fromObject({ days: 7 });
+  const windowMs = windowDuration(expectation.window).toMillis();
+  return Duration.fromMillis(Math.min(windowMs, Duration.fromObject({ days: 7 }).toMillis()));
 }
 
 /**
