@@ -1,8 +1,9 @@
-import { type Job, UnrecoverableError } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Feature } from '../domain/model';
 import type { SlackPoster } from '../slack/poster';
 import { slackErrorCode } from '../slack/poster';
+import { asJobError, classifySlackFailure } from '../slack/slack-failure';
 import type { DigestJob, DigestService, OwnerDigestJob } from '../usecases/digest-service';
 import type { Effects } from './effects';
 import type { JobData } from './queue';
@@ -20,12 +21,8 @@ export interface DigestProcessorDeps {
 }
 
 /** Slack errors no retry can fix: the bot is not in the channel, the channel is gone or archived. */
-const FOR_GOOD = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'user_not_found']);
-
 function failForGood(err: unknown): never {
-  const code = slackErrorCode(err);
-  if (code && FOR_GOOD.has(code)) throw new UnrecoverableError(`Slack refused: ${code}`);
-  throw err;
+  throw asJobError(err);
 }
 
 /**
@@ -76,7 +73,7 @@ export function digestProcessors(deps: DigestProcessorDeps): Map<string, JobProc
         )
         .catch((err) => {
           // One owner who cannot be reached must not stop the others' DMs.
-          if (slackErrorCode(err) && FOR_GOOD.has(slackErrorCode(err)!)) {
+          if (classifySlackFailure(err) === 'permanent') {
             log.warn({ owner: ownerId, err: slackErrorCode(err) }, 'owner DM refused');
             return 'refused' as const;
           }

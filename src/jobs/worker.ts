@@ -1,6 +1,7 @@
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { asJobError } from '../slack/slack-failure';
 import type { WatchService } from '../usecases/watch-service';
 import { RetryLater } from './effects';
 import { type CheckJob, type FeatureJob, type JobData, QUEUE_NAME, type QueueSettings } from './queue';
@@ -48,7 +49,7 @@ export function createWorker(opts: {
           await job.moveToDelayed(Date.now() + err.delayMs, token);
           throw new DelayedError(err.message);
         }
-        throw err;
+        throw asJobError(err);
       }
     },
     {

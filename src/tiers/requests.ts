@@ -3,6 +3,7 @@ import type { App } from '@slack/bolt';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { asJobError } from '../slack/slack-failure';
 
 /** The queue of Slack requests acknowledged by a web process, for a worker to run. */
 export const REQUESTS_QUEUE = 'donedone-requests';
@@ -82,11 +83,15 @@ export function createRequestWorker(opts: {
       };
       if (!job.data.body || typeof job.data.body !== 'object')
         throw new UnrecoverableError('a request job without a body');
-      await opts.bolt.processEvent({
-        body: job.data.body,
-        ack: async () => undefined,
-        customProperties: context as unknown as Record<string, unknown>,
-      });
+      try {
+        await opts.bolt.processEvent({
+          body: job.data.body,
+          ack: async () => undefined,
+          customProperties: context as unknown as Record<string, unknown>,
+        });
+      } catch (err) {
+        throw asJobError(err);
+      }
       return 'done';
     },
     { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 20 },

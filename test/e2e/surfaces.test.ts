@@ -100,8 +100,8 @@ describe('proposals without a command', () => {
     expect((await features()).map((f) => [f.id, f.title, Boolean(f.cardTs)])).toEqual([
       ['F-1', 'Retried card', true],
     ]);
-    // Refused on every try: the author gets a DM saying so.
-    bot.slackApi.fail('chat.postMessage', { error: 'not_in_channel', times: 3 });
+    // Refused for good (the bot is not in the channel): no retry can fix it, the author gets a DM at once.
+    bot.slackApi.fail('chat.postMessage', { error: 'not_in_channel', times: 1 });
     const never = {
       type: 'message',
       channel: 'C9',

@@ -4,6 +4,7 @@ import { MAX_TITLE } from '../../../domain/parse-command';
 import { actingAs } from '../../../usecases/actor';
 import { escapeMrkdwn, truncate } from '../../blocks/escape';
 import { slackErrorCode } from '../../poster';
+import { classifySlackFailure } from '../../slack-failure';
 import type { ListenerDeps } from '../deps';
 
 function escapeRegExp(text: string): string {
@@ -52,8 +53,9 @@ export function register(app: App, deps: ListenerDeps): void {
     } catch (err) {
       // Give the claim back so the job's retry can try again (the feature it made is reused).
       await deps.store.release(`message:${team}:${event.channel}:${event.ts}`);
-      if (context.lastAttempt === true) {
-        // No retry will come: tell the author rather than lose the proposal silently.
+      if (context.lastAttempt === true || classifySlackFailure(err) === 'permanent') {
+        // No retry will come (the last try, or a refusal no retry can fix): tell the author
+        // rather than lose the proposal silently.
         await client.chat
           .postMessage({
             channel: event.user,
