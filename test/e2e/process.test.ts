@@ -213,8 +213,12 @@ it('commands acknowledged while no worker runs, and one killed -9, are all answe
   expect(await exitOf(doomed.child)).toBeNull();
   const sent: string[] = [];
   for (let i = 0; i < 10; i++) sent.push((await slack.command(`propose Queued ${i}`)).responseId);
-  // Acknowledged, nothing answered yet: the work waits in Redis for a worker.
-  await new Promise((r) => setTimeout(r, 500));
+  // Acknowledged, nothing answered yet: the ten requests wait in Redis for a worker.
+  const redis = new Redis(REDIS_URL);
+  const queue = new Queue(REQUESTS_QUEUE, { connection: redis, prefix: `${prefix}bull` });
+  expect(await queue.getWaitingCount()).toBe(10);
+  await queue.close();
+  redis.disconnect();
   expect(slackApi.responses).toHaveLength(0);
   const next = startMain({ ...env(), DONEDONE_ROLE: 'worker' });
   children.push(next.child);
