@@ -102,6 +102,8 @@ export interface AppOptions {
 export interface Donedone {
   bolt: App;
   queue: Queue<JobData>;
+  /** Slack requests acknowledged by a web process, waiting for a worker. */
+  requests: Queue<RequestJob>;
   watch: WatchService;
   metrics: BotMetrics;
   redis: Redis;
@@ -456,6 +458,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     guards,
     log,
     queue,
+    requests,
     watch: watchService,
     metrics,
     runCommand,

@@ -3,6 +3,7 @@ import type { AuditEntry } from '../../src/domain/audit';
 import type { Feature } from '../../src/domain/model';
 import { type RunningBot, startBot } from '../support/bot';
 import { proposedOn } from '../support/proposed-on';
+import { drainedBot } from '../support/wait';
 
 /**
  * Two people (and a few more) in one workspace, through signed requests, with the Web API stand-in
@@ -426,7 +427,7 @@ describe('replays, epochs and store failures', () => {
     await propose('Bulk export');
     const res = await bot.slack.replay();
     expect(res.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 500));
+    await drainedBot(bot.donedone);
     expect(await bot.donedone.store.list('T1')).toHaveLength(1);
     expect(bot.slackApi.callsTo('chat.postMessage')).toHaveLength(1);
   });

@@ -1,5 +1,6 @@
 import { type RunningBot, startBot } from '../support/bot';
 import { sign } from '../support/slack-requests';
+import { drainedBot } from '../support/wait';
 
 let bot: RunningBot;
 
@@ -135,7 +136,7 @@ describe('bad input', () => {
       body: form,
     });
     expect(stale.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
+    await drainedBot(bot.donedone);
     expect(await bot.donedone.store.list('T1')).toEqual([]);
     expect(bot.slackApi.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
   });

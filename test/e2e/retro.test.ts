@@ -2,7 +2,7 @@ import type { Feature } from '../../src/domain/model';
 import { jobId } from '../../src/jobs/queue';
 import { NOW } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
-import { drained, waitFor } from '../support/wait';
+import { drained, drainedBot, waitFor } from '../support/wait';
 
 let bot: RunningBot;
 
@@ -256,7 +256,7 @@ describe('notes', () => {
       'Ev3',
     );
     await waitFor(async () => (await bot.donedone.store.notes('T1', f.id)).length > 0);
-    await new Promise((r) => setTimeout(r, 300));
+    await drainedBot(bot.donedone);
     expect(await bot.donedone.store.notes('T1', f.id)).toEqual([
       { user: 'U2', text: 'Finance uses it every Monday', at: '2026-11-02T00:00:00.000Z', ts: reply.ts },
     ]);

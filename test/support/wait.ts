@@ -23,3 +23,9 @@ export async function drained(queue: Queue, horizonMs = 2_000): Promise<void> {
     return busy === 0 && dueSoon.length === 0;
   });
 }
+
+/** Both of a bot's queues drained: Slack requests waiting for a worker, and scheduled work. */
+export async function drainedBot(donedone: { queue: Queue; requests: Queue }): Promise<void> {
+  await drained(donedone.requests);
+  await drained(donedone.queue);
+}
