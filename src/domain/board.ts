@@ -1,6 +1,7 @@
 import type { DateTime } from 'luxon';
 import type { Feature } from './model';
 import { parseIso, type StaleFlag, staleFlag } from './stale-flags';
+import { deadlineOf as deadlineAfter } from './verdict';
 
 /**
  * The board's groups. The first eight are a feature's *standing*: every feature on the board (not dropped,
@@ -70,12 +71,8 @@ export interface BoardOptions {
 
 /** launchedAt + deadlineDays of the current cycle, or undefined before launch or without an expectation. */
 export function deadlineOf(feature: Feature): DateTime | undefined {
-  const launched = parseIso(feature.launchedAt);
-  if (!launched || !feature.expectation) return undefined;
-  return launched
-    .setZone(feature.zone ?? 'UTC')
-    .plus({ days: feature.expectation.deadlineDays })
-    .toUTC();
+  if (!parseIso(feature.launchedAt) || !feature.expectation) return undefined;
+  return deadlineAfter(feature.expectation, feature.launchedAt!, feature.zone ?? 'UTC');
 }
 
 /**

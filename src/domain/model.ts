@@ -151,7 +151,7 @@ export interface Feature {
    * The telemetry could not be reached at the deadline: the verdict is pending while the bot keeps
    * trying, until `until` (ISO).
    */
-  verdictPending?: { since: string; until: string };
+  verdictPending?: { since: string; until: string; retry?: number };
   /** Set once a first-use search has run and found nothing (so `show` can say "waiting for first use"). */
   lastVerdict?: Verdict;
   droppedReason?: string;

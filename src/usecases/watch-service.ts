@@ -56,6 +56,11 @@ const PRE_LAUNCH = Duration.fromObject({ days: 7 });
 /** Searches of one first-use job, each as far as the vendor's limits allow. */
 const MAX_FIRST_USE_SEARCHES = 50;
 
+/** The n-th try of a pending final check: a delayed job of its own. */
+function retryJobId(job: CheckJob, retry: number): string {
+  return `${checkJobId({ ...job, retry: undefined })}__retry${retry}`;
+}
+
 /**
  * After launch donedone watches a feature: first use, a check every week, the verdict at the
  * deadline. Scheduling is BullMQ jobs with deterministic ids; every Slack effect goes through
@@ -165,13 +170,8 @@ export class WatchService {
         kind: c.kind,
       };
       await this.deps.queue.remove(checkJobId(data)).catch(() => 0);
-      if (c.kind === 'final') {
-        const pending = await this.deps.queue.getDelayed();
-        for (const job of pending) {
-          if (job.name === 'check' && job.id?.startsWith(`${checkJobId(data)}__retry`))
-            await job.remove().catch(() => undefined);
-        }
-      }
+      const retry = feature.verdictPending?.retry;
+      if (c.kind === 'final' && retry) await this.deps.queue.remove(retryJobId(data, retry)).catch(() => 0);
     }
   }
 
@@ -486,10 +486,13 @@ export class WatchService {
       Math.max(0, until.diff(now).as('milliseconds')),
     );
     const next: CheckJob = { ...job, retry };
-    await this.deps.queue.add('check', next, {
-      jobId: `${checkJobId({ ...job, retry: undefined })}__retry${retry}`,
-      delay,
-    });
+    await this.deps.queue.add('check', next, { jobId: retryJobId(job, retry), delay });
+    // Remembered, so stopping the feature removes exactly this delayed try.
+    await this.deps.store.update(job.team, job.id, (f) =>
+      f.verdictPending && f.launchedAt === job.launchedAt
+        ? { ...f, verdictPending: { ...f.verdictPending, retry } }
+        : null,
+    );
     return 'pending';
   }
 

@@ -202,6 +202,19 @@ describe('no verdict lost to an outage', () => {
     expect(thread(ts).filter((t) => t.startsWith(`${id}: met`))).toHaveLength(1);
   });
 
+  it('dropping a feature whose verdict is pending removes its delayed retry', async () => {
+    const { source } = flakyPrometheus();
+    bot = await startBot({ telemetrySources: [source], queue: { attempts: 1, backoffMs: 3_600_000 } });
+    const id = await propose('Dark mode expect dark_mode_toggles_total >= 200 per week within 30 days');
+    await ask(`launch ${id} 2026-10-01`);
+    await waitFor(async () => (await feature(id)).verdictPending?.retry === 1);
+    const retries = async () =>
+      (await bot.donedone.queue.getDelayed()).filter((j) => String(j.id).includes('__retry'));
+    expect(await retries()).toHaveLength(1);
+    expect(await ask(`drop ${id}`)).toContain(`Dropped *${id}*`);
+    expect(await retries()).toEqual([]);
+  });
+
   it('`check` after the deadline settles a pending verdict', async () => {
     const { source, state } = flakyPrometheus();
     // A long back-off: the delayed retry will not come during the test, only `check` can settle it.
