@@ -43,12 +43,14 @@ import { retroHandler } from './slack/listeners/commands/retro';
 import { scorecardHandler } from './slack/listeners/commands/scorecard';
 import { suggestHandler } from './slack/listeners/commands/suggest';
 import { usageHandler } from './slack/listeners/commands/usage';
+import { apiTokenHandler, forgetWorkspaceHandler } from './slack/listeners/commands/workspace';
 import type { ListenerDeps, SubcommandHandler } from './slack/listeners/deps';
 import * as epochCheck from './slack/listeners/epoch';
 import * as events from './slack/listeners/events';
 import * as homeEvents from './slack/listeners/events/home';
 import * as membershipEvents from './slack/listeners/events/membership';
 import * as retroNotes from './slack/listeners/events/retro-notes';
+import * as uninstallEvents from './slack/listeners/events/uninstall';
 import * as options from './slack/listeners/options';
 import * as shortcuts from './slack/listeners/shortcuts';
 import * as views from './slack/listeners/views';
@@ -80,6 +82,10 @@ import { Limits } from './usecases/limits';
 import { type ReminderJob, type RetroJob, RetroService } from './usecases/retro-service';
 import { UsageService } from './usecases/usage-service';
 import { WatchService } from './usecases/watch-service';
+import { tenancyFrom } from './workspaces';
+import { NotInstalledError } from './workspaces/installation-store';
+import { RETENTION_JOB, WorkspaceLifecycle } from './workspaces/lifecycle';
+import type { Workspaces } from './workspaces/types';
 
 export interface AppOptions {
   /** Queue settings (tests shorten the back-off and use their own prefix). */
@@ -112,6 +118,10 @@ export interface Donedone {
   telemetry: Telemetry;
   guards: GuardService;
   log: Logger;
+  /** Which workspaces are installed, with which bot token (the Slack port asks here for each piece of work). */
+  workspaces: Workspaces;
+  /** Uninstalls, retention and forgetting of workspaces. */
+  lifecycle: WorkspaceLifecycle;
   /** Does an acknowledged command's work here; `counted` receives its outcome for /metrics. */
   runCommand(job: commands.CommandJob, counted?: (outcome: commands.CommandOutcome) => void): Promise<void>;
   start(port?: number): Promise<{ port: number }>;
@@ -201,6 +211,9 @@ export function createDonedone(opts: AppOptions): Donedone {
     // Every request to Slack (Web API and response_url) passes one door: no pings, epoch on buttons.
     fetch: guardedFetch(globalThis.fetch, epoch),
   };
+  // -- capability: workspaces (one with SLACK_BOT_TOKEN, or many installed through OAuth) --
+  const tenancy = tenancyFrom({ config, redis, prefix, now, log, clientOptions });
+  const { workspaces } = tenancy;
   let watch: WatchService | undefined;
   // Bolt reads its routes when constructed; the API's services are made below, hence the getter.
   const customRoutes: CustomRoute[] = [
@@ -210,6 +223,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     metrics.route(),
     ...apiRoutes(() => ({
       ...(config.apiToken ? { token: config.apiToken } : {}),
+      ...(tenancy.apiTokens ? { workspaceTokens: tenancy.apiTokens } : {}),
       gateGraceHours: config.gateGraceHours,
       store,
       features: service,
@@ -217,25 +231,33 @@ export function createDonedone(opts: AppOptions): Donedone {
       guards,
       audit,
     })),
-    ...canaryApiRoutes(() => ({ ...(config.apiToken ? { token: config.apiToken } : {}), canary })),
+    ...canaryApiRoutes(() => ({
+      ...(config.apiToken ? { token: config.apiToken } : {}),
+      ...(tenancy.apiTokens ? { workspaceTokens: tenancy.apiTokens } : {}),
+      canary,
+    })),
   ];
-  // Who the bot is, learnt once by auth.test at start. Bolt's own single-token mode asks Slack on
-  // the way to every listener until it knows, so a Web API outage would delay every ack past 3 s.
-  const identity: { botId?: string; botUserId?: string } = {};
   const role = config.role;
   const takesRequests = opts.serve ?? role !== 'worker';
+  // Every request is authorized for its own workspace: by Bolt's OAuth receiver from the
+  // installation store where it serves the install pages, else by tenancy.authorize (a worker;
+  // single-workspace mode, whose bot identity is learnt once by auth.test at start, and which
+  // refuses other workspaces' requests).
+  const oauth = takesRequests ? tenancy.oauth : undefined;
   const bolt = new App({
-    authorize: async () => ({ botToken: config.slack.botToken, ...identity }),
+    ...(oauth ? {} : { authorize: tenancy.authorize }),
     ...(!takesRequests
       ? { receiver: idleReceiver() }
       : config.slack.appToken
-        ? { appToken: config.slack.appToken, socketMode: true, customRoutes }
+        ? // Socket Mode serves /healthz, /metrics, the API and the install pages on PORT.
+          { appToken: config.slack.appToken, socketMode: true, customRoutes, port: config.port, ...oauth }
         : {
             // Bolt's receiver with donedone's limits: 1 MB bodies, 400 for an undecodable path.
             receiver: slackReceiver({
               signingSecret: config.slack.signingSecret!,
               customRoutes,
               logger: boltLogger(log),
+              ...(oauth ? { oauth } : {}),
             }),
           }),
     // No listener uses Bolt's conversation store; left on, it throws and catches an Error per request.
@@ -407,12 +429,46 @@ export function createDonedone(opts: AppOptions): Donedone {
   processors.set('guard-event', (job) => guards.eventJob(job.data as unknown as GuardEventJob));
   guardActions.register(bolt, { guards, log });
 
+  // -- capability: workspaces' lifecycle (API tokens, uninstall, retention, forgetting) --
+  const lifecycle = new WorkspaceLifecycle({
+    redis,
+    prefix,
+    queue,
+    ...(tenancy.installations ? { installations: tenancy.installations } : {}),
+    ...(tenancy.apiTokens ? { apiTokens: tenancy.apiTokens } : {}),
+    retentionDays: config.retentionDays,
+    now,
+    log,
+  });
+  subcommands.set(
+    'api-token',
+    apiTokenHandler({ ...(tenancy.apiTokens ? { apiTokens: tenancy.apiTokens } : {}), access }),
+  );
+  subcommands.set(
+    'forget-workspace',
+    forgetWorkspaceHandler({
+      lifecycle,
+      access,
+      featureCount: async (team) => (await store.list(team)).length,
+      retentionDays: config.retentionDays,
+    }),
+  );
+  if (tenancy.installations) uninstallEvents.register(bolt, { lifecycle });
+  processors.set(RETENTION_JOB, async () => `forgot ${(await lifecycle.sweep()).length} workspaces`);
+
   const deps: ListenerDeps = { ...homeDeps, learning };
   membershipEvents.register(bolt, { access });
   epochCheck.register(bolt, { epoch });
   suggestActions.register(bolt, deps);
-  const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
-    commands.runCommand(job, deps, webClient, commands.answerEphemerally, counted);
+  const runCommand = async (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
+    commands.runCommand(
+      job,
+      deps,
+      // The command's own workspace's client (its token); the request was authorized for it.
+      (await tenancy.clientFor(job.team)) ?? webClient,
+      commands.answerEphemerally,
+      counted,
+    );
   commands.register(bolt, deps, runCommand);
   actions.register(bolt, deps, runCommand);
   for (const listeners of [views, events, shortcuts, options]) listeners.register(bolt, deps);
@@ -439,6 +495,8 @@ export function createDonedone(opts: AppOptions): Donedone {
     },
   });
   bolt.error((async ({ error, context }: ExtendedErrorHandlerArgs) => {
+    // No installation serves the request (uninstalled, another workspace): logged where refused.
+    if ((error as { original?: unknown }).original instanceof NotInstalledError) return;
     log.error({ err: error, code: (error as { code?: string }).code }, 'listener error');
     // A request run from the queue fails its job, so BullMQ retries it.
     if (context && isQueued(context)) throw error;
@@ -457,6 +515,8 @@ export function createDonedone(opts: AppOptions): Donedone {
     telemetry,
     guards,
     log,
+    workspaces,
+    lifecycle,
     queue,
     requests,
     watch: watchService,
@@ -465,7 +525,9 @@ export function createDonedone(opts: AppOptions): Donedone {
     async start(port = config.port) {
       await warnAboutRedis(redis, log);
       await refuseVolatileRedis(redis, config.allowVolatileRedis);
-      Object.assign(identity, await checkSlackToken(webClient, log));
+      // Single workspace: whose token it is. Many: the start-up step of a key rotation.
+      if (tenancy.single) tenancy.single.learn(await checkSlackToken(webClient, log));
+      else await tenancy.installations?.reencrypt();
       let server: Server | undefined;
       if (takesRequests) {
         const started = (await bolt.start(port)) as unknown as Server | undefined;
@@ -488,6 +550,7 @@ export function createDonedone(opts: AppOptions): Donedone {
           processors,
         });
         requestWorker = createRequestWorker({ connection: workerRedis, prefix: `${prefix}bull`, bolt, log });
+        await lifecycle.schedule();
       }
       const address = server?.address();
       workerServer = takesRequests ? undefined : server;
@@ -530,11 +593,12 @@ const REJECTED_TOKEN = new Set([
 export async function checkSlackToken(
   client: webApi.WebClient,
   log: Logger,
-): Promise<{ botId?: string; botUserId?: string }> {
+): Promise<{ team?: string; botId?: string; botUserId?: string }> {
   try {
     const auth = await client.auth.test();
     log.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
     return {
+      ...(auth.team_id ? { team: auth.team_id } : {}),
       ...(auth.bot_id ? { botId: auth.bot_id } : {}),
       ...(auth.user_id ? { botUserId: auth.user_id } : {}),
     };
