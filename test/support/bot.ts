@@ -35,6 +35,8 @@ export async function startBot(
     queue?: Partial<QueueSettings>;
     /** Reuse a stopped bot's Redis prefix: a restart of the same install. */
     prefix?: string;
+    /** A logger to read the bot's log lines (default: silent). */
+    logger?: pino.Logger;
   } = {},
 ): Promise<RunningBot> {
   const slackApi = new SlackStandIn();
@@ -58,7 +60,7 @@ export async function startBot(
     keyPrefix: prefix,
     // Short back-off so retries happen within a test.
     queue: { attempts: 3, backoffMs: 100, ...opts.queue },
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(opts.catalog ? { catalog: opts.catalog } : {}),
     ...(opts.telemetrySources ? { telemetrySources: opts.telemetrySources } : {}),
   });
