@@ -554,7 +554,9 @@ export function createDonedone(opts: AppOptions): Donedone {
       }
       const address = server?.address();
       workerServer = takesRequests ? undefined : server;
-      return { port: typeof address === 'object' && address ? address.port : port };
+      // Socket Mode's receiver keeps its HTTP server to itself: it listens on PORT (config.port).
+      const listening = takesRequests && config.slack.appToken ? config.port : port;
+      return { port: typeof address === 'object' && address ? address.port : listening };
     },
     /** Stops taking work, lets running jobs finish, closes every connection. */
     async stop() {

@@ -73,6 +73,8 @@ export class SlackStandIn {
   /** OAuth: codes Slack would hand the redirect, each good once; the tokens issued for them. */
   private readonly grants = new Map<string, Grant>();
   readonly issued = new Map<string, IssuedToken>();
+  /** Socket Mode: the WebSocket URL apps.connections.open hands out. */
+  socketUrl: string | undefined;
   /** The app's credentials oauth.v2.access accepts (set by a test of many workspaces). */
   client: { id: string; secret: string } | undefined;
 
@@ -170,6 +172,8 @@ export class SlackStandIn {
         return { ok: true, team_id: 'T1', user_id: 'UBOT', bot_id: 'BBOT', url: 'https://acme.slack.com/' };
       case 'oauth.v2.access':
         return this.exchange(body);
+      case 'apps.connections.open':
+        return this.socketUrl ? { ok: true, url: this.socketUrl } : { ok: false, error: 'invalid_auth' };
       case 'chat.postMessage':
         return { ok: true, channel: body.channel, ts, message: { text: body.text } };
       case 'chat.update':
