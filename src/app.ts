@@ -496,7 +496,13 @@ export function createDonedone(opts: AppOptions): Donedone {
   });
   bolt.error((async ({ error, context }: ExtendedErrorHandlerArgs) => {
     // No installation serves the request (uninstalled, another workspace): logged where refused.
-    if ((error as { original?: unknown }).original instanceof NotInstalledError) return;
+    if (notInstalled(error)) return;
+    if ((error as { code?: string }).code === 'slack_bolt_authorization_error') {
+      // The store could not be asked: fail the request (a queued one is retried, Slack retries an
+      // event answered with an error) rather than drop it as if nobody had installed the app.
+      log.warn({ err: error }, 'could not authorize a request: the installation store did not answer');
+      throw error;
+    }
     log.error({ err: error, code: (error as { code?: string }).code }, 'listener error');
     // A request run from the queue fails its job, so BullMQ retries it.
     if (context && isQueued(context)) throw error;
@@ -573,6 +579,14 @@ export function createDonedone(opts: AppOptions): Donedone {
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** Whether an authorization failure is "not installed" (Bolt and its OAuth wrap the error once each). */
+function notInstalled(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 4; e = (e as { original?: unknown }).original, depth++) {
+    if (e instanceof NotInstalledError) return true;
+  }
+  return false;
 }
 
 /** A receiver that never listens: a worker runs requests from the queue, not from Slack. */

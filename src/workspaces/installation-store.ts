@@ -107,7 +107,7 @@ export class RedisInstallationStore implements InstallationStore, Workspaces {
 
   async fetchInstallation(query: InstallationQuery<boolean>): Promise<AnyInstallation> {
     const found = await this.find(query);
-    if (!found) throw new NotInstalledError(query);
+    if (!found) return this.refuse(query);
     return found;
   }
 
@@ -134,7 +134,7 @@ export class RedisInstallationStore implements InstallationStore, Workspaces {
   /** Bolt's `authorize` for a request: its workspace's bot, or NotInstalledError. */
   async authorize(source: AuthorizeSource): Promise<Authorization> {
     const found = await this.find(source);
-    if (!found?.bot?.token) throw new NotInstalledError(source);
+    if (!found?.bot?.token) return this.refuse(source);
     return {
       botToken: found.bot.token,
       ...(found.bot.id ? { botId: found.bot.id } : {}),
@@ -211,6 +211,15 @@ export class RedisInstallationStore implements InstallationStore, Workspaces {
     if (reencrypted > 0)
       log.info({ reencrypted, key: cipher.currentKeyId }, 're-encrypted installations with the new key');
     return { reencrypted, unreadable };
+  }
+
+  /** A request no installation serves (uninstalled, never installed): logged, then refused. */
+  private refuse(ref: AuthorizeSource): never {
+    this.deps.log.info(
+      { team: ref.teamId, enterprise: ref.enterpriseId, orgWide: ref.isEnterpriseInstall },
+      'refused a request: donedone is not installed there',
+    );
+    throw new NotInstalledError(ref);
   }
 
   /** The id of the installation serving `ref`, if one is stored. */
