@@ -449,7 +449,8 @@ describe('one workspace (SLACK_BOT_TOKEN)', () => {
     expect(refusals.length).toBeGreaterThanOrEqual(2);
     expect(refusals[0]).toContain('"team":"T9"');
     expect(lines.join('')).not.toContain('xoxb-test-token');
-    // Its own workspace is served as before.
+    // Its own workspace is served as before; workspace API tokens belong to the many-workspace mode.
     expect((await openHome(bot, slackOf(bot, 'T1'))).token).toBe('xoxb-test-token');
+    expect(await ask(bot, slackOf(bot, 'T1'), 'api-token')).toContain('one workspace with SLACK_BOT_TOKEN');
   });
 });
