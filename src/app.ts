@@ -556,7 +556,8 @@ export function createDonedone(opts: AppOptions): Donedone {
           processors,
         });
         requestWorker = createRequestWorker({ connection: workerRedis, prefix: `${prefix}bull`, bolt, log });
-        await lifecycle.schedule();
+        // Only installs can be uninstalled: the retention sweep is for many-workspace mode.
+        if (tenancy.installations) await lifecycle.schedule();
       }
       const address = server?.address();
       workerServer = takesRequests ? undefined : server;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import Redis from 'ioredis';
 import pino from 'pino';
-import { RETENTION_JOB } from '../../src/workspaces/lifecycle';
+import { RETENTION_JOB, RETENTION_SCHEDULER_ID } from '../../src/workspaces/lifecycle';
 import { type RunningBot, startBot } from '../support/bot';
 import { FakeSlack } from '../support/slack-requests';
 import type { Grant } from '../support/slack-stand-in';
@@ -318,6 +318,10 @@ describe('leaving', () => {
     // T3 comes back: its features stay whatever the clock says.
     await install(bot, { team: 'T3' });
 
+    // The daily sweep is a job scheduler (one, however many processes start); here it is run by hand.
+    expect(await bot.donedone.queue.getJobScheduler(RETENTION_SCHEDULER_ID)).toMatchObject({
+      every: 86_400_000,
+    });
     const sweep = async () => {
       await bot.donedone.queue.add(RETENTION_JOB, {});
       await drainedBot(bot.donedone);
