@@ -226,6 +226,11 @@ describe('installing in several workspaces', () => {
     );
     expect(await bot.donedone.workspaces.installed({ team: 'T6', enterprise: 'E2' })).toBeNull();
     expect(Object.keys(await installRecord(bot.prefix, 'E-E1'))).toContain('data');
+    // Uninstalling the org uninstalls every team of it.
+    await slack5.event({ type: 'app_uninstalled' }, 'EvOrgGone');
+    await waitFor(async () => (await bot.donedone.workspaces.installed({ team: 'T5' })) === null);
+    expect(await bot.donedone.workspaces.installed({ team: 'T6', enterprise: 'E1' })).toBeNull();
+    expect(await installRecord(bot.prefix, 'E-E1')).toEqual({});
   });
 });
 
