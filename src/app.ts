@@ -25,7 +25,6 @@ import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings }
 import { createWorker, type JobProcessor } from './jobs/worker';
 import { createLogger } from './log';
 import { boltLogger } from './slack/bolt-logger';
-import { slackDirectory } from './slack/directory';
 import * as actions from './slack/listeners/actions';
 import * as guardActions from './slack/listeners/actions/guard';
 import * as homeActions from './slack/listeners/actions/home';
@@ -54,7 +53,8 @@ import * as shortcuts from './slack/listeners/shortcuts';
 import * as views from './slack/listeners/views';
 import { submissionDeciders } from './slack/listeners/views/validate';
 import { guardedFetch } from './slack/outgoing';
-import { SlackPoster, slackErrorCode } from './slack/poster';
+import { WebApiPort } from './slack/port';
+import { slackErrorCode } from './slack/slack-failure';
 import { AuditStore } from './store/audit-store';
 import { FeatureStore } from './store/feature-store';
 import { installEpoch, refuseVolatileRedis, STORE_REDIS_OPTIONS } from './store/redis-connection';
@@ -80,6 +80,7 @@ import { Limits } from './usecases/limits';
 import { type ReminderJob, type RetroJob, RetroService } from './usecases/retro-service';
 import { UsageService } from './usecases/usage-service';
 import { WatchService } from './usecases/watch-service';
+import { SingleWorkspace } from './workspaces/types';
 
 export interface AppOptions {
   /** Queue settings (tests shorten the back-off and use their own prefix). */
@@ -246,9 +247,9 @@ export function createDonedone(opts: AppOptions): Donedone {
     logLevel: LogLevel.WARN,
     clientOptions,
   });
-  const webClient = new webApi.WebClient(config.slack.botToken, clientOptions);
+  const workspaces = new SingleWorkspace({ botToken: config.slack.botToken });
   // -- capability: learning (calibration on answers and cards, metric suggestions) --
-  const learning = new LearningService({
+  const learning: LearningService = new LearningService({
     store,
     telemetry,
     redis,
@@ -259,8 +260,14 @@ export function createDonedone(opts: AppOptions): Donedone {
     // Bound late: the access service is made below; asked only while the bot runs.
     visibleTo: (team, user, features) => access.visibleTo(team, user, features),
   });
-  const cardLine = (feature: Feature) => learning.cardLine(feature);
-  const poster = new SlackPoster(webClient, cardLine);
+  const cardLine = (feature: Feature): Promise<string | null> => learning.cardLine(feature);
+  // The one Slack port: answers to people retry a little; jobs fail fast on 429 and wait in the delayed set.
+  const poster: WebApiPort = new WebApiPort({ workspaces, clientOptions, cardLine });
+  const jobSlack = new WebApiPort({
+    workspaces,
+    clientOptions: { ...clientOptions, rejectRateLimitedCalls: true },
+    cardLine,
+  });
   const service = new FeatureService({
     store,
     telemetry,
@@ -272,18 +279,13 @@ export function createDonedone(opts: AppOptions): Donedone {
     settle: (feature) => watch!.settle(feature),
     expectationNote: (feature) => learning.expectationNote(feature),
   });
-  // Jobs post through a client that fails fast on 429, so a job waits in the delayed set, not in a worker.
-  const jobClient = new webApi.WebClient(config.slack.botToken, {
-    ...clientOptions,
-    rejectRateLimitedCalls: true,
-  });
   watch = new WatchService({
     store,
     telemetry,
     features: service,
     queue,
     queueSettings,
-    poster: new SlackPoster(jobClient, cardLine),
+    poster: jobSlack,
     effects: new Effects(store, redis, prefix),
     metrics,
     log,
@@ -295,10 +297,10 @@ export function createDonedone(opts: AppOptions): Donedone {
     ['metrics', metricsHandler(telemetry)],
     ['owner', ownerHandler({ service, store })],
   ]);
-  const access = new AccessService({
+  const access: AccessService = new AccessService({
     redis,
     prefix,
-    directory: slackDirectory(webClient),
+    directory: poster.directory,
     admins: config.admins,
     log,
   });
@@ -308,7 +310,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   // Capabilities register their subcommands, processors and routes below, one block each.
   // -- capability: canary --
   const canary = new CanaryService({ telemetry, store, log, now });
-  subcommands.set('canary', canaryHandler({ canary, features: service, poster, client: webClient, log }));
+  subcommands.set('canary', canaryHandler({ canary, features: service, slack: poster, log }));
   // -- capability: digests --
   const usage = new UsageService({ telemetry, log, zone: config.timezone });
   const digests = new DigestService({
@@ -321,24 +323,15 @@ export function createDonedone(opts: AppOptions): Donedone {
     zone: config.timezone,
     monthlyLine: (team, channel, slot, at) => learning.monthlyDigestLine(team, channel, slot, at),
   });
-  subcommands.set('digest', digestHandler({ digests, client: webClient, defaultZone: config.timezone }));
+  subcommands.set('digest', digestHandler({ digests, slack: poster, defaultZone: config.timezone }));
   subcommands.set('scorecard', scorecardHandler({ store, learning, guard }));
   subcommands.set('suggest', suggestHandler({ service, learning }));
   subcommands.set('usage', usageHandler({ service, usage, now }));
   subcommands.set('flag', flagHandler({ service, store, now, staleFlagDays: config.staleFlagDays }));
-  const digestPoster = new SlackPoster(jobClient, cardLine);
   const digestJobs = digestProcessors({
     digests,
     effects: new Effects(store, redis, prefix),
-    poster: digestPoster,
-    post: async (channel, message) => {
-      await jobClient.chat.postMessage({
-        channel,
-        text: message.text,
-        blocks: message.blocks as never,
-        unfurl_links: false,
-      });
-    },
+    slack: jobSlack,
     log,
     visibleIn: (team, channel, features) => access.visibleIn(team, channel, features),
   });
@@ -357,8 +350,8 @@ export function createDonedone(opts: AppOptions): Donedone {
     usage,
     queue,
     effects: new Effects(store, redis, prefix),
-    jobClient,
-    client: webClient,
+    jobSlack,
+    slack: poster,
     log,
     now,
   });
@@ -384,7 +377,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     queue,
     redis,
     prefix,
-    jobPoster: new SlackPoster(jobClient, cardLine),
+    jobPoster: jobSlack,
     poster,
     effects: new Effects(store, redis, prefix),
     flags: createFlagProvider(config.flags),
@@ -412,7 +405,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   epochCheck.register(bolt, { epoch });
   suggestActions.register(bolt, deps);
   const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
-    commands.runCommand(job, deps, webClient, commands.answerEphemerally, counted);
+    commands.runCommand(job, deps, counted);
   commands.register(bolt, deps, runCommand);
   actions.register(bolt, deps, runCommand);
   for (const listeners of [views, events, shortcuts, options]) listeners.register(bolt, deps);
@@ -465,7 +458,9 @@ export function createDonedone(opts: AppOptions): Donedone {
     async start(port = config.port) {
       await warnAboutRedis(redis, log);
       await refuseVolatileRedis(redis, config.allowVolatileRedis);
-      Object.assign(identity, await checkSlackToken(webClient, log));
+      const token = await checkSlackToken(new webApi.WebClient(config.slack.botToken, clientOptions), log);
+      workspaces.team = token.team;
+      Object.assign(identity, token.identity);
       let server: Server | undefined;
       if (takesRequests) {
         const started = (await bolt.start(port)) as unknown as Server | undefined;
@@ -530,13 +525,16 @@ const REJECTED_TOKEN = new Set([
 export async function checkSlackToken(
   client: webApi.WebClient,
   log: Logger,
-): Promise<{ botId?: string; botUserId?: string }> {
+): Promise<{ team?: string; identity: { botId?: string; botUserId?: string } }> {
   try {
     const auth = await client.auth.test();
     log.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
     return {
-      ...(auth.bot_id ? { botId: auth.bot_id } : {}),
-      ...(auth.user_id ? { botUserId: auth.user_id } : {}),
+      ...(auth.team_id ? { team: auth.team_id } : {}),
+      identity: {
+        ...(auth.bot_id ? { botId: auth.bot_id } : {}),
+        ...(auth.user_id ? { botUserId: auth.user_id } : {}),
+      },
     };
   } catch (err) {
     const code = slackErrorCode(err);
@@ -546,7 +544,7 @@ export async function checkSlackToken(
       );
     }
     log.warn({ err }, "could not reach Slack's Web API; continuing, posts will retry");
-    return {};
+    return { identity: {} };
   }
 }
 

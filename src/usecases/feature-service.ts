@@ -4,7 +4,7 @@ import type { Check, Expectation, Feature, Instrumented } from '../domain/model'
 import { type ParseResult, parseExpectation } from '../domain/parse-expectation';
 import { deadlineOf, judge, type Reading, windowDuration } from '../domain/verdict';
 import { checkMessage, instrumentationNote } from '../slack/blocks/card-blocks';
-import type { SlackPoster } from '../slack/poster';
+import type { SlackPort } from '../slack/port';
 import type { FeatureStore } from '../store/feature-store';
 import type { Telemetry } from '../telemetry/telemetry';
 import { TelemetryQueryError, TelemetryUnavailableError } from '../telemetry/types';
@@ -12,7 +12,7 @@ import { TelemetryQueryError, TelemetryUnavailableError } from '../telemetry/typ
 export interface ServiceDeps {
   store: FeatureStore;
   telemetry: Telemetry;
-  poster: SlackPoster;
+  poster: SlackPort;
   log: Logger;
   now: () => DateTime;
   /** The workspace's zone (DONEDONE_TIMEZONE); UTC when unset. */

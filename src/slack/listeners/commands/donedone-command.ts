@@ -1,4 +1,4 @@
-import type { App, webApi } from '@slack/bolt';
+import type { App, RespondFn, webApi } from '@slack/bolt';
 import { formatNumber } from '../../../domain/format-number';
 import { decodeSlackEntities, neutraliseMentions } from '../../../domain/mentions';
 import type { Expectation, Feature } from '../../../domain/model';
@@ -17,21 +17,21 @@ import { escapeMrkdwn } from '../../blocks/escape';
 import { historyBlocks } from '../../blocks/history-blocks';
 import { proposeModal } from '../../blocks/modal-blocks';
 import { HELP_TEXT, listMessage, showMessage } from '../../blocks/show-blocks';
-import { slackErrorCode } from '../../poster';
+import { slackErrorCode } from '../../slack-failure';
 import type { CommandContext, ListenerDeps } from '../deps';
 import { suggestionsFor, withIntro } from './suggest';
 
-/**
- * A slash command (or a card button doing what one does) that was acknowledged and still has
- * work to do: plain data, so it can cross threads.
- */
+/** A slash command (or a card button doing what one does) that was acknowledged and still has work to do. */
 export interface CommandJob {
   team: string;
   channel: string;
   userId: string;
   triggerId: string;
   text: string;
-  responseUrl: string;
+  /** Answers only the asker (Bolt's `respond` through the request's response_url). */
+  respond: (message: { text: string; blocks?: unknown[] }) => Promise<void>;
+  /** Bolt's client for the request's workspace (opens the propose form). */
+  client: webApi.WebClient;
   /** When the request arrived (ms since the epoch), for the command-duration histogram. */
   receivedAt: number;
 }
@@ -124,7 +124,7 @@ function decideProposal(
 export function register(app: App, _deps: ListenerDeps, run: CommandRunner): void {
   // The web tier answered grammar mistakes in the acknowledgement and queued the rest; this runs
   // on a worker, from the queue (`context.receivedAt` is when the web tier took the request).
-  app.command('/donedone', async ({ command, ack, context }) => {
+  app.command('/donedone', async ({ command, ack, context, client, respond }) => {
     await ack();
     const receivedAt = typeof context.receivedAt === 'number' ? context.receivedAt : Date.now();
     await run({
@@ -133,7 +133,8 @@ export function register(app: App, _deps: ListenerDeps, run: CommandRunner): voi
       userId: command.user_id,
       triggerId: command.trigger_id,
       text: command.text ?? '',
-      responseUrl: command.response_url,
+      respond: ephemeral(respond),
+      client,
       receivedAt,
     });
   });
@@ -149,11 +150,9 @@ export type CommandOutcome = { command: string; outcome: 'ok' | 'error'; seconds
 export async function runCommand(
   job: CommandJob,
   deps: ListenerDeps,
-  client: webApi.WebClient,
-  answer: AnswerEphemerally,
   counted: (outcome: CommandOutcome) => void,
 ): Promise<void> {
-  const respond = (message: { text: string; blocks?: unknown[] }) => answer(job.responseUrl, message);
+  const { respond, client } = job;
   const decided = decideAck(job.text, deps.service);
   // A slash command was answered in its ack already; a button's text is only read here.
   if (decided.kind === 'answer') {
@@ -199,16 +198,23 @@ export function countCommand(metrics: ListenerDeps['metrics']): (o: CommandOutco
   };
 }
 
-export type AnswerEphemerally = (
-  responseUrl: string,
-  message: { text: string; blocks?: unknown[] },
-) => Promise<void>;
+/** An answer only the asker sees, that never replaces the message a button sits on. */
+export function ephemeral(
+  respond: RespondFn,
+): (message: { text: string; blocks?: unknown[] }) => Promise<void> {
+  return async (message) => {
+    await respond({ response_type: 'ephemeral', replace_original: false, ...message } as never);
+  };
+}
 
 /**
- * Answers only the asker through a command's (or a button's) response_url, as Bolt's `respond`
- * does, without replacing the message the button sits on; a refusal throws.
+ * Tells the asker through a request's response_url when the web tier could not queue it (no Bolt
+ * listener runs there); a refusal throws.
  */
-export const answerEphemerally: AnswerEphemerally = async (responseUrl, message) => {
+export const answerEphemerally = async (
+  responseUrl: string,
+  message: { text: string; blocks?: unknown[] },
+): Promise<void> => {
   const response = await fetch(responseUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -3,8 +3,7 @@ import { decodeSlackEntities } from '../../../domain/mentions';
 import { MAX_TITLE } from '../../../domain/parse-command';
 import { actingAs } from '../../../usecases/actor';
 import { escapeMrkdwn, truncate } from '../../blocks/escape';
-import { slackErrorCode } from '../../poster';
-import { classifySlackFailure } from '../../slack-failure';
+import { classifySlackFailure, slackErrorCode } from '../../slack-failure';
 import type { ListenerDeps } from '../deps';
 
 function escapeRegExp(text: string): string {
