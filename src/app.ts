@@ -278,6 +278,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     onExpectationChanged: (previous, feature) => watch!.expectationChanged(previous, feature),
     settle: (feature) => watch!.settle(feature),
     expectationNote: (feature) => learning.expectationNote(feature),
+    history: (team, id) => audit.list(team, id),
   });
   watch = new WatchService({
     store,
@@ -295,7 +296,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   const subcommands = new Map<string, SubcommandHandler>([
     ['launch', launchHandler(watch)],
     ['metrics', metricsHandler(telemetry)],
-    ['owner', ownerHandler({ service, store })],
+    ['owner', ownerHandler({ service })],
   ]);
   const access: AccessService = new AccessService({
     redis,
@@ -324,10 +325,10 @@ export function createDonedone(opts: AppOptions): Donedone {
     monthlyLine: (team, channel, slot, at) => learning.monthlyDigestLine(team, channel, slot, at),
   });
   subcommands.set('digest', digestHandler({ digests, slack: poster, defaultZone: config.timezone }));
-  subcommands.set('scorecard', scorecardHandler({ store, learning, guard }));
+  subcommands.set('scorecard', scorecardHandler({ service, learning, guard }));
   subcommands.set('suggest', suggestHandler({ service, learning }));
   subcommands.set('usage', usageHandler({ service, usage, now }));
-  subcommands.set('flag', flagHandler({ service, store, now, staleFlagDays: config.staleFlagDays }));
+  subcommands.set('flag', flagHandler({ service, now, staleFlagDays: config.staleFlagDays }));
   const digestJobs = digestProcessors({
     digests,
     effects: new Effects(store, redis, prefix),
@@ -337,8 +338,8 @@ export function createDonedone(opts: AppOptions): Donedone {
   });
   for (const [name, processor] of digestJobs) processors.set(name, processor);
   const homeDeps: ListenerDeps = {
-    ...{ config, service, store, telemetry, log, now, subcommands, watch, metrics },
-    ...{ guard, access, audit },
+    ...{ config, service, telemetry, log, now, subcommands, watch, metrics },
+    ...{ guard, access },
   };
   homeEvents.register(bolt, homeDeps, digests);
   homeActions.register(bolt, homeDeps);
@@ -363,7 +364,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     retro.openJob(job.data as unknown as RetroJob, lastAttempt),
   );
   processors.set('retro-reminder', (job) => retro.reminderJob(job.data as unknown as ReminderJob));
-  retroActions.register(bolt, { retro, log, access, store });
+  retroActions.register(bolt, { retro, log, access, features: service });
   retroNotes.register(bolt, { retro, log });
   // -- capability: annotations (Grafana, PostHog) of launches and verdicts --
   annotateWatch(watch, annotatorFrom(config, log), async (key) =>

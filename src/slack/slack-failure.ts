@@ -109,4 +109,3 @@ export function asSlackError(err: unknown): unknown {
   }
   return new SlackError(kind, slackErrorCode(err) ?? 'network', undefined, { cause: err });
 }
-

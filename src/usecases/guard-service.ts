@@ -366,7 +366,11 @@ export class GuardService {
       ),
     );
     await this.deps.effects.once(`${base}:dm`, feature.ownerId, () =>
-      this.deps.jobPoster.dm(feature.team, feature.ownerId, guardOwnerDm(feature, guard, job.value, autoPause)),
+      this.deps.jobPoster.dm(
+        feature.team,
+        feature.ownerId,
+        guardOwnerDm(feature, guard, job.value, autoPause),
+      ),
     );
     return 'breach';
   }

@@ -1,7 +1,6 @@
 import type { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import type { Config } from '../../config';
-import type { FeatureStore } from '../../store/feature-store';
 import type { Telemetry } from '../../telemetry/telemetry';
 import type { FeatureService } from '../../usecases/feature-service';
 
@@ -9,7 +8,6 @@ import type { FeatureService } from '../../usecases/feature-service';
 export interface ListenerDeps {
   config: Config;
   service: FeatureService;
-  store: FeatureStore;
   telemetry: Telemetry;
   log: Logger;
   now: () => DateTime;
@@ -22,7 +20,6 @@ export interface ListenerDeps {
   /** Replays, visibility, change rights and limits of commands (src/usecases/command-guard.ts). */
   guard?: import('../../usecases/command-guard').CommandGuard;
   access?: import('../../usecases/access').AccessService;
-  audit?: import('../../store/audit-store').AuditStore;
 }
 
 export interface CommandContext {

@@ -9,7 +9,7 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
   app.action<BlockAction<ButtonAction>>('answer_question', async ({ ack, body, client, respond }) => {
     await ack();
     const team = body.team?.id ?? body.user.team_id ?? '';
-    const feature = await deps.store.get(team, body.actions[0]!.value ?? '');
+    const feature = await deps.service.find(team, body.actions[0]!.value ?? '');
     const refusal =
       feature && deps.access ? await changeRefusal(deps.access, team, body.user.id, feature) : null;
     if (refusal) {

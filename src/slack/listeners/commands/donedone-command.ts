@@ -246,7 +246,7 @@ async function dispatch(
   deps: ListenerDeps,
   expectation: Expectation | undefined,
 ): Promise<void> {
-  const { service, store } = deps;
+  const { service } = deps;
   switch (cmd.name) {
     case 'propose': {
       const result = await service.propose({
@@ -288,12 +288,11 @@ async function dispatch(
       });
     }
     case 'show': {
-      const found = await service.get(ctx.team, cmd.id);
+      const found = await service.details(ctx.team, cmd.id);
       if (!found.ok) return ctx.respond({ text: found.error });
-      const checks = await store.checks(ctx.team, cmd.id);
-      const notes = await store.notes(ctx.team, cmd.id);
-      const message = showMessage(found.value, checks, notes, deps.now());
-      const history = deps.audit ? historyBlocks(await deps.audit.list(ctx.team, cmd.id)) : [];
+      const { feature, checks, notes } = found.value;
+      const message = showMessage(feature, checks, notes, deps.now());
+      const history = historyBlocks(found.value.history);
       // Slack shows at most 50 blocks in a message: the history's summary goes before the limit.
       const blocks = [...message.blocks.slice(0, 50 - history.length), ...history];
       return ctx.respond({ text: message.text, blocks });
@@ -303,15 +302,13 @@ async function dispatch(
       let heading: string;
       if (cmd.scope === 'mine' || cmd.user) {
         const owner = cmd.scope === 'mine' ? ctx.userId : cmd.user!;
-        features = await store.listByOwner(ctx.team, owner);
+        features = await service.list(ctx.team, { kind: 'owner', owner });
         heading = cmd.scope === 'mine' ? 'Your features' : `Features owned by <@${owner}>`;
       } else if (cmd.scope === 'open') {
-        features = (await store.list(ctx.team)).filter(
-          (f) => f.status !== 'dropped' && f.status !== 'decided',
-        );
+        features = await service.list(ctx.team, { kind: 'open' });
         heading = 'Open features';
       } else {
-        features = await store.list(ctx.team);
+        features = await service.list(ctx.team, { kind: 'all' });
         heading = 'All features';
       }
       if (deps.guard) features = await deps.guard.visible(ctx.team, ctx.userId, features);
@@ -319,19 +316,8 @@ async function dispatch(
       return ctx.respond({ text: message.text, blocks: message.blocks });
     }
     case 'drop': {
-      const found = await service.get(ctx.team, cmd.id);
-      if (!found.ok) return ctx.respond({ text: found.error });
-      if (found.value.status === 'dropped')
-        return ctx.respond({ text: `${cmd.id} is already off the board.` });
-      const updated = await store.update(ctx.team, cmd.id, (f) => ({
-        ...f,
-        status: 'dropped',
-        ...(cmd.reason ? { droppedReason: cmd.reason } : {}),
-      }));
-      if (updated) {
-        await deps.watch.stop(updated);
-        await service.updateCard(updated);
-      }
+      const dropped = await service.drop(ctx.team, cmd.id, cmd.reason, (f) => deps.watch.stop(f));
+      if (!dropped.ok) return ctx.respond({ text: dropped.error });
       return ctx.respond({ text: `Dropped *${cmd.id}*: it is off the board.` });
     }
     default: {
