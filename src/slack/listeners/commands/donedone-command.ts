@@ -1,7 +1,6 @@
 import type { App, RespondFn, webApi } from '@slack/bolt';
-import { formatNumber } from '../../../domain/format-number';
 import { decodeSlackEntities, neutraliseMentions } from '../../../domain/mentions';
-import type { Expectation, Feature } from '../../../domain/model';
+import type { Expectation } from '../../../domain/model';
 import {
   type Command,
   looksLikeExpectation,
@@ -14,12 +13,9 @@ import { isStoreError } from '../../../store/redis-connection';
 import { actingAs } from '../../../usecases/actor';
 import type { FeatureService } from '../../../usecases/feature-service';
 import { escapeMrkdwn } from '../../blocks/escape';
-import { historyBlocks } from '../../blocks/history-blocks';
-import { proposeModal } from '../../blocks/modal-blocks';
-import { HELP_TEXT, listMessage, showMessage } from '../../blocks/show-blocks';
+import { HELP_TEXT } from '../../blocks/show-blocks';
 import { slackErrorCode } from '../../slack-failure';
 import type { CommandContext, ListenerDeps } from '../deps';
-import { suggestionsFor, withIntro } from './suggest';
 
 /** A slash command (or a card button doing what one does) that was acknowledged and still has work to do. */
 export interface CommandJob {
@@ -166,6 +162,8 @@ export async function runCommand(
     userId: job.userId,
     triggerId: job.triggerId,
     respond,
+    client,
+    ...(decided.expectation ? { expectation: decided.expectation } : {}),
   };
   let outcome: CommandOutcome['outcome'] = 'ok';
   try {
@@ -173,14 +171,9 @@ export async function runCommand(
     // A replayed request was acknowledged and does nothing; a refusal is answered and changes nothing.
     if (verdict?.kind === 'replay') return;
     if (verdict?.kind === 'refused') return await ctx.respond({ text: verdict.text });
-    if (cmd.name === 'propose' && !cmd.title) {
-      await client.views.open({
-        trigger_id: job.triggerId,
-        view: proposeModal({ channel: job.channel }, { ownerId: job.userId }),
-      });
-      return;
-    }
-    await actingAs(job.userId, () => dispatch(cmd, ctx, deps, decided.expectation));
+    // `help` is answered in the acknowledgement (decideAck); every other name has its handler.
+    if (cmd.name === 'help') return;
+    await actingAs(job.userId, () => deps.handlers[cmd.name](cmd, ctx));
   } catch (err) {
     outcome = 'error';
     deps.log.error({ command: cmd.name, err }, 'command failed');
@@ -238,94 +231,4 @@ export function friendlyError(err: unknown): string {
     return ':warning: I could not reach my database, so nothing was saved. Try again in a minute.';
   }
   return ':warning: Something went wrong on my side, so this may not have been saved. Look with `/donedone list mine` and try again in a minute.';
-}
-
-async function dispatch(
-  cmd: Command,
-  ctx: CommandContext,
-  deps: ListenerDeps,
-  expectation: Expectation | undefined,
-): Promise<void> {
-  const { service } = deps;
-  switch (cmd.name) {
-    case 'propose': {
-      const result = await service.propose({
-        team: ctx.team,
-        channel: ctx.channel,
-        userId: ctx.userId,
-        title: cmd.title!,
-        ...(expectation ? { expectation } : {}),
-      });
-      if (!result.ok) return ctx.respond({ text: result.error });
-      const f = result.value;
-      const base = `Proposed *${f.id}* · ${escapeMrkdwn(f.title)}.`;
-      // Without an expectation, the proposer (only) is offered metrics that may tell.
-      const offer = f.expectation ? null : await suggestionsFor(deps, ctx.team, f).catch(() => null);
-      if (offer)
-        return ctx.respond(
-          withIntro(`${base} The card asks how we will know it works in production.`, offer),
-        );
-      return ctx.respond({
-        text: result.note
-          ? `${base}\n${result.note}`
-          : f.expectation
-            ? base
-            : `${base} The card asks how we will know it works in production.`,
-      });
-    }
-    case 'expect': {
-      const result = await service.expect(ctx.team, cmd.id, expectation!);
-      if (!result.ok) return ctx.respond({ text: result.error });
-      const base = `Recorded for *${cmd.id}*: \`${escapeMrkdwn(expectation!.text)}\`.`;
-      return ctx.respond({ text: result.note ? `${base}\n${result.note}` : base });
-    }
-    case 'check': {
-      const result = await service.check(ctx.team, cmd.id);
-      if (!result.ok) return ctx.respond({ text: result.error });
-      const c = result.value;
-      return ctx.respond({
-        text: `Checked *${cmd.id}*: ${c.verdict}${c.value === null ? '' : ` (${formatNumber(c.value)})`}. The result is in its thread.`,
-      });
-    }
-    case 'show': {
-      const found = await service.details(ctx.team, cmd.id);
-      if (!found.ok) return ctx.respond({ text: found.error });
-      const { feature, checks, notes } = found.value;
-      const message = showMessage(feature, checks, notes, deps.now());
-      const history = historyBlocks(found.value.history);
-      // Slack shows at most 50 blocks in a message: the history's summary goes before the limit.
-      const blocks = [...message.blocks.slice(0, 50 - history.length), ...history];
-      return ctx.respond({ text: message.text, blocks });
-    }
-    case 'list': {
-      let features: Feature[];
-      let heading: string;
-      if (cmd.scope === 'mine' || cmd.user) {
-        const owner = cmd.scope === 'mine' ? ctx.userId : cmd.user!;
-        features = await service.list(ctx.team, { kind: 'owner', owner });
-        heading = cmd.scope === 'mine' ? 'Your features' : `Features owned by <@${owner}>`;
-      } else if (cmd.scope === 'open') {
-        features = await service.list(ctx.team, { kind: 'open' });
-        heading = 'Open features';
-      } else {
-        features = await service.list(ctx.team, { kind: 'all' });
-        heading = 'All features';
-      }
-      if (deps.guard) features = await deps.guard.visible(ctx.team, ctx.userId, features);
-      const message = listMessage(features, heading, deps.now());
-      return ctx.respond({ text: message.text, blocks: message.blocks });
-    }
-    case 'drop': {
-      const dropped = await service.drop(ctx.team, cmd.id, cmd.reason, (f) => deps.watch.stop(f));
-      if (!dropped.ok) return ctx.respond({ text: dropped.error });
-      return ctx.respond({ text: `Dropped *${cmd.id}*: it is off the board.` });
-    }
-    default: {
-      const handler = deps.subcommands.get(cmd.name);
-      if (handler) return handler(cmd, ctx);
-      return ctx.respond({
-        text: `\`${cmd.name}\` is not available in this version of donedone yet. \`/donedone help\` lists what is.`,
-      });
-    }
-  }
 }
