@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Feature } from '../domain/model';
-import type { ConversationKind, Directory } from '../slack/directory';
+import type { ConversationKind, Directory } from '../slack/port';
 
 export interface AccessDeps {
   redis: Redis;

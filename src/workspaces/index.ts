@@ -1,4 +1,4 @@
-import { type Authorize, type HTTPReceiverOptions, webApi } from '@slack/bolt';
+import type { Authorize, HTTPReceiverOptions, webApi } from '@slack/bolt';
 import type { Redis } from 'ioredis';
 import type { DateTime } from 'luxon';
 import type { Logger } from 'pino';
@@ -47,8 +47,6 @@ export interface Tenancy {
     workspace: SingleWorkspace;
     learn(identity: { team?: string; botId?: string; botUserId?: string }): void;
   };
-  /** A Web API client with the workspace's own token, or null when it is not installed. */
-  clientFor(team: string, enterprise?: string): Promise<webApi.WebClient | null>;
 }
 
 export function tenancyFrom(deps: {
@@ -60,22 +58,6 @@ export function tenancyFrom(deps: {
   clientOptions: webApi.WebClientOptions;
 }): Tenancy {
   const { config, log } = deps;
-  const clients = new Map<string, webApi.WebClient>();
-  const clientOf = (installed: Installed) => {
-    let client = clients.get(installed.botToken);
-    if (!client) {
-      // A client per token, as Bolt's own pool keeps them; a few hundred workspaces stay small.
-      if (clients.size >= 1000) clients.delete(clients.keys().next().value!);
-      client = new webApi.WebClient(installed.botToken, deps.clientOptions);
-      clients.set(installed.botToken, client);
-    }
-    return client;
-  };
-  const clientFor = (workspaces: Workspaces) => async (team: string, enterprise?: string) => {
-    const installed = await workspaces.installed({ team, ...(enterprise ? { enterprise } : {}) });
-    return installed ? clientOf(installed) : null;
-  };
-
   if (!config.oauth) {
     const install: Installed = { botToken: config.slack.botToken! };
     const workspace = new SingleWorkspace(install);
@@ -105,7 +87,6 @@ export function tenancyFrom(deps: {
         }
         return { ...installed };
       },
-      clientFor: clientFor(workspace),
     };
   }
 
@@ -136,6 +117,5 @@ export function tenancyFrom(deps: {
         callbackOptions: { success: installedPage, failure: installFailedPage as never },
       },
     },
-    clientFor: clientFor(installations),
   };
 }
