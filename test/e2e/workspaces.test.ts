@@ -168,6 +168,20 @@ describe('installing in several workspaces', () => {
       await bot.slackApi.waitFor(() => bot.slackApi.callsTo('views.open').length > before);
       expect(bot.slackApi.callsTo('views.open')[before]!.token).toBe(token);
     }
+    // Cards posted by use cases (through the Slack port) carry their workspace's token too.
+    for (const [slack, token, title] of [
+      [slack1, one.token, 'Bulk export'],
+      [slack2, two.token, 'Dark mode'],
+    ] as const) {
+      await ask(bot, slack, `propose ${title}`);
+      await bot.slackApi.waitFor(() =>
+        bot.slackApi.callsTo('chat.postMessage').find((c) => JSON.stringify(c.body).includes(title)),
+      );
+      const cards = bot.slackApi
+        .callsTo('chat.postMessage')
+        .filter((c) => JSON.stringify(c.body).includes(title));
+      expect(cards.map((c) => c.token)).toEqual(cards.map(() => token));
+    }
     // A command from each is answered.
     expect(await ask(bot, slack1, 'list')).toMatch(/board|feature|nothing/i);
     expect(await ask(bot, slack2, 'list')).toMatch(/board|feature|nothing/i);
