@@ -248,6 +248,36 @@ describe('installing in several workspaces', () => {
   });
 });
 
+describe('when the installation store fails', () => {
+  it('answers an event with an error (Slack sends it again) instead of dropping it as not installed', async () => {
+    const bot = await start();
+    const { token } = await install(bot, { team: 'T2' });
+    const slack2 = slackOf(bot, 'T2');
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const key = `${bot.prefix}install:T-T2`;
+    try {
+      // The record answers every read with an error (WRONGTYPE), as a store in trouble would.
+      await redis.rename(key, `${key}:aside`);
+      await redis.set(key, 'not a hash');
+      const publishes = bot.slackApi.callsTo('views.publish').length;
+      const event = { type: 'app_home_opened', user: 'U1', channel: 'D1', tab: 'home' };
+      const failed = await slack2.event(event, 'EvStoreDown');
+      expect(failed.status).not.toBe(200);
+      await drainedBot(bot.donedone);
+      expect(bot.slackApi.callsTo('views.publish')).toHaveLength(publishes);
+      // The store is back: Slack's retry of the same event is served.
+      await redis.del(key);
+      await redis.rename(`${key}:aside`, key);
+      const retried = await slack2.event(event, 'EvStoreDown', 1);
+      expect(retried.status).toBe(200);
+      await bot.slackApi.waitFor(() => bot.slackApi.callsTo('views.publish').length > publishes);
+      expect(bot.slackApi.callsTo('views.publish')[publishes]!.token).toBe(token);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
 describe('encryption keys', () => {
   it('rotates: a restart with the new key and the old one as _OLD still serves, and leaves only new-key ciphertexts', async () => {
     const first = await start();
