@@ -203,7 +203,8 @@ it('two web and two worker processes on one Redis: every command answered once, 
   expect((await fetch(`http://127.0.0.1:${workerPorts[0]}/slack/events`, { method: 'POST' })).status).toBe(
     404,
   );
-});
+  // Four processes compile the sources as they start (ts-node): on a busy 2-core machine that alone can take a minute.
+}, 150_000);
 
 it('commands acknowledged while no worker runs, and one killed -9, are all answered once by the next', async () => {
   const web = startMain({ ...env(), DONEDONE_ROLE: 'web' });
