@@ -31,7 +31,7 @@ import { slackErrorCode } from './slack/slack-failure';
 import type { FeatureStore } from './store/feature-store';
 import { refuseVolatileRedis } from './store/redis-connection';
 import type { Telemetry } from './telemetry/telemetry';
-import { useIntake } from './tiers/intake';
+import { NotQueuedError, useIntake } from './tiers/intake';
 import { createRequestQueue, createRequestWorker, isQueued, type RequestJob } from './tiers/requests';
 import type { FeatureService } from './usecases/feature-service';
 import type { GuardService } from './usecases/guard-service';
@@ -164,8 +164,9 @@ export function createDonedone(opts: AppOptions): Donedone {
   // -- the web tier: acknowledge from the request alone, queue it for a worker --
   const requestRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   requestRedis.on('error', (err) => log.warn({ err }, 'redis (requests) connection error'));
-  // Bounded: with Redis down or frozen the asker is told within seconds that nothing was saved.
-  const requests = boundedQueue(createRequestQueue(requestRedis, `${core.prefix}bull`), 5_000);
+  // Bounded: the acknowledgement waits for the queue, so with Redis down or frozen it says within 2 s
+  // (inside Slack's 3) that nothing was saved.
+  const requests = boundedQueue(createRequestQueue(requestRedis, `${core.prefix}bull`), 2_000);
   useIntake(bolt, {
     queue: requests,
     log,
@@ -178,10 +179,7 @@ export function createDonedone(opts: AppOptions): Donedone {
       },
       view: submissionDeciders(core.telemetry),
     },
-    refused: async (body) => {
-      const url = typeof body.response_url === 'string' ? body.response_url : undefined;
-      if (url) await commands.answerEphemerally(url, { text: commands.NOTHING_SAVED });
-    },
+    notTaken: { response_type: 'ephemeral', text: commands.NOTHING_SAVED },
   });
   bolt.error((async ({ error, context }: ExtendedErrorHandlerArgs) => {
     // No installation serves the request (uninstalled, another workspace): logged where refused.
@@ -193,8 +191,9 @@ export function createDonedone(opts: AppOptions): Donedone {
       throw error;
     }
     log.error({ err: error, code: (error as { code?: string }).code }, 'listener error');
-    // A request run from the queue fails its job, so BullMQ retries it.
-    if (context && isQueued(context)) throw error;
+    // A request run from the queue fails its job, so BullMQ retries it; an event the web tier could
+    // not queue fails its HTTP answer, so Slack sends it again.
+    if ((context && isQueued(context)) || error instanceof NotQueuedError) throw error;
   }) as never);
 
   let worker: Worker<JobData> | undefined;

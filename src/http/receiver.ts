@@ -25,6 +25,10 @@ export function slackReceiver(opts: {
     customRoutes: opts.customRoutes,
     logger: opts.logger,
     bodyLimit: SLACK_BODY_LIMIT,
+    // The answer to Slack waits until the request is queued (src/tiers/intake.ts): whatever Slack
+    // was told was taken is in Redis, even if this process dies the next instant; an event that
+    // could not be queued gets a 500, so Slack sends it again.
+    processBeforeResponse: true,
     dispatchErrorHandler: async ({ error, request, response }) => {
       if (error instanceof URIError) {
         sendJson(response, 400, { error: `The path ${safePath(request)} is not a valid URL path.` });

@@ -200,27 +200,6 @@ export function ephemeral(
   };
 }
 
-/**
- * Tells the asker through a request's response_url when the web tier could not queue it (no Bolt
- * listener runs there); a refusal throws.
- */
-export const answerEphemerally = async (
-  responseUrl: string,
-  message: { text: string; blocks?: unknown[] },
-): Promise<void> => {
-  const response = await fetch(responseUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: neutraliseMentions(
-      JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }),
-    ),
-    signal: AbortSignal.timeout(10_000),
-  });
-  // Read the body so the connection goes back to the pool.
-  await response.arrayBuffer();
-  if (!response.ok) throw new Error(`response_url refused the answer: HTTP ${response.status}`);
-};
-
 /** Words for a failure the user cannot fix by retyping. */
 export function friendlyError(err: unknown): string {
   const code = slackErrorCode(err);
