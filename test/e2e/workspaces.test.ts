@@ -342,6 +342,28 @@ describe('leaving', () => {
     expect((await openHome(web, slack1)).token).toBe(one.token);
   });
 
+  it('work already queued for a workspace that uninstalled posts nothing and fails at once, without retrying', async () => {
+    const bot = await start();
+    await install(bot, { team: 'T2' });
+    const slack2 = slackOf(bot, 'T2');
+    expect(await ask(bot, slack2, 'propose Bulk export')).toContain('F-1');
+    await drainedBot(bot.donedone);
+    await slack2.event({ type: 'app_uninstalled' }, 'EvGone');
+    await waitFor(async () => (await bot.donedone.workspaces.installed({ team: 'T2' })) === null);
+    const calls = bot.slackApi.calls.length;
+    // A digest asked for just before the uninstall, still in the queue (it posts in the channel).
+    const job = await bot.donedone.queue.add('digest', {
+      team: 'T2',
+      channel: 'C1',
+      requestedAt: Date.now(),
+    } as never);
+    await waitFor(async () => (await job.getState()) === 'failed');
+    const failed = (await bot.donedone.queue.getJob(job.id!))!;
+    expect(failed.attemptsMade).toBe(1);
+    expect(failed.failedReason).toContain('workspace_not_installed');
+    expect(bot.slackApi.calls.slice(calls)).toEqual([]);
+  });
+
   it('tokens_revoked for the bot does the same as an uninstall; a revoked user token alone changes nothing', async () => {
     const bot = await start();
     await install(bot, { team: 'T2' });
