@@ -252,9 +252,9 @@ async function runBot(): Promise<void> {
 
   // When each feature's check was first stored, and how often a check job ran and why it waited.
   const stored = new Map<string, number>();
-  const store = donedone.store;
-  const addCheck = store.addCheck.bind(store);
-  store.addCheck = async (team, id, check) => {
+  const checks = donedone.checks;
+  const addCheck = checks.add.bind(checks);
+  checks.add = async (team, id, check) => {
     await addCheck(team, id, check);
     if (!stored.has(id)) stored.set(id, Date.now());
   };

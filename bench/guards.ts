@@ -26,6 +26,7 @@ import { Effects } from '../src/jobs/effects';
 import { QUEUE_NAME } from '../src/jobs/queue';
 import type { SlackPort } from '../src/slack/port';
 import { FeatureStore } from '../src/store/feature-store';
+import { Marks } from '../src/store/marks';
 import { MeasurementCache } from '../src/telemetry/measurement-cache';
 import { PrometheusClient } from '../src/telemetry/prometheus-client';
 import { Telemetry } from '../src/telemetry/telemetry';
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     prefix,
     jobPoster: unused,
     poster: unused,
-    effects: new Effects(store, redis, prefix),
+    effects: new Effects(new Marks(redis, prefix), redis, prefix),
     admins: [],
     intervalMs: INTERVAL_MS,
     log: pino({ level: 'warn' }),

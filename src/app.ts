@@ -28,6 +28,8 @@ import { boltLogger } from './slack/bolt-logger';
 import * as commands from './slack/listeners/commands/donedone-command';
 import { submissionDeciders } from './slack/listeners/views/validate';
 import { slackErrorCode } from './slack/slack-failure';
+import type { CheckStore } from './store/check-store';
+import type { DigestSchedules } from './store/digest-schedules';
 import type { FeatureStore } from './store/feature-store';
 import { refuseVolatileRedis } from './store/redis-connection';
 import type { Telemetry } from './telemetry/telemetry';
@@ -56,6 +58,8 @@ export interface Donedone {
   metrics: BotMetrics;
   redis: Redis;
   store: FeatureStore;
+  checks: CheckStore;
+  schedules: DigestSchedules;
   service: FeatureService;
   telemetry: Telemetry;
   guards: GuardService;
@@ -204,6 +208,8 @@ export function createDonedone(opts: AppOptions): Donedone {
     bolt,
     redis,
     store: core.store,
+    checks: core.checks,
+    schedules: core.schedules,
     service: features,
     telemetry: core.telemetry,
     guards: guarded.service,

@@ -14,8 +14,12 @@ import { createLogger } from '../log';
 import { guardedFetch } from '../slack/outgoing';
 import { WebApiPort } from '../slack/port';
 import { AuditStore } from '../store/audit-store';
+import { CheckStore } from '../store/check-store';
+import { DigestSchedules } from '../store/digest-schedules';
 import { FeatureStore } from '../store/feature-store';
+import { Marks } from '../store/marks';
 import { installEpoch, STORE_REDIS_OPTIONS } from '../store/redis-connection';
+import { RetroIndex } from '../store/retro-index';
 import { HoneycombClient } from '../telemetry/honeycomb-client';
 import { MeasurementCache } from '../telemetry/measurement-cache';
 import { PostHogClient } from '../telemetry/posthog-client';
@@ -71,7 +75,12 @@ export interface Core {
   queueRedis: Redis;
   queue: Queue<JobData>;
   queueSettings: QueueSettings;
+  /** Features, by role: the records, their checks and notes, the retro index, idempotency marks, digest schedules. */
   store: FeatureStore;
+  checks: CheckStore;
+  retros: RetroIndex;
+  marks: Marks;
+  schedules: DigestSchedules;
   audit: AuditStore;
   epoch: () => Promise<string>;
   telemetry: Telemetry;
@@ -148,6 +157,7 @@ export function createCore(opts: CoreOptions): Core {
   const queueSettings: QueueSettings = { ...DEFAULT_QUEUE_SETTINGS, prefix: `${prefix}bull`, ...opts.queue };
   const queue = boundedQueue(createQueue(queueRedis, queueSettings));
   const store = new FeatureStore(redis, prefix);
+  const marks = new Marks(redis, prefix);
   // Who changed what: every write of a feature is recorded in its history.
   const audit = new AuditStore(redis, prefix);
   store.onWrite((before, after) =>
@@ -182,10 +192,13 @@ export function createCore(opts: CoreOptions): Core {
   });
   const access = new AccessService({ redis, prefix, directory: slack.directory, admins: config.admins, log });
   return {
-    ...{ config, log, now, prefix, redis, queueRedis, queue, queueSettings, store, audit, epoch },
+    ...{ config, log, now, prefix, redis, queueRedis, queue, queueSettings, store, audit, epoch, marks },
+    checks: new CheckStore(redis, prefix),
+    retros: new RetroIndex(redis, prefix),
+    schedules: new DigestSchedules(redis, prefix),
     ...{ telemetry, metrics, workspaces, tenancy, clientOptions, slack, jobSlack, access, hooks },
     usage: new UsageService({ telemetry, log, zone: config.timezone }),
-    effects: new Effects(store, redis, prefix),
+    effects: new Effects(marks, redis, prefix),
     guard: new CommandGuard({ access, limits: new Limits(redis, prefix, now), store }),
   };
 }

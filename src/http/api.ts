@@ -6,6 +6,7 @@ import type { Check, Feature } from '../domain/model';
 import { normaliseFeatureId } from '../domain/model';
 import { isGood } from '../domain/verdict';
 import type { AuditStore } from '../store/audit-store';
+import type { CheckStore } from '../store/check-store';
 import type { FeatureStore } from '../store/feature-store';
 import { actingAs } from '../usecases/actor';
 import type { FeatureService } from '../usecases/feature-service';
@@ -21,6 +22,7 @@ export interface ApiDeps {
   /** DONEDONE_GATE_GRACE_HOURS: after launch, no data or no first use is inconclusive, not a failure. */
   gateGraceHours?: number;
   store: FeatureStore;
+  checks: CheckStore;
   features: FeatureService;
   watch: WatchService;
   /** Every change of a feature, returned as `history` by `GET /api/features/F-3`. */
@@ -177,7 +179,7 @@ export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
       handler: guard(async (req, res, team, deps) => {
         const feature = await featureOr404(req, res, team, deps);
         if (!feature) return;
-        const checks = await deps.store.checks(team, feature.id);
+        const checks = await deps.checks.list(team, feature.id);
         const guards = deps.guards ? await deps.guards.statesOf(feature) : [];
         sendJson(res, 200, {
           data: {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { retryAfterMs } from '../slack/slack-failure';
-import type { FeatureStore } from '../store/feature-store';
+import type { Marks } from '../store/marks';
 
 /** Work that must wait `delayMs` before being tried again, without holding a worker meanwhile. */
 export class RetryLater extends Error {
@@ -51,14 +51,14 @@ return slot - now`;
  */
 export class Effects {
   constructor(
-    private readonly store: FeatureStore,
+    private readonly marks: Marks,
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly perChannelMs = 1100,
   ) {}
 
   async once(key: string, channel: string, effect: () => Promise<unknown>): Promise<'done' | 'already'> {
-    const state = await this.store.claim(key);
+    const state = await this.marks.claim(key);
     if (state === 'done') return 'already';
     if (state === 'busy') throw new RetryLater(5_000, `effect ${key} is being done by another run`);
     try {
@@ -75,10 +75,10 @@ export class Effects {
       );
       if (wait > 0) throw new RetryLater(wait, `channel ${channel} posted less than a second ago`);
       await effect();
-      await this.store.done(key);
+      await this.marks.done(key);
       return 'done';
     } catch (err) {
-      await this.store.unclaim(key);
+      await this.marks.unclaim(key);
       const limited = retryAfterMs(err);
       if (limited !== null) throw new RetryLater(limited, 'Slack rate limit (Retry-After)');
       throw err;

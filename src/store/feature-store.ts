@@ -1,14 +1,14 @@
 import type { Redis } from 'ioredis';
-import type { Check, Feature } from '../domain/model';
+import type { Feature } from '../domain/model';
 
 /**
  * Features in Redis. Each feature is a hash `{v, json}` so updates are compare-and-set on
  * the version (a Lua script), safe with one shared connection and several bot processes.
  *
  * Keys (all under `prefix`): `team:{T}:seq` (the id counter), `team:{T}:f:{id}` (the feature),
- * `team:{T}:ids` (sorted set of ids by number), `team:{T}:checks:{id}` (list of checks, newest
- * last), `teams` (set of workspaces seen), `once:{key}` (idempotency markers), `team:{T}:digest:{channel}`
- * (a channel's digest schedule).
+ * `team:{T}:ids` (sorted set of ids by number), `team:{T}:owner:{U}` (by owner), `teams` (set of
+ * workspaces seen). A feature's checks and notes, the retro index, idempotency marks and digest
+ * schedules are stores of their own (check-store.ts, retro-index.ts, marks.ts, digest-schedules.ts).
  */
 export class FeatureStore {
   /** Told of every write of a feature (`before` null on creation): the audit trail listens here. */
@@ -106,109 +106,4 @@ export class FeatureStore {
     }
     throw new Error(`feature ${id} changed too often to update`);
   }
-
-  /** Stores a check, keyed by its time and kind: storing the same check twice keeps one. */
-  async addCheck(team: string, id: string, check: Check): Promise<void> {
-    await this.redis.hset(this.key(team, 'checks', id), `${check.at}|${check.kind}`, JSON.stringify(check));
-  }
-
-  /** Removes the checks that `which` selects (a relaunch starts a new series of scheduled checks). */
-  async clearChecks(team: string, id: string, which: (c: Check) => boolean): Promise<void> {
-    const key = this.key(team, 'checks', id);
-    const all = await this.redis.hgetall(key);
-    const fields = Object.entries(all)
-      .filter(([, json]) => which(JSON.parse(json) as Check))
-      .map(([field]) => field);
-    if (fields.length > 0) await this.redis.hdel(key, ...fields);
-  }
-
-  /** The checks of a feature, oldest first. */
-  async checks(team: string, id: string): Promise<Check[]> {
-    const items = await this.redis.hvals(this.key(team, 'checks', id));
-    return items.map((item) => JSON.parse(item) as Check).sort((a, b) => a.at.localeCompare(b.at));
-  }
-
-  async addNote(
-    team: string,
-    id: string,
-    note: { user: string; text: string; at: string; ts: string },
-  ): Promise<void> {
-    await this.redis.rpush(this.key(team, 'notes', id), JSON.stringify(note));
-  }
-
-  async notes(team: string, id: string): Promise<{ user: string; text: string; at: string; ts: string }[]> {
-    const items = await this.redis.lrange(this.key(team, 'notes', id), 0, -1);
-    return items.map((item) => JSON.parse(item));
-  }
-
-  /** Remembers which feature a retro message belongs to, so replies in its thread become notes. */
-  async indexRetro(team: string, channel: string, ts: string, id: string): Promise<void> {
-    await this.redis.set(this.key(team, 'retro', channel, ts), id);
-  }
-
-  /** The feature whose retro message is `ts` in `channel`, or null. */
-  async retroFeature(team: string, channel: string, ts: string): Promise<string | null> {
-    return this.redis.get(this.key(team, 'retro', channel, ts));
-  }
-
-  /** True the first time `key` is claimed within `ttlSeconds`: makes retried events and jobs act once. */
-  async once(key: string, ttlSeconds = 7 * 24 * 3600): Promise<boolean> {
-    return (await this.redis.set(`${this.prefix}once:${key}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
-  }
-
-  /**
-   * Exactly-once effects across retries, restarts and several processes: `claimed` means do it
-   * now (then call `done`), `done` means it was done, `busy` means another run holds it. A
-   * claim lapses after `leaseSeconds`, so a process killed mid-way does not block it forever.
-   */
-  async claim(key: string, leaseSeconds = 120): Promise<'claimed' | 'done' | 'busy'> {
-    const k = `${this.prefix}effect:${key}`;
-    if ((await this.redis.set(k, 'pending', 'EX', leaseSeconds, 'NX')) === 'OK') return 'claimed';
-    return (await this.redis.get(k)) === 'done' ? 'done' : 'busy';
-  }
-
-  async done(key: string): Promise<void> {
-    await this.redis.set(`${this.prefix}effect:${key}`, 'done', 'EX', 400 * 24 * 3600);
-  }
-
-  async unclaim(key: string): Promise<void> {
-    await this.redis.del(`${this.prefix}effect:${key}`);
-  }
-
-  /** Remembers `value` under `key` for a week (which feature a retried request already created). */
-  async remember(team: string, key: string, value: string): Promise<void> {
-    await this.redis.set(this.key(team, 'made', key), value, 'EX', 7 * 24 * 3600);
-  }
-
-  async recall(team: string, key: string): Promise<string | null> {
-    return this.redis.get(this.key(team, 'made', key));
-  }
-
-  /** Gives a claimed key back, when the work it guarded failed and should be tried again. */
-  async release(key: string): Promise<void> {
-    await this.redis.del(`${this.prefix}once:${key}`);
-  }
-
-  /** A channel's digest schedule, as `/donedone digest every …` set it (`team:{T}:digest:{channel}`). */
-  async digestSchedule(team: string, channel: string): Promise<StoredDigestSchedule | null> {
-    const json = await this.redis.get(this.key(team, 'digest', channel));
-    return json ? (JSON.parse(json) as StoredDigestSchedule) : null;
-  }
-
-  async setDigestSchedule(team: string, channel: string, schedule: StoredDigestSchedule): Promise<void> {
-    await this.redis.set(this.key(team, 'digest', channel), JSON.stringify(schedule));
-  }
-
-  /** True when there was a schedule to remove. */
-  async clearDigestSchedule(team: string, channel: string): Promise<boolean> {
-    return (await this.redis.del(this.key(team, 'digest', channel))) > 0;
-  }
-}
-
-/** What the digest schedule of a channel is stored as: the parsed schedule, its cron pattern, who set it. */
-export interface StoredDigestSchedule {
-  schedule: import('../domain/digest-schedule').DigestSchedule;
-  cron: string;
-  setBy: string;
-  setAt: string;
 }

@@ -12,12 +12,14 @@ import type { Feature } from '../domain/model';
 import { type JobData, jobId } from '../jobs/queue';
 import { digestBlocks, type LinkFor, type Rendered } from '../slack/blocks/digest-blocks';
 import { OWNER_GROUPS, ownerDmBlocks } from '../slack/blocks/owner-dm-blocks';
+import type { DigestSchedules } from '../store/digest-schedules';
 import type { FeatureStore } from '../store/feature-store';
 import type { Outcome } from './feature-service';
 import type { UsageService } from './usage-service';
 
 export interface DigestDeps {
   store: FeatureStore;
+  schedules: DigestSchedules;
   queue: Queue<JobData>;
   usage: UsageService;
   now: () => DateTime;
@@ -181,7 +183,7 @@ export class DigestService {
       { pattern: cron, tz: schedule.tz },
       { name: 'digest', data: data as JobData },
     );
-    await this.deps.store.setDigestSchedule(team, channel, {
+    await this.deps.schedules.set(team, channel, {
       schedule,
       cron,
       setBy: opts.userId,
@@ -197,7 +199,7 @@ export class DigestService {
   /** Stops the channel's digest; false when none was scheduled. */
   async unschedule(team: string, channel: string): Promise<boolean> {
     const removed = await this.deps.queue.removeJobScheduler(digestSchedulerId(team, channel));
-    const cleared = await this.deps.store.clearDigestSchedule(team, channel);
+    const cleared = await this.deps.schedules.clear(team, channel);
     return removed || cleared;
   }
 
@@ -206,7 +208,7 @@ export class DigestService {
     team: string,
     channel: string,
   ): Promise<{ schedule: DigestSchedule; description: string; next?: DateTime } | null> {
-    const stored = await this.deps.store.digestSchedule(team, channel);
+    const stored = await this.deps.schedules.get(team, channel);
     if (!stored) return null;
     const next = nextRuns(stored.schedule, this.deps.now(), 1)[0];
     return {
@@ -221,13 +223,13 @@ export class DigestService {
    * (PRODUCT.md: dates in the workspace's zone; a channel digest in its own).
    */
   async zoneFor(team: string, channel: string): Promise<string> {
-    const stored = await this.deps.store.digestSchedule(team, channel);
+    const stored = await this.deps.schedules.get(team, channel);
     return stored?.schedule.tz ?? this.deps.zone ?? 'UTC';
   }
 
   /** Whether the channel still has a schedule (a scheduled job that outlived `digest off` posts nothing). */
   async isScheduled(team: string, channel: string): Promise<boolean> {
-    return (await this.deps.store.digestSchedule(team, channel)) !== null;
+    return (await this.deps.schedules.get(team, channel)) !== null;
   }
 
   /** Queues this week's owner DMs of a workspace once; later digests in the same week add nothing. */

@@ -6,12 +6,16 @@ import { type ParseResult, parseExpectation } from '../domain/parse-expectation'
 import { deadlineOf, judge, type Reading, windowDuration } from '../domain/verdict';
 import { checkMessage, instrumentationNote } from '../slack/blocks/card-blocks';
 import type { SlackPort } from '../slack/port';
+import type { CheckStore } from '../store/check-store';
 import type { FeatureStore } from '../store/feature-store';
+import type { Marks } from '../store/marks';
 import type { Telemetry } from '../telemetry/telemetry';
 import { TelemetryQueryError, TelemetryUnavailableError } from '../telemetry/types';
 
 export interface ServiceDeps {
   store: FeatureStore;
+  checks: CheckStore;
+  marks: Marks;
   telemetry: Telemetry;
   poster: SlackPort;
   log: Logger;
@@ -83,8 +87,8 @@ export class FeatureService {
     const found = await this.get(team, id);
     if (!found.ok) return found;
     const [checks, notes, history] = await Promise.all([
-      this.deps.store.checks(team, id),
-      this.deps.store.notes(team, id),
+      this.deps.checks.list(team, id),
+      this.deps.checks.notes(team, id),
       this.deps.history ? this.deps.history(team, id) : Promise.resolve([]),
     ]);
     return { ok: true, value: { feature: found.value, checks, notes, history } };
@@ -143,7 +147,7 @@ export class FeatureService {
     ts: string;
   }): Promise<Outcome<Feature> | null> {
     const claim = `message:${args.team}:${args.channel}:${args.ts}`;
-    if (!(await this.deps.store.once(claim))) return null;
+    if (!(await this.deps.marks.once(claim))) return null;
     try {
       return await this.propose({
         team: args.team,
@@ -154,7 +158,7 @@ export class FeatureService {
         requestKey: `${args.channel}:${args.ts}`,
       });
     } catch (err) {
-      await this.deps.store.release(claim);
+      await this.deps.marks.release(claim);
       throw err;
     }
   }
@@ -185,7 +189,7 @@ export class FeatureService {
   }): Promise<Outcome<Feature>> {
     const now = this.deps.now();
     const madeKey = args.requestKey ? `propose:${args.requestKey}` : undefined;
-    const made = madeKey ? await this.deps.store.recall(args.team, madeKey) : null;
+    const made = madeKey ? await this.deps.marks.recall(args.team, madeKey) : null;
     const earlier = made ? await this.deps.store.get(args.team, made) : null;
     if (earlier?.cardTs) return { ok: true, value: earlier };
     let feature =
@@ -201,7 +205,7 @@ export class FeatureService {
         ...(args.expectation ? { expectation: args.expectation } : {}),
         ...(args.threadTs ? { parentTs: args.threadTs } : {}),
       })));
-    if (madeKey && !earlier) await this.deps.store.remember(args.team, madeKey, feature.id);
+    if (madeKey && !earlier) await this.deps.marks.remember(args.team, madeKey, feature.id);
     const cardTs = await this.deps.poster.postCard(feature, args.channel, args.threadTs);
     feature = (await this.deps.store.update(args.team, feature.id, (f) => ({ ...f, cardTs }))) ?? feature;
     if (!args.expectation) return { ok: true, value: feature };
@@ -283,7 +287,7 @@ export class FeatureService {
       if (settled) return { ok: true, value: settled };
     }
     const check = await this.measure(feature, at ?? this.deps.now(), kind);
-    await this.deps.store.addCheck(team, id, check);
+    await this.deps.checks.add(team, id, check);
     const updated = await this.deps.store.update(team, id, (f) => ({
       ...f,
       lastVerdict: check.verdict,
@@ -343,7 +347,7 @@ export class FeatureService {
     const launchedAt = feature.launchedAt ? DateTime.fromISO(feature.launchedAt, { zone: 'utc' }) : null;
     try {
       const m = await this.deps.telemetry.valueOver(e.metric, windowDuration(e.window), at);
-      const history: Reading[] = (await this.deps.store.checks(feature.team, feature.id))
+      const history: Reading[] = (await this.deps.checks.list(feature.team, feature.id))
         .filter(
           (c) =>
             c.value !== null &&

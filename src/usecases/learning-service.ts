@@ -20,11 +20,13 @@ import {
   type Suggestion,
   suggestTarget,
 } from '../domain/suggest-metrics';
+import type { CheckStore } from '../store/check-store';
 import type { FeatureStore } from '../store/feature-store';
 import type { Telemetry } from '../telemetry/telemetry';
 
 export interface LearningDeps {
   store: FeatureStore;
+  checks: CheckStore;
   telemetry: Telemetry;
   redis: Redis;
   prefix: string;
@@ -107,7 +109,7 @@ export class LearningService {
           f.launchedAt &&
           ['met', 'missed', 'decided'].includes(f.status) &&
           f.retro?.launchedAt !== f.launchedAt;
-        const checks = mayHaveFinal ? await this.deps.store.checks(f.team, f.id) : [];
+        const checks = mayHaveFinal ? await this.deps.checks.list(f.team, f.id) : [];
         return judgedCycles(f, checks);
       }),
     );

@@ -18,7 +18,10 @@ import {
   retroViewOf,
 } from '../slack/blocks/retro-blocks';
 import type { SlackPort } from '../slack/port';
+import type { CheckStore } from '../store/check-store';
 import type { FeatureStore } from '../store/feature-store';
+import type { Marks } from '../store/marks';
+import type { RetroIndex } from '../store/retro-index';
 import type { Telemetry } from '../telemetry/telemetry';
 import { TelemetryQueryError } from '../telemetry/types';
 import type { FeatureService, Outcome } from './feature-service';
@@ -45,6 +48,9 @@ export interface ReminderJob {
 
 export interface RetroDeps {
   store: FeatureStore;
+  checks: CheckStore;
+  retros: RetroIndex;
+  marks: Marks;
   telemetry: Telemetry;
   features: FeatureService;
   usage: UsageService;
@@ -175,7 +181,7 @@ export class RetroService {
         const message = retroMessage(retroViewOf({ ...current, retro: draft })!);
         const posted = await this.deps.jobSlack.post(job.team, channel, message);
         const retro: Retro = { ...draft, channel: posted.channel, ts: posted.ts };
-        await this.deps.store.indexRetro(job.team, retro.channel, retro.ts, job.id);
+        await this.deps.retros.add(job.team, retro.channel, retro.ts, job.id);
         await this.deps.store.update(job.team, job.id, (f) =>
           cycleOf(f) === job.cycle && !f.retro ? { ...f, retro } : null,
         );
@@ -195,7 +201,7 @@ export class RetroService {
   /** Expected vs actual (the final check when there is one, else measured now) and months used. */
   private async facts(feature: Feature, lastAttempt: boolean): Promise<Pick<Retro, 'actual' | 'monthsUsed'>> {
     const now = this.deps.now();
-    const checks = (await this.deps.store.checks(feature.team, feature.id)).filter(
+    const checks = (await this.deps.checks.list(feature.team, feature.id)).filter(
       (c) => c.at >= feature.launchedAt!,
     );
     let check: Check | undefined = [...checks].reverse().find((c) => c.kind === 'final');
@@ -376,12 +382,12 @@ export class RetroService {
       .catch((err) => log.warn({ feature: feature.id, err }, 'card update failed'));
     if (value === 'iterate' || !feature.flag) return;
     const key = `retro-flag:${feature.team}:${feature.id}:${view.retro.cycle}`;
-    if (!(await this.deps.store.once(key, 400 * 24 * 3600))) return;
+    if (!(await this.deps.marks.once(key, 400 * 24 * 3600))) return;
     const ask = flagRemovalMessage(view, value);
     try {
       await slack.post(feature.team, view.retro.channel, ask, view.retro.ts);
     } catch (err) {
-      await this.deps.store.release(key);
+      await this.deps.marks.release(key);
       throw err;
     }
   }
@@ -393,13 +399,13 @@ export class RetroService {
     threadTs: string,
     message: { user: string; text: string; ts: string },
   ): Promise<boolean> {
-    const id = await this.deps.store.retroFeature(team, channel, threadTs);
+    const id = await this.deps.retros.featureOf(team, channel, threadTs);
     if (!id) return false;
     const key = `retro-note:${team}:${channel}:${message.ts}`;
-    if (!(await this.deps.store.once(key, 30 * 24 * 3600))) return false;
+    if (!(await this.deps.marks.once(key, 30 * 24 * 3600))) return false;
     try {
       const at = DateTime.fromSeconds(Number(message.ts), { zone: 'utc' });
-      await this.deps.store.addNote(team, id, {
+      await this.deps.checks.addNote(team, id, {
         user: message.user,
         text: message.text,
         at: (at.isValid ? at : this.deps.now()).toUTC().toISO()!,
@@ -407,7 +413,7 @@ export class RetroService {
       });
       return true;
     } catch (err) {
-      await this.deps.store.release(key);
+      await this.deps.marks.release(key);
       throw err;
     }
   }

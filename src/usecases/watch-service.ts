@@ -27,6 +27,7 @@ import {
 } from '../slack/blocks/watch-blocks';
 import type { SlackPort } from '../slack/port';
 import { retryAfterMs } from '../slack/slack-failure';
+import type { CheckStore } from '../store/check-store';
 import type { FeatureStore } from '../store/feature-store';
 import type { Telemetry } from '../telemetry/telemetry';
 import { TelemetryQueryError, TelemetryUnavailableError } from '../telemetry/types';
@@ -34,6 +35,7 @@ import type { FeatureService, Outcome } from './feature-service';
 
 export interface WatchDeps {
   store: FeatureStore;
+  checks: CheckStore;
   telemetry: Telemetry;
   features: FeatureService;
   queue: Queue<JobData>;
@@ -113,7 +115,7 @@ export class WatchService {
     });
     if (!feature) return this.deps.features.get(team, id) as Promise<Outcome<never>>;
     if (previous.launchedAt) await this.unschedule(previous);
-    await this.deps.store.clearChecks(team, id, (c) => c.kind !== 'manual');
+    await this.deps.checks.clear(team, id, (c) => c.kind !== 'manual');
     await this.schedule(feature);
     await this.deps.features.updateCard(feature);
     const upcoming = feature.expectation
@@ -129,7 +131,7 @@ export class WatchService {
   async expectationChanged(previous: Feature | null, feature: Feature): Promise<void> {
     if (!feature.launchedAt) return;
     if (previous) await this.unschedule(previous);
-    await this.deps.store.clearChecks(feature.team, feature.id, (c) => c.kind !== 'manual');
+    await this.deps.checks.clear(feature.team, feature.id, (c) => c.kind !== 'manual');
     await this.schedule(feature);
   }
 
@@ -375,7 +377,7 @@ export class WatchService {
     const feature = await this.current(job);
     if (!feature?.expectation) return null;
     const at = DateTime.fromISO(job.at, { zone: 'utc' });
-    const stored = await this.deps.store.checks(job.team, job.id);
+    const stored = await this.deps.checks.list(job.team, job.id);
     // A rerun (a post that had to wait its turn) finds its check stored: no second measurement.
     let check = stored.find(
       (c) =>
@@ -397,7 +399,7 @@ export class WatchService {
         }
       }
       check = measured;
-      await this.deps.store.addCheck(job.team, job.id, measured);
+      await this.deps.checks.add(job.team, job.id, measured);
       this.deps.metrics.checks.inc({ verdict: measured.verdict, kind: measured.kind });
       const latest = !stored.some(
         (c) => c.at > measured.at && (c.expectation ?? job.expectation) === job.expectation,

@@ -67,7 +67,7 @@ it('a launch in the past is annotated once, then its final verdict, whatever Gra
     grafana.requests.some((r) => (r.body as { tags: string[] }).tags[2] === 'verdict'),
   );
   const feature = (await bot.donedone.store.get('T1', id))!;
-  const final = (await bot.donedone.store.checks('T1', id)).find((c) => c.kind === 'final')!;
+  const final = (await bot.donedone.checks.list('T1', id)).find((c) => c.kind === 'final')!;
   expect(feature.status).toBe(final.verdict);
   const bodies = grafana.requests.map((r) => r.body as { time: number; tags: string[]; text: string });
   expect(bodies.filter((b) => b.tags[2] === 'launch')).toEqual([

@@ -44,7 +44,7 @@ describe('a launch in the past', () => {
     // The counter first moves in the hour ending at 11:00; first use is that hour's start.
     expect(feature.firstUseAt).toBe(BULK_EXPORT_FIRST_USE_HOUR.toISO());
     expect(feature.launchedAt).toBe('2026-10-01T00:00:00.000Z');
-    const checks = await bot.donedone.store.checks('T1', id);
+    const checks = await bot.donedone.checks.list('T1', id);
     const scheduled = checks.filter((c) => c.kind !== 'manual');
     expect(scheduled.map((c) => `${c.at.slice(0, 10)} ${c.kind}`)).toEqual([
       '2026-10-08 scheduled',
@@ -79,7 +79,7 @@ describe('a launch in the past', () => {
         .find((c) => c.body.channel === 'U1' && String(c.body.text).includes('missed')),
     );
     expect(JSON.stringify(dm.body.blocks)).toContain('56 against >= 200 per week');
-    const final = (await bot.donedone.store.checks('T1', id)).find((c) => c.kind === 'final');
+    const final = (await bot.donedone.checks.list('T1', id)).find((c) => c.kind === 'final');
     expect(final).toMatchObject({ value: 56, verdict: 'missed' });
   });
 
@@ -102,9 +102,9 @@ describe('a launch in the past', () => {
       async () => (await bot.donedone.store.get('T1', id))?.launchedAt === '2026-10-20T00:00:00.000Z',
     );
     await waitFor(async () =>
-      (await bot.donedone.store.checks('T1', id)).some((c) => c.at.startsWith('2026-10-27')),
+      (await bot.donedone.checks.list('T1', id)).some((c) => c.at.startsWith('2026-10-27')),
     );
-    const checks = (await bot.donedone.store.checks('T1', id)).map((c) => `${c.at.slice(0, 10)} ${c.kind}`);
+    const checks = (await bot.donedone.checks.list('T1', id)).map((c) => `${c.at.slice(0, 10)} ${c.kind}`);
     // Only the new launch's checks: 27 Oct is due, the rest are scheduled for later.
     expect(checks).toEqual(['2026-10-27 scheduled']);
   });
@@ -118,8 +118,8 @@ describe('a launch in the past', () => {
     );
     // 8, 15, 22 and 29 October are due at 1 November; the rest are scheduled. The catch-up job
     // plans the hourly search before it runs the due checks, so wait for those too.
-    await waitFor(async () => (await bot.donedone.store.checks('T1', id)).length >= 4);
-    expect(await bot.donedone.store.checks('T1', id)).toHaveLength(4);
+    await waitFor(async () => (await bot.donedone.checks.list('T1', id)).length >= 4);
+    expect(await bot.donedone.checks.list('T1', id)).toHaveLength(4);
     const feature = (await bot.donedone.store.get('T1', id))!;
     expect(feature.firstUseAt).toBeUndefined();
     expect(feature.status).toBe('launched');
@@ -174,7 +174,7 @@ describe('telemetry down', () => {
     const feature = (await bot.donedone.store.get('T1', id))!;
     expect(feature.status).toBe('launched');
     expect(feature.verdictPending?.until).toBe('2026-11-08T00:00:00.000Z');
-    expect((await bot.donedone.store.checks('T1', id)).filter((c) => c.kind === 'final')).toEqual([]);
+    expect((await bot.donedone.checks.list('T1', id)).filter((c) => c.kind === 'final')).toEqual([]);
     // A delayed job tries again; no worker waits.
     await waitFor(async () =>
       (await bot.donedone.queue.getDelayed()).some((j) => String(j.id).includes('__retry')),

@@ -488,7 +488,7 @@ describe('limits on one person', () => {
     const wait = Number(/Ask again in (\d+) seconds?/.exec(again.text)?.[1]);
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(60);
-    expect((await bot.donedone.store.checks('T1', f.id)).length).toBe(1);
+    expect((await bot.donedone.checks.list('T1', f.id)).length).toBe(1);
     // Someone else may.
     expect((await ask(`check ${f.id}`, 'U3')).text).toMatch(/^Checked/);
   });

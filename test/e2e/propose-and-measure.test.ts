@@ -157,7 +157,7 @@ describe('/donedone check', () => {
     expect(text).toContain('on track');
     const blocks = posted.body.blocks as { elements?: { text: string }[] }[];
     expect(blocks[1]?.elements?.[0]?.text).toBe('Query: `sum(increase(bulk_export_total{app="web"}[7d]))`');
-    const checks = await bot.donedone.store.checks('T1', 'F-1');
+    const checks = await bot.donedone.checks.list('T1', 'F-1');
     expect(checks).toHaveLength(1);
     expect(checks[0]).toMatchObject({ value: 336, verdict: 'on track' });
   });
@@ -260,7 +260,7 @@ describe('card buttons', () => {
       bot.slackApi.callsTo('chat.postMessage').find((c) => c.body.thread_ts === cardTs),
     );
     expect(String(inThread.body.text)).toMatch(/^F-1: /);
-    expect(await bot.donedone.store.checks('T1', 'F-1')).toHaveLength(1);
+    expect(await bot.donedone.checks.list('T1', 'F-1')).toHaveLength(1);
 
     // Launching changes the feature: its owner (U1) clicks.
     const launched = await clickOnCard('mark_launched', 'F-1', cardTs, 2, 'U1');

@@ -255,9 +255,9 @@ describe('notes', () => {
       { ...reply, thread_ts: '1.000001', text: 'elsewhere', ts: '1793577600.000300' },
       'Ev3',
     );
-    await waitFor(async () => (await bot.donedone.store.notes('T1', f.id)).length > 0);
+    await waitFor(async () => (await bot.donedone.checks.notes('T1', f.id)).length > 0);
     await drainedBot(bot.donedone);
-    expect(await bot.donedone.store.notes('T1', f.id)).toEqual([
+    expect(await bot.donedone.checks.notes('T1', f.id)).toEqual([
       { user: 'U2', text: 'Finance uses it every Monday', at: '2026-11-02T00:00:00.000Z', ts: reply.ts },
     ]);
     await command(`show ${f.id}`);

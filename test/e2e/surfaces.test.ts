@@ -220,17 +220,17 @@ describe('a launched feature', () => {
     await ask('propose Steady export expect steady_export_total >= 500 per week within 30 days');
     await proposedOn(bot);
     await ask('launch F-1 2026-10-12');
-    await waitFor(async () => (await bot.donedone.store.checks('T1', 'F-1')).length >= 2);
+    await waitFor(async () => (await bot.donedone.checks.list('T1', 'F-1')).length >= 2);
     await drained();
     // A new expectation replaces the old checks of the launch and plans its own.
     expect(await ask('expect F-1 steady_export_total >= 100 per week within 30 days')).toContain(
       'Recorded for *F-1*',
     );
     await waitFor(async () =>
-      (await bot.donedone.store.checks('T1', 'F-1')).some((c) => c.expectation?.includes('>= 100')),
+      (await bot.donedone.checks.list('T1', 'F-1')).some((c) => c.expectation?.includes('>= 100')),
     );
     await drained();
-    const checks = await bot.donedone.store.checks('T1', 'F-1');
+    const checks = await bot.donedone.checks.list('T1', 'F-1');
     expect(checks.every((c) => c.expectation === 'steady_export_total >= 100 per week within 30 days')).toBe(
       true,
     );
@@ -242,7 +242,7 @@ describe('a launched feature', () => {
     await ask('propose Reports expect reports_viewed_total >= 1 per day within 60 days');
     await proposedOn(bot);
     await ask('launch F-1 2026-10-01');
-    await waitFor(async () => (await bot.donedone.store.checks('T1', 'F-1')).length >= 4);
+    await waitFor(async () => (await bot.donedone.checks.list('T1', 'F-1')).length >= 4);
     await drained();
     bot.clock.now = NOW.plus({ days: 3 });
     // The next weekly check, 5 Nov, is past the history's end (1 Nov): no data after data.
@@ -337,7 +337,7 @@ describe('dates in the workspace zone', () => {
     await ask('digest');
     expect(JSON.stringify((await digestIn('C1')).body.blocks)).toContain('donedone digest · Sat 31 Oct 2026');
     await bot.slack.command('digest every monday 09:00 Pacific/Auckland', 'U1', 'C2');
-    await waitFor(async () => (await bot.donedone.store.digestSchedule('T1', 'C2')) !== null);
+    await waitFor(async () => (await bot.donedone.schedules.get('T1', 'C2')) !== null);
     await bot.slack.command('digest', 'U1', 'C2');
     expect(JSON.stringify((await digestIn('C2')).body.blocks)).toContain('donedone digest · Sun 1 Nov 2026');
   });

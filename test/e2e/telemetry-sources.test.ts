@@ -173,7 +173,7 @@ it.each([
       bot.slackApi.callsTo('chat.postMessage').find((c) => String(c.body.text).startsWith('F-1: ')),
     );
     expect(String(post.body.text)).toMatch(/^F-1: no data\b/);
-    expect((await bot.donedone.store.checks('T1', 'F-1'))[0]).toMatchObject({ verdict: 'no data' });
+    expect((await bot.donedone.checks.list('T1', 'F-1'))[0]).toMatchObject({ verdict: 'no data' });
   },
 );
 
@@ -208,7 +208,7 @@ it('a PostHog outage gives unknown, names the API, and never shows the key', asy
   expect(blocks).toContain('This is not a miss');
   expect(JSON.stringify(bot.slackApi.calls)).not.toContain(POSTHOG_KEY);
   expect(JSON.stringify(bot.slackApi.responses)).not.toContain(POSTHOG_KEY);
-  expect((await bot.donedone.store.checks('T1', 'F-1'))[0]).toMatchObject({ verdict: 'unknown' });
+  expect((await bot.donedone.checks.list('T1', 'F-1'))[0]).toMatchObject({ verdict: 'unknown' });
 });
 
 it('`/donedone metrics` lists the catalog first, then Prometheus names and PostHog events', async () => {

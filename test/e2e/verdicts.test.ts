@@ -72,7 +72,7 @@ describe('judging the rate since first use', () => {
     // Launched 12 Oct, used from 14 Oct at 1 an hour: 168 a week against 500.
     const id = await propose('Steady export expect steady_export_total >= 500 per week within 30 days');
     await ask(`launch ${id} 2026-10-12`);
-    await waitFor(async () => (await bot.donedone.store.checks('T1', id)).length >= 2);
+    await waitFor(async () => (await bot.donedone.checks.list('T1', id)).length >= 2);
     await drained();
     const f = await feature(id);
     expect(f.firstUseAt).toBe(STEADY_FROM.toISO());
@@ -80,7 +80,7 @@ describe('judging the rate since first use', () => {
     expect(answer).toBe(
       `Checked *${id}*: at risk (${weekOf(STEADY_PER_HOUR)}). The result is in its thread.`,
     );
-    const checks = await bot.donedone.store.checks('T1', id);
+    const checks = await bot.donedone.checks.list('T1', id);
     const manual = checks.find((c) => c.kind === 'manual')!;
     // Whole windows after first use: 26 Oct and now, both 168: the line through them stays at 168.
     expect(manual).toMatchObject({ value: 168, verdict: 'at risk', projected: 168 });
@@ -99,13 +99,13 @@ describe('judging the rate since first use', () => {
       'More signups expect monthly_signup_total >= 3000 per month within 30 days',
     );
     for (const id of [onPace, offPace]) await ask(`launch ${id} 2026-10-22`);
-    await waitFor(async () => (await bot.donedone.store.checks('T1', offPace)).length >= 1);
+    await waitFor(async () => (await bot.donedone.checks.list('T1', offPace)).length >= 1);
     await drained();
     expect(await ask(`check ${onPace}`)).toContain(`on track (${used.toLocaleString('en-US')})`);
     expect(await ask(`check ${offPace}`)).toContain(`at risk (${used.toLocaleString('en-US')})`);
     const [a, b] = await Promise.all(
       [onPace, offPace].map(async (id) =>
-        (await bot.donedone.store.checks('T1', id)).find((c) => c.kind === 'manual'),
+        (await bot.donedone.checks.list('T1', id)).find((c) => c.kind === 'manual'),
       ),
     );
     expect(a!.projected).toBeCloseTo(scaled, 6);
@@ -116,9 +116,9 @@ describe('judging the rate since first use', () => {
     // Launched 24 Oct, used from 29 Oct: the weekly check of 31 Oct sees 2 days of use.
     const id = await propose('Fresh expect fresh_feature_total >= 200 per week within 30 days');
     await ask(`launch ${id} 2026-10-24`);
-    await waitFor(async () => (await bot.donedone.store.checks('T1', id)).length >= 1);
+    await waitFor(async () => (await bot.donedone.checks.list('T1', id)).length >= 1);
     await drained();
-    const weekly = (await bot.donedone.store.checks('T1', id))[0]!;
+    const weekly = (await bot.donedone.checks.list('T1', id))[0]!;
     expect(weekly).toMatchObject({ verdict: 'too early', value: FRESH_PER_HOUR * 24 * 2 });
     const ts = (await feature(id)).cardTs!;
     await bot.slackApi.waitFor(() => thread(ts).find((t) => t.startsWith(`${id}: too early`)));
@@ -149,7 +149,7 @@ describe('judging the rate since first use', () => {
     const id = await propose('Resets expect reset_total >= 300 per week within 7 days');
     await ask(`launch ${id} 2026-10-25`);
     await waitFor(async () => (await feature(id)).status === 'met');
-    const final = (await bot.donedone.store.checks('T1', id)).find((c) => c.kind === 'final')!;
+    const final = (await bot.donedone.checks.list('T1', id)).find((c) => c.kind === 'final')!;
     expect(final.value).toBe(weekOf(RESET_PER_HOUR));
   });
 
@@ -157,7 +157,7 @@ describe('judging the rate since first use', () => {
     const ratio = await propose('Fewer errors expect error_ratio < 2% per day within 7 days');
     await ask(`launch ${ratio} 2026-10-25`);
     await waitFor(async () => (await feature(ratio)).status === 'met');
-    const final = (await bot.donedone.store.checks('T1', ratio)).find((c) => c.kind === 'final')!;
+    const final = (await bot.donedone.checks.list('T1', ratio)).find((c) => c.kind === 'final')!;
     expect(final.value).toBeCloseTo(ERROR_RATIO, 10);
     expect(final.query).toBe('avg(avg_over_time(error_ratio[1d]))');
   });
@@ -194,7 +194,7 @@ describe('no verdict lost to an outage', () => {
     await waitFor(async () => (await feature(id)).status === 'met');
     const f = await feature(id);
     expect(f.verdictPending).toBeUndefined();
-    const final = (await bot.donedone.store.checks('T1', id)).filter((c) => c.kind === 'final');
+    const final = (await bot.donedone.checks.list('T1', id)).filter((c) => c.kind === 'final');
     expect(final).toHaveLength(1);
     expect(final[0]).toMatchObject({ verdict: 'met', value: 336 });
     await waitFor(async () => (await feature(id)).retro !== undefined);
@@ -231,7 +231,7 @@ describe('no verdict lost to an outage', () => {
     const f = await feature(id);
     expect(f.status).toBe('missed');
     expect(f.verdictPending).toBeUndefined();
-    const final = (await bot.donedone.store.checks('T1', id)).filter((c) => c.kind === 'final');
+    const final = (await bot.donedone.checks.list('T1', id)).filter((c) => c.kind === 'final');
     expect(final.map((c) => [c.at, c.verdict])).toEqual([['2026-10-31T00:00:00.000Z', 'missed']]);
   });
 });

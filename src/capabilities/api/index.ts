@@ -7,13 +7,13 @@ import type { Capability } from '../types';
 
 /** The HTTP API: features, their checks and history, and the release gate. */
 export function api(core: Core, features: FeatureService, watch: WatchService, guards: GuardService) {
-  const { config, store, audit } = core;
+  const { config, store, checks, audit } = core;
   const deps = {
     ...(config.apiToken ? { token: config.apiToken } : {}),
     // Many workspaces: tokens from `/donedone api-token`, each seeing its own workspace only.
     ...(core.tenancy.apiTokens ? { workspaceTokens: core.tenancy.apiTokens } : {}),
     gateGraceHours: config.gateGraceHours,
-    ...{ store, features, watch, guards, audit },
+    ...{ store, checks, features, watch, guards, audit },
   };
   return { subcommands: {}, routes: apiRoutes(() => deps) } satisfies Capability;
 }

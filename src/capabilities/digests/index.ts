@@ -11,9 +11,9 @@ import type { Capability } from '../types';
 
 /** Digests, `usage` and the App Home tab (the board in the digest's groups). */
 export function digests(core: Core, features: FeatureService, learning?: LearningService) {
-  const { store, queue, usage, now, log, config, access } = core;
+  const { store, schedules, queue, usage, now, log, config, access } = core;
   const service = new DigestService({
-    ...{ store, queue, usage, now, log },
+    ...{ store, schedules, queue, usage, now, log },
     staleFlagDays: config.staleFlagDays,
     zone: config.timezone,
     ...(learning

@@ -8,9 +8,9 @@ import type { Capability } from '../types';
 
 /** The learning service: made first, since proposals offer its suggestions and cards show its calibration. */
 export function learningService(core: Core): LearningService {
-  const { store, telemetry, redis, prefix, now, log, access, hooks } = core;
+  const { store, checks, telemetry, redis, prefix, now, log, access, hooks } = core;
   const learning = new LearningService({
-    ...{ store, telemetry, redis, prefix, now, log },
+    ...{ store, checks, telemetry, redis, prefix, now, log },
     zone: core.config.timezone,
     visibleTo: (team, user, features) => access.visibleTo(team, user, features),
   });

@@ -22,6 +22,8 @@ export function proposals(core: Core, learning?: LearningService) {
   const { store, telemetry, log, now, hooks } = core;
   const service = new FeatureService({
     store,
+    checks: core.checks,
+    marks: core.marks,
     telemetry,
     poster: core.slack,
     log,

@@ -12,6 +12,7 @@ export function retros(core: Core, features: FeatureService, watch: WatchService
   const { store, telemetry, usage, queue, log, now, access } = core;
   const service = new RetroService({
     ...{ store, telemetry, features, usage, queue, log, now },
+    ...{ checks: core.checks, retros: core.retros, marks: core.marks },
     effects: core.effects,
     jobSlack: core.jobSlack,
     slack: core.slack,

@@ -12,6 +12,7 @@ export function watch(core: Core, features: FeatureService) {
   const { store, telemetry, queue, queueSettings, metrics, log, now, hooks } = core;
   const service = new WatchService({
     ...{ store, telemetry, features, queue, queueSettings, metrics, log, now },
+    checks: core.checks,
     poster: core.jobSlack,
     effects: core.effects,
     zone: core.config.timezone,

@@ -14,6 +14,7 @@ import { Effects } from '../../../src/jobs/effects';
 import { QUEUE_NAME } from '../../../src/jobs/queue';
 import type { SlackPort } from '../../../src/slack/port';
 import { FeatureStore } from '../../../src/store/feature-store';
+import { Marks } from '../../../src/store/marks';
 import { MeasurementCache } from '../../../src/telemetry/measurement-cache';
 import { Telemetry } from '../../../src/telemetry/telemetry';
 import {
@@ -75,7 +76,7 @@ function service(clock: { now: DateTime }): GuardService {
     prefix,
     jobPoster: poster,
     poster,
-    effects: new Effects(store, redis, prefix),
+    effects: new Effects(new Marks(redis, prefix), redis, prefix),
     admins: [],
     intervalMs: INTERVAL,
     log: pino({ level: 'silent' }),

@@ -1,0 +1,51 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Idempotency marks: what makes retried events, replayed requests and re-run jobs act once.
+ * `once:{key}` (a first-time marker), `effect:{key}` (an exactly-once effect: pending while
+ * claimed, done after), `team:{T}:made:{key}` (what a retried request already created).
+ */
+export class Marks {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'dd:',
+  ) {}
+
+  /** True the first time `key` is claimed within `ttlSeconds`: makes retried events and jobs act once. */
+  async once(key: string, ttlSeconds = 7 * 24 * 3600): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}once:${key}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
+  /** Gives a `once` key back, when the work it guarded failed and should be tried again. */
+  async release(key: string): Promise<void> {
+    await this.redis.del(`${this.prefix}once:${key}`);
+  }
+
+  /**
+   * Exactly-once effects across retries, restarts and several processes: `claimed` means do it
+   * now (then call `done`), `done` means it was done, `busy` means another run holds it. A
+   * claim lapses after `leaseSeconds`, so a process killed mid-way does not block it forever.
+   */
+  async claim(key: string, leaseSeconds = 120): Promise<'claimed' | 'done' | 'busy'> {
+    const k = `${this.prefix}effect:${key}`;
+    if ((await this.redis.set(k, 'pending', 'EX', leaseSeconds, 'NX')) === 'OK') return 'claimed';
+    return (await this.redis.get(k)) === 'done' ? 'done' : 'busy';
+  }
+
+  async done(key: string): Promise<void> {
+    await this.redis.set(`${this.prefix}effect:${key}`, 'done', 'EX', 400 * 24 * 3600);
+  }
+
+  async unclaim(key: string): Promise<void> {
+    await this.redis.del(`${this.prefix}effect:${key}`);
+  }
+
+  /** Remembers `value` under `key` for a week (which feature a retried request already created). */
+  async remember(team: string, key: string, value: string): Promise<void> {
+    await this.redis.set(`${this.prefix}team:${team}:made:${key}`, value, 'EX', 7 * 24 * 3600);
+  }
+
+  async recall(team: string, key: string): Promise<string | null> {
+    return this.redis.get(`${this.prefix}team:${team}:made:${key}`);
+  }
+}
