@@ -21,6 +21,14 @@ import { healthRoute, livenessRoute, readinessRoute } from './http/routes';
 import { boundedQueue } from './jobs/bounded-queue';
 import { digestProcessors } from './jobs/digest-processors';
 import { Effects } from './jobs/effects';
+import {
+  ChannelPacing,
+  createPacingQueue,
+  createPacingWorker,
+  type PaceJob,
+  type PacingSettings,
+  posterDelivery,
+} from './jobs/pacing';
 import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings } from './jobs/queue';
 import { createWorker, type JobProcessor } from './jobs/worker';
 import { createLogger } from './log';
@@ -84,6 +92,8 @@ import { WatchService } from './usecases/watch-service';
 export interface AppOptions {
   /** Queue settings (tests shorten the back-off and use their own prefix). */
   queue?: Partial<QueueSettings>;
+  /** Per-channel pacing of posts (tests and benches). */
+  pacing?: Partial<PacingSettings>;
   /** Run a job worker in this process (default true). */
   worker?: boolean;
   config: Config;
@@ -104,6 +114,8 @@ export interface Donedone {
   queue: Queue<JobData>;
   /** Slack requests acknowledged by a web process, waiting for a worker. */
   requests: Queue<RequestJob>;
+  /** One pacing job per channel with posts waiting (`ChannelPacing`). */
+  pacing: Queue<PaceJob>;
   watch: WatchService;
   metrics: BotMetrics;
   redis: Redis;
@@ -177,6 +189,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     ...opts.queue,
   };
   const queue = boundedQueue(createQueue(queueRedis, queueSettings));
+  const pacingQueue = boundedQueue(createPacingQueue(queueRedis, queueSettings.prefix));
   const store = new FeatureStore(redis, prefix);
   // -- capability: who may see and change a feature (audit trail, access, limits) --
   const audit = new AuditStore(redis, prefix);
@@ -277,14 +290,23 @@ export function createDonedone(opts: AppOptions): Donedone {
     ...clientOptions,
     rejectRateLimitedCalls: true,
   });
+  const jobPoster = new SlackPoster(jobClient, cardLine);
+  const pacing = new ChannelPacing({
+    redis,
+    prefix,
+    store,
+    queue: pacingQueue,
+    log,
+    settings: { attempts: queueSettings.attempts, backoffMs: queueSettings.backoffMs, ...opts.pacing },
+  });
   watch = new WatchService({
     store,
     telemetry,
     features: service,
     queue,
     queueSettings,
-    poster: new SlackPoster(jobClient, cardLine),
-    effects: new Effects(store, redis, prefix),
+    poster: jobPoster,
+    pacing,
     metrics,
     log,
     now,
@@ -445,6 +467,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   }) as never);
 
   let worker: Worker<JobData> | undefined;
+  let pacingWorker: Worker<PaceJob> | undefined;
   let requestWorker: Worker<RequestJob> | undefined;
   let workerServer: Server | undefined;
   let workerRedis: Redis | undefined;
@@ -459,6 +482,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     log,
     queue,
     requests,
+    pacing: pacingQueue,
     watch: watchService,
     metrics,
     runCommand,
@@ -488,6 +512,13 @@ export function createDonedone(opts: AppOptions): Donedone {
           processors,
         });
         requestWorker = createRequestWorker({ connection: workerRedis, prefix: `${prefix}bull`, bolt, log });
+        pacingWorker = createPacingWorker({
+          connection: workerRedis,
+          prefix: queueSettings.prefix,
+          pacing,
+          deliver: posterDelivery(store, jobPoster, log),
+          log,
+        });
       }
       const address = server?.address();
       workerServer = takesRequests ? undefined : server;
@@ -499,11 +530,13 @@ export function createDonedone(opts: AppOptions): Donedone {
       workerServer?.close();
       if (requestWorker) await requestWorker.close();
       if (worker) await worker.close();
+      if (pacingWorker) await pacingWorker.close();
       // BullMQ closes only the connections it made; these are ours.
       workerRedis?.disconnect();
       await requests.close();
       requestRedis.disconnect();
       await queue.close();
+      await pacingQueue.close();
       queueRedis.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { slackRetryAfterMs } from '../slack/slack-failure';
 import type { FeatureStore } from '../store/feature-store';
 
 /** Work that must wait `delayMs` before being tried again, without holding a worker meanwhile. */
@@ -15,13 +16,19 @@ export class RetryLater extends Error {
 /**
  * One post a second per channel. A job that must wait reserves its own slot (each waiter a
  * different time, so they do not all wake together and retry), and a job that comes back late
- * still keeps the interval after the channel's last post.
- * KEYS: the channel's next free slot, the effect's reservation, the channel's last post.
+ * still keeps the interval after the channel's last post. Posts queued for the channel's pacer
+ * (`ChannelPacing`) go first: while there are any, the job waits behind them without reserving.
+ * KEYS: the channel's next free slot, the effect's reservation, the channel's last post, its queued posts.
  * Returns 0 to go now, else the milliseconds to wait.
  */
 const SLOT_SCRIPT = `
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
+local queued = redis.call('ZCARD', KEYS[4])
+if queued > 0 then
+  redis.call('DEL', KEYS[2])
+  return (queued + 1) * interval
+end
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
 local reserved = tonumber(redis.call('GET', KEYS[2]) or '-1')
 if reserved >= 0 then
@@ -41,12 +48,6 @@ local slot = math.max(nextFree, last + interval, now)
 redis.call('SET', KEYS[1], slot + interval, 'PX', 3600000)
 redis.call('SET', KEYS[2], slot, 'PX', 3600000)
 return slot - now`;
-
-/** The retry delay of a Web API call Slack rate-limited (WebClient with rejectRateLimitedCalls). */
-function rateLimitedMs(err: unknown): number | null {
-  const e = err as { code?: string; retryAfter?: number };
-  return e?.code === 'slack_webapi_rate_limited_error' ? Math.max(1, e.retryAfter ?? 1) * 1000 : null;
-}
 
 /**
  * Slack effects of background jobs: each happens exactly once (keyed, across retries,
@@ -70,10 +71,11 @@ export class Effects {
       const wait = Number(
         await this.redis.eval(
           SLOT_SCRIPT,
-          3,
+          4,
           `${this.prefix}slot:${channel}`,
           `${this.prefix}slot-reserved:${key}`,
           `${this.prefix}slot-last:${channel}`,
+          `${this.prefix}outbox:${channel}`,
           Date.now(),
           this.perChannelMs,
         ),
@@ -84,7 +86,7 @@ export class Effects {
       return 'done';
     } catch (err) {
       await this.store.unclaim(key);
-      const limited = rateLimitedMs(err);
+      const limited = slackRetryAfterMs(err);
       if (limited !== null) throw new RetryLater(limited, 'Slack rate limit (Retry-After)');
       throw err;
     }

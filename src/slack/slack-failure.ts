@@ -63,3 +63,15 @@ export function asJobError(err: unknown): unknown {
   }
   return err;
 }
+
+/**
+ * How long Slack said to wait before calling again, for a rate-limited call: the WebClient's
+ * `retryAfter` (seconds, from the `Retry-After` header) or a coded error's `retryAfterMs`;
+ * null when `err` is not a rate limit. At least a second: Slack's header counts whole seconds.
+ */
+export function slackRetryAfterMs(err: unknown): number | null {
+  if (classifySlackFailure(err) !== 'rate-limited') return null;
+  const e = err as { retryAfter?: number; retryAfterMs?: number };
+  if (typeof e.retryAfterMs === 'number') return Math.max(1000, e.retryAfterMs);
+  return Math.max(1, e.retryAfter ?? 1) * 1000;
+}

@@ -6,7 +6,7 @@ import type { Check, Feature } from '../domain/model';
 import { checkpoints, launchHourOf, parseLaunchAt, planCatchUp } from '../domain/schedule';
 import { deadlineOf, isAlarming } from '../domain/verdict';
 import type { BotMetrics } from '../http/metrics';
-import { type Effects, RetryLater } from '../jobs/effects';
+import type { ChannelPacing } from '../jobs/pacing';
 import {
   type CheckJob,
   checkJobId,
@@ -16,7 +16,7 @@ import {
   jobId,
   type QueueSettings,
 } from '../jobs/queue';
-import { checkMessage } from '../slack/blocks/card-blocks';
+import { checkMessage, type Message } from '../slack/blocks/card-blocks';
 import {
   dataStoppedMessage,
   doneDoneMessage,
@@ -39,7 +39,8 @@ export interface WatchDeps {
   queueSettings: QueueSettings;
   /** Posts from jobs: a client that rejects rate-limited calls instead of sleeping. */
   poster: SlackPoster;
-  effects: Effects;
+  /** Posts of results (thread posts and DMs) wait for their channel's pacer, in order of due time. */
+  pacing: ChannelPacing;
   metrics: BotMetrics;
   log: Logger;
   now: () => DateTime;
@@ -251,10 +252,11 @@ export class WatchService {
         : null,
     );
     if (used && updated) {
-      await this.deps.effects.once(
+      await this.deps.pacing.post(
         `pre-launch:${job.team}:${job.id}:${job.launchedAt}`,
         updated.channel ?? updated.ownerId,
-        () => this.deps.poster.inThread(updated, usedBeforeLaunchMessage(updated, before!)),
+        launch.toMillis(),
+        { kind: 'thread', team: job.team, id: job.id, message: usedBeforeLaunchMessage(updated, before!) },
       );
       await this.updateCard(updated);
     }
@@ -315,10 +317,11 @@ export class WatchService {
         : { ...f, firstUseAt: at.toUTC().toISO()!, status: f.status === 'launched' ? 'in use' : f.status },
     );
     if (!updated || updated.launchedAt !== job.launchedAt) return true;
-    await this.deps.effects.once(
+    await this.deps.pacing.post(
       `first-use:${job.team}:${job.id}:${job.launchedAt}`,
       updated.channel ?? updated.ownerId,
-      () => this.deps.poster.inThread(updated, doneDoneMessage(updated, at)),
+      at.toMillis(),
+      { kind: 'thread', team: job.team, id: job.id, message: doneDoneMessage(updated, at) },
     );
     await this.updateCard(updated);
     return true;
@@ -339,16 +342,8 @@ export class WatchService {
       at: deadline.toISO()!,
       kind: 'final',
     };
-    // Asked by a person: a channel's posting slot is waited for here (a few seconds at most),
-    // where a job would move to the delayed set.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.checkpoint(job, { post: true, lastAttempt: true, manual: true });
-      } catch (err) {
-        if (!(err instanceof RetryLater) || err.delayMs > 5_000 || attempt >= 5) throw err;
-        await new Promise((resolve) => setTimeout(resolve, err.delayMs));
-      }
-    }
+    // Asked by a person: the post is queued for the channel's pacer like any other.
+    return this.checkpoint(job, { post: true, lastAttempt: true, manual: true });
   }
 
   /** Whether the deadline has passed without a verdict (pending, or the final check never ran). */
@@ -416,23 +411,32 @@ export class WatchService {
     if (!opts.post) return check;
     const key = `${job.team}:${job.id}:${job.launchedAt}:${job.at}:${job.kind}`;
     const channel = updated.channel ?? updated.ownerId;
-    const posted = check;
-    await this.deps.effects.once(`check:${key}`, channel, () =>
-      this.deps.poster.inThread(
-        updated,
-        checkMessage(updated, posted, this.deps.telemetry.unitOf(feature.expectation!.metric)),
-      ),
+    // Queued for the channel's pacer, in order of due time; this job is done with it.
+    const due = at.toMillis();
+    const thread = (message: Message) => ({ kind: 'thread' as const, team: job.team, id: job.id, message });
+    const dm = (message: Message) => ({
+      kind: 'dm' as const,
+      team: job.team,
+      user: updated.ownerId,
+      message,
+    });
+    await this.deps.pacing.post(
+      `check:${key}`,
+      channel,
+      due,
+      thread(checkMessage(updated, check, this.deps.telemetry.unitOf(feature.expectation!.metric))),
     );
     await this.updateCard(updated);
     if (isAlarming(check.verdict)) {
-      await this.deps.effects.once(`dm:${key}`, updated.ownerId, () =>
-        this.deps.poster.dm(updated.ownerId, ownerAlertMessage(updated, posted)),
-      );
+      await this.deps.pacing.post(`dm:${key}`, updated.ownerId, due, dm(ownerAlertMessage(updated, check)));
     }
     const before = earlier[earlier.length - 1];
     if (check.verdict === 'no data' && before && before.value !== null) {
-      await this.deps.effects.once(`dm-data:${key}`, updated.ownerId, () =>
-        this.deps.poster.dm(updated.ownerId, dataStoppedMessage(updated, posted)),
+      await this.deps.pacing.post(
+        `dm-data:${key}`,
+        updated.ownerId,
+        due,
+        dm(dataStoppedMessage(updated, check)),
       );
     }
     if (job.kind === 'final') for (const listener of this.finalListeners) await listener(updated, check);
@@ -468,15 +472,17 @@ export class WatchService {
         )) ?? feature;
       await this.updateCard(marked);
     }
-    // Keyed, so a rerun (after waiting for the channel's posting slot) posts it once.
-    await this.deps.effects.once(
+    // Keyed, so a rerun (a retry of the pending verdict) posts it once.
+    await this.deps.pacing.post(
       `pending:${job.team}:${job.id}:${job.launchedAt}:${job.expectation}`,
       marked.channel ?? marked.ownerId,
-      () =>
-        this.deps.poster.inThread(
-          marked,
-          verdictPendingMessage(marked, measured, until, this.zoneOf(marked)),
-        ),
+      deadline.toMillis(),
+      {
+        kind: 'thread',
+        team: job.team,
+        id: job.id,
+        message: verdictPendingMessage(marked, measured, until, this.zoneOf(marked)),
+      },
     );
     if (manual) return 'pending';
     const retry = (job.retry ?? 0) + 1;
