@@ -32,18 +32,29 @@ import type { Feature } from '../src/domain/model';
 import { prng } from '../test/fixtures/board';
 import { readBody } from '../test/support/slack-stand-in';
 
-const FEATURES = 10_000;
-const METRICS = 1_000;
+const FEATURES = Number(process.env.BENCH_FEATURES ?? 10_000);
+const METRICS = Number(process.env.BENCH_METRICS ?? Math.max(1, Math.round(FEATURES / 10)));
 const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 100);
 const OWNERS = 500;
 const TELEMETRY_DELAY_MS = 20;
 const TELEMETRY_VALUE = 500;
 const SWEEP_LIMIT_MS = Number(process.env.BENCH_SWEEP_LIMIT_S ?? 200) * 1000;
 /** Nothing here may run longer than this, whatever goes wrong. */
-const HARD_LIMIT_MS = 300_000;
+const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_S ?? 300) * 1000;
+/** The pacer's in-job wait for the next slot (src/jobs/pacing.ts, holdMs); 0 sends every wait to the delayed set. */
+const PACE_HOLD_MS = process.env.BENCH_PACE_HOLD_MS;
 /** Effects' spacing of posts to one channel (src/jobs/effects.ts, perChannelMs). */
 const PER_CHANNEL_MS = 1100;
-const TARGETS = { sweepS: 60, telemetryCalls: METRICS, postsPerChannelPerS: 1, rssMb: 300 };
+const TARGETS = {
+  sweepS: 60,
+  telemetryCalls: METRICS,
+  postsPerChannelPerS: 1,
+  rssMb: 300,
+  // Issue 13: at most 1.5 job runs per post, within 5% of the posting floor, half of 63 s of CPU.
+  runsPerPost: 1.5,
+  floorRatio: 1.05,
+  cpuS: 31.5,
+};
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The bot's clock: every feature launched exactly a week before, so its first weekly check is due now. */
 const NOW = DateTime.fromISO('2026-06-01T09:00:00.000Z', { zone: 'utc' });
@@ -238,7 +249,33 @@ async function runBot(): Promise<void> {
   const { createDonedone } = await import('../src/app');
   const { loadConfig } = await import('../src/config');
   const { RetryLater } = await import('../src/jobs/effects');
+  const { ChannelPacing } = await import('../src/jobs/pacing');
+  const { DelayedError } = await import('bullmq');
   const prefix = process.env.BENCH_PREFIX!;
+  // Redis commands this process sends (a script or a queued MULTI command counts once): load-independent,
+  // unlike the server's total, which counts every other client of a shared Redis too.
+  const { default: IORedis } = await import('ioredis');
+  let redisSent = 0;
+  let redisScripts = 0;
+  const sendCommand = IORedis.prototype.sendCommand;
+  IORedis.prototype.sendCommand = function (this: InstanceType<typeof IORedis>, command, ...rest) {
+    redisSent++;
+    if (/^eval/i.test((command as { name?: string })?.name ?? '')) redisScripts++;
+    return sendCommand.call(this, command, ...rest);
+  } as typeof sendCommand;
+  // Every run of a pacing job, and how many ended in the delayed set (a wait longer than its hold).
+  let paceRuns = 0;
+  let paceDelayed = 0;
+  const run = ChannelPacing.prototype.run;
+  ChannelPacing.prototype.run = async function (this: InstanceType<typeof ChannelPacing>, ...args) {
+    paceRuns++;
+    try {
+      return await run.apply(this, args);
+    } catch (err) {
+      if (err instanceof DelayedError) paceDelayed++;
+      throw err;
+    }
+  };
   const config = loadConfig({
     SLACK_BOT_TOKEN: 'xoxb-bench-token',
     SLACK_SIGNING_SECRET: 'bench-signing-secret',
@@ -248,7 +285,12 @@ async function runBot(): Promise<void> {
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     DONEDONE_ALLOW_VOLATILE_REDIS: '1',
   });
-  const donedone = createDonedone({ config, now: () => NOW, keyPrefix: prefix });
+  const donedone = createDonedone({
+    config,
+    now: () => NOW,
+    keyPrefix: prefix,
+    ...(PACE_HOLD_MS !== undefined ? { pacing: { holdMs: Number(PACE_HOLD_MS) } } : {}),
+  });
 
   // When each feature's check was first stored, and how often a check job ran and why it waited.
   const stored = new Map<string, number>();
@@ -281,11 +323,13 @@ async function runBot(): Promise<void> {
 
   const eld = monitorEventLoopDelay({ resolution: 10 });
   let cpuMark = process.cpuUsage();
+  let redisMark = { sent: 0, scripts: 0 };
   let stopped = false;
   await donedone.start(0);
   serveParent({
     mark: () => {
       cpuMark = process.cpuUsage();
+      redisMark = { sent: redisSent, scripts: redisScripts };
       eld.reset();
       eld.enable();
       return {};
@@ -295,6 +339,7 @@ async function runBot(): Promise<void> {
       return {
         stored: stored.size,
         attempts,
+        paceRuns,
         waitChannel,
         waitBusy,
         waitSlack,
@@ -305,12 +350,20 @@ async function runBot(): Promise<void> {
     },
     stats: () => {
       const cpu = process.cpuUsage(cpuMark);
+      // What the sweep cost, from the mark on.
+      redisSent -= redisMark.sent;
+      redisScripts -= redisMark.scripts;
+      redisMark = { sent: 0, scripts: 0 };
       let lastStored = 0;
       for (const t of stored.values()) lastStored = Math.max(lastStored, t);
       return {
         stored: stored.size,
         lastStored,
         attempts,
+        paceRuns,
+        paceDelayed,
+        redisSent,
+        redisScripts,
         waitChannel,
         waitBusy,
         waitSlack,
@@ -401,6 +454,9 @@ function featureFor(n: number, id: string, expectationOf: (text: string) => Feat
     expectation: expectationOf(`${metric} >= ${target} per week within 30 days`),
     instrumented: 'yes' as const,
     launchedAt: LAUNCHED_AT,
+    // In use since the launch hour: the check judges the rate, with no first-use search (a range
+    // query the stand-in does not answer).
+    firstUseAt: LAUNCHED_AT,
   };
 }
 
@@ -590,7 +646,7 @@ async function main(): Promise<void> {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
       console.log(
         `  ${s(now - t0).padStart(7)}: ${progress.stored} checks stored, ${posted.threadPosts} posted; ` +
-          `${progress.attempts} job runs (${progress.waitChannel} waited for their channel's slot); queue ` +
+          `${progress.attempts} check runs, ${progress.paceRuns} pacing runs; queue ` +
           `waiting ${counts.waiting} active ${counts.active} delayed ${counts.delayed} completed ${counts.completed} ` +
           `failed ${counts.failed}; bot RSS ${rss[rss.length - 1]?.toFixed(0)} MB`,
       );
@@ -638,6 +694,8 @@ async function main(): Promise<void> {
   const postedMs = slackStats.last! - t0;
   const peakRss = Math.max(...rss);
   const cpuS = (botStats.cpuUserMs! + botStats.cpuSystemMs!) / 1000;
+  const posts = Math.max(1, slackStats.threadPosts!);
+  const runsPerPost = (botStats.attempts! + botStats.paceRuns!) / posts;
   const rows: [string, string, string, string][] = [
     [
       'all checks measured and stored',
@@ -664,6 +722,32 @@ async function main(): Promise<void> {
       verdict(slackStats.maxIn1s! <= TARGETS.postsPerChannelPerS),
     ],
     [
+      'job runs per post (check + pacing)',
+      `${runsPerPost.toFixed(2)} (${botStats.attempts} + ${botStats.paceRuns} for ${slackStats.threadPosts} posts)`,
+      `≤ ${TARGETS.runsPerPost}`,
+      verdict(runsPerPost <= TARGETS.runsPerPost),
+    ],
+    [
+      'last post vs the posting floor',
+      allPosted
+        ? `${s(postedMs)} = ${(postedMs / postFloorMs).toFixed(3)} × ${s(postFloorMs)}`
+        : 'not all posted',
+      `≤ ${TARGETS.floorRatio} ×`,
+      verdict(allPosted && postedMs <= TARGETS.floorRatio * postFloorMs),
+    ],
+    [
+      'Redis commands per post, sent by the bot',
+      `${(botStats.redisSent! / posts).toFixed(1)} (${botStats.redisScripts} scripts among ${botStats.redisSent})`,
+      'report',
+      '',
+    ],
+    [
+      'bot CPU over the sweep',
+      `${cpuS.toFixed(1)} s`,
+      FEATURES === 10_000 ? `≤ ${TARGETS.cpuS} s (half of 63 s)` : 'report',
+      FEATURES === 10_000 ? verdict(cpuS <= TARGETS.cpuS) : '',
+    ],
+    [
       'bot RSS, peak',
       `${peakRss.toFixed(0)} MB (idle before ${rssIdle?.toFixed(0)} MB)`,
       `< ${TARGETS.rssMb} MB`,
@@ -684,7 +768,8 @@ async function main(): Promise<void> {
   );
   console.log(
     `check job runs: ${botStats.attempts} for ${FEATURES} jobs (${(botStats.attempts! / FEATURES).toFixed(1)} each); ` +
-      `moved to the delayed set: ${botStats.waitChannel} waiting for their channel's slot, ${botStats.waitBusy} ` +
+      `pacing job runs: ${botStats.paceRuns} (${botStats.paceDelayed} ended in the delayed set, hold ${PACE_HOLD_MS ?? 'default'} ms); ` +
+      `check jobs moved to the delayed set: ${botStats.waitChannel} waiting for their channel's slot, ${botStats.waitBusy} ` +
       `for a claim held elsewhere, ${botStats.waitSlack} for Slack's Retry-After; errors ${botStats.errors}`,
   );
   console.log(
@@ -693,7 +778,9 @@ async function main(): Promise<void> {
       `event-loop delay p99 ${botStats.eldP99!.toFixed(1)} ms / max ${botStats.eldMax!.toFixed(1)} ms, JS heap ` +
       `peak ${peakHeapMb.toFixed(0)} MB (end ${botStats.heapMb!.toFixed(0)} MB), external+buffers peak ` +
       `${peakExternalMb.toFixed(0)} MB (sampled every 250 ms); ${jsDir ? 'bot run as transpiled JavaScript' : 'bot run under ts-node'}; Redis CPU ${(redis1.cpuS - redis0.cpuS).toFixed(1)} s, ` +
-      `${redis1.commands - redis0.commands} Redis commands, counting those run inside Lua scripts (${((redis1.commands - redis0.commands) / botStats.attempts!).toFixed(1)} per job run)`,
+      `${redis1.commands - redis0.commands} Redis commands server-wide, counting those run inside Lua scripts and ` +
+      `every other client of this Redis (${((redis1.commands - redis0.commands) / posts).toFixed(1)} per post; only ` +
+      `meaningful on an otherwise idle Redis)`,
   );
   console.log(
     `telemetry: ${telemetryStats.total} calls, ${telemetryStats.distinct} distinct (query, time), at most ` +

@@ -274,15 +274,20 @@ export class ChannelPacing {
         );
       }
       await this.deps.store.done(key);
-      await this.finish(channel, key);
+      // The interval runs from when Slack answered, not from when the slot was taken: a post held up
+      // on its way (a busy event loop, a slow connection) never lands less than the interval after the last.
+      await this.finish(channel, key, Date.now());
       if (job.data.failures) await job.updateData({ channel, gen });
       posted++;
     }
   }
 
-  private async finish(channel: string, key: string): Promise<void> {
+  /** The post is done with (posted, or given up): out of the queue; `postedAt`, when it was posted. */
+  private async finish(channel: string, key: string, postedAt?: number): Promise<void> {
     const k = this.keys(channel);
-    await this.deps.redis.multi().zrem(k.outbox, key).hdel(k.payloads, key).exec();
+    const multi = this.deps.redis.multi().zrem(k.outbox, key).hdel(k.payloads, key);
+    if (postedAt !== undefined) multi.set(k.last, postedAt, 'PX', SLOT_TTL_MS);
+    await multi.exec();
   }
 }
 
