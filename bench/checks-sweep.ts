@@ -36,7 +36,7 @@ const FEATURES = Number(process.env.BENCH_FEATURES ?? 10_000);
 const METRICS = Number(process.env.BENCH_METRICS ?? Math.max(1, Math.round(FEATURES / 10)));
 const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 100);
 const OWNERS = 500;
-const TELEMETRY_DELAY_MS = 20;
+export const TELEMETRY_DELAY_MS = 20;
 const TELEMETRY_VALUE = 500;
 const SWEEP_LIMIT_MS = Number(process.env.BENCH_SWEEP_LIMIT_S ?? 200) * 1000;
 /** Nothing here may run longer than this, whatever goes wrong. */
@@ -44,7 +44,7 @@ const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_S ?? 300) * 1000;
 /** The pacer's in-job wait for the next slot (src/jobs/pacing.ts, holdMs); 0 sends every wait to the delayed set. */
 const PACE_HOLD_MS = process.env.BENCH_PACE_HOLD_MS;
 /** Effects' spacing of posts to one channel (src/jobs/effects.ts, perChannelMs). */
-const PER_CHANNEL_MS = 1100;
+export const PER_CHANNEL_MS = 1100;
 const TARGETS = {
   sweepS: 60,
   telemetryCalls: METRICS,
@@ -57,12 +57,12 @@ const TARGETS = {
 };
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The bot's clock: every feature launched exactly a week before, so its first weekly check is due now. */
-const NOW = DateTime.fromISO('2026-06-01T09:00:00.000Z', { zone: 'utc' });
-const LAUNCHED_AT = NOW.minus({ weeks: 1 }).toISO()!;
-const CHECK_AT = DateTime.fromISO(LAUNCHED_AT, { zone: 'utc' }).plus({ weeks: 1 }).toISO()!;
+export const NOW = DateTime.fromISO('2026-06-01T09:00:00.000Z', { zone: 'utc' });
+export const LAUNCHED_AT = NOW.minus({ weeks: 1 }).toISO()!;
+export const CHECK_AT = DateTime.fromISO(LAUNCHED_AT, { zone: 'utc' }).plus({ weeks: 1 }).toISO()!;
 
-type Role = 'telemetry' | 'slack' | 'bot';
-type Stats = Record<string, number>;
+type Role = 'telemetry' | 'slack' | 'posthog' | 'bot';
+export type Stats = Record<string, number>;
 type FromParent = { id: number; type: string; arg?: unknown };
 type ToParent = { type: 'ready'; url?: string } | { type: 'reply'; id: number; data: Stats };
 
@@ -281,6 +281,9 @@ async function runBot(): Promise<void> {
     SLACK_SIGNING_SECRET: 'bench-signing-secret',
     SLACK_API_URL: `${process.env.BENCH_SLACK_URL}/api/`,
     PROMETHEUS_URL: process.env.BENCH_TELEMETRY_URL!,
+    ...(process.env.BENCH_POSTHOG_URL
+      ? { POSTHOG_URL: process.env.BENCH_POSTHOG_URL, POSTHOG_API_KEY: POSTHOG_KEY, POSTHOG_PROJECT_ID: '1' }
+      : {}),
     REDIS_URL,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     DONEDONE_ALLOW_VOLATILE_REDIS: '1',
@@ -298,7 +301,7 @@ async function runBot(): Promise<void> {
   const addCheck = store.addCheck.bind(store);
   store.addCheck = async (team, id, check) => {
     await addCheck(team, id, check);
-    if (!stored.has(id)) stored.set(id, Date.now());
+    if (!stored.has(`${team}/${id}`)) stored.set(`${team}/${id}`, Date.now());
   };
   let attempts = 0;
   let waitChannel = 0;
@@ -389,14 +392,14 @@ async function runBot(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The parent.
 
-interface Child {
+export interface Child {
   role: Role;
   proc: ChildProcess;
   url: string;
   ask(type: string, arg?: unknown): Promise<Stats>;
 }
 
-function startChild(role: Role, env: Record<string, string> = {}, js?: string): Promise<Child> {
+export function startChild(role: Role, env: Record<string, string> = {}, js?: string): Promise<Child> {
   const proc = fork(js ?? __filename, ['--role', role], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
@@ -464,7 +467,7 @@ function featureFor(n: number, id: string, expectationOf: (text: string) => Feat
  * src/, this file and the test helpers it uses as plain CommonJS in a temporary directory (what `npm run build` makes, without
  * touching dist/), so the bot's process holds no TypeScript compiler. Returns this file's copy.
  */
-async function transpile(dir: string): Promise<string> {
+export async function transpile(dir: string): Promise<string> {
   const { default: ts } = await import('typescript');
   const root = join(__dirname, '..');
   // This file and what it imports from test/ (no TypeScript there either).
@@ -498,7 +501,7 @@ async function transpile(dir: string): Promise<string> {
 }
 
 /** /proc/<pid>/status VmRSS, in MB (Linux). */
-function rssMb(pid: number): number | null {
+export function rssMb(pid: number): number | null {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : null;
@@ -508,13 +511,13 @@ function rssMb(pid: number): number | null {
 }
 
 /** Redis' CPU seconds and commands processed so far (the whole server: run nothing else meanwhile). */
-async function redisUse(redis: Redis): Promise<{ cpuS: number; commands: number }> {
+export async function redisUse(redis: Redis): Promise<{ cpuS: number; commands: number }> {
   const info = `${await redis.info('cpu')}\n${await redis.info('stats')}`;
   const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return { cpuS: get('used_cpu_user') + get('used_cpu_sys'), commands: get('total_commands_processed') };
 }
 
-async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
   let cursor = '0';
   let deleted = 0;
   do {
@@ -798,11 +801,22 @@ async function main(): Promise<void> {
   );
 }
 
-const roleIndex = process.argv.indexOf('--role');
-const role = roleIndex >= 0 ? (process.argv[roleIndex + 1] as Role) : undefined;
-const run =
-  role === 'telemetry' ? runTelemetry : role === 'slack' ? runSlack : role === 'bot' ? runBot : main;
-run().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Run as a program (npm run bench:checks, or a child forked with --role); bench/scale-sweep.ts imports it.
+if (require.main === module) {
+  const roleIndex = process.argv.indexOf('--role');
+  const role = roleIndex >= 0 ? (process.argv[roleIndex + 1] as Role) : undefined;
+  const run =
+    role === 'telemetry'
+      ? runTelemetry
+      : role === 'slack'
+        ? runSlack
+        : role === 'posthog'
+          ? runPostHog
+          : role === 'bot'
+            ? runBot
+            : main;
+  run().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

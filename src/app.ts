@@ -67,6 +67,7 @@ import { AuditStore } from './store/audit-store';
 import { FeatureStore } from './store/feature-store';
 import { installEpoch, refuseVolatileRedis, STORE_REDIS_OPTIONS } from './store/redis-connection';
 import { HoneycombClient } from './telemetry/honeycomb-client';
+import { MeasurementBatches } from './telemetry/measurement-batches';
 import { MeasurementCache } from './telemetry/measurement-cache';
 import { PostHogClient } from './telemetry/posthog-client';
 import { PrometheusClient } from './telemetry/prometheus-client';
@@ -197,10 +198,12 @@ export function createDonedone(opts: AppOptions): Donedone {
     audit.record(after.team, after.id, auditEntries(before, after, actor(), now().toUTC().toISO()!)),
   );
   const epoch = installEpoch(redis, prefix);
+  const measurements = new MeasurementCache(redis, prefix);
   const telemetry = new Telemetry(
     opts.telemetrySources ?? telemetryFrom(config, log, now, { redis, prefix }),
     opts.catalog ?? [],
-    new MeasurementCache(redis, prefix),
+    measurements,
+    new MeasurementBatches(redis, prefix, measurements),
   );
   const metrics = new BotMetrics(() =>
     queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed'),

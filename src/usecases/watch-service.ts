@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { launchBeforeProposal } from '../domain/launch-date';
 import type { Check, Feature } from '../domain/model';
 import { checkpoints, launchHourOf, parseLaunchAt, planCatchUp } from '../domain/schedule';
-import { deadlineOf, isAlarming } from '../domain/verdict';
+import { deadlineOf, isAlarming, windowDuration } from '../domain/verdict';
 import type { BotMetrics } from '../http/metrics';
 import type { ChannelPacing } from '../jobs/pacing';
 import {
@@ -189,8 +189,11 @@ export class WatchService {
       checkpoints(feature.expectation, job.launchedAt, feature.zone ?? this.zone),
       now,
     );
+    const window = windowDuration(feature.expectation.window);
     for (const c of plan.future) {
       const data: CheckJob = { ...job, at: c.at.toISO()!, kind: c.kind };
+      // Listed as due then, so one query measures it with the others due then (PostHog).
+      await this.deps.telemetry.due(feature.expectation.metric, window, c.at);
       await this.deps.queue.add('check', data, {
         jobId: checkJobId(data),
         delay: Math.max(0, c.at.diff(now).as('milliseconds')),
