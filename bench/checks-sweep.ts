@@ -36,6 +36,8 @@ const FEATURES = Number(process.env.BENCH_FEATURES ?? 10_000);
 const METRICS = Number(process.env.BENCH_METRICS ?? Math.max(1, Math.round(FEATURES / 10)));
 const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 100);
 const OWNERS = 500;
+/** The PostHog sweep after the Prometheus one: this many checks, each over its own event (0: none). */
+const POSTHOG_FEATURES = Number(process.env.BENCH_POSTHOG_FEATURES ?? 1_000);
 export const TELEMETRY_DELAY_MS = 20;
 const TELEMETRY_VALUE = 500;
 const SWEEP_LIMIT_MS = Number(process.env.BENCH_SWEEP_LIMIT_S ?? 200) * 1000;
@@ -145,6 +147,71 @@ async function runTelemetry(): Promise<void> {
       first,
       last,
     }),
+    stop: () => {
+      server.close();
+      return {};
+    },
+  });
+  process.send?.({ type: 'ready', url } satisfies ToParent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The PostHog stand-in: HogQL over /api/projects/1/query/ (one event, or many grouped by event),
+// answered after 20 ms with TELEMETRY_VALUE for every event; counts queries and events asked for.
+
+export const POSTHOG_KEY = 'phx_bench_key';
+
+async function runPostHog(): Promise<void> {
+  let queries = 0;
+  let batched = 0;
+  let eventsAsked = 0;
+  let definitions = 0;
+  const times: number[] = [];
+  const server = createServer(async (req, res) => {
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const answer = (status: number, json: unknown) =>
+      setTimeout(() => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(json));
+      }, TELEMETRY_DELAY_MS);
+    if (req.headers.authorization !== `Bearer ${POSTHOG_KEY}`) return answer(401, { detail: 'bad key' });
+    if (req.method === 'GET' && url.pathname === '/api/projects/1/event_definitions/') {
+      definitions++;
+      const search = url.searchParams.get('search') ?? '';
+      return answer(200, { results: search ? [{ name: search }] : [], next: null });
+    }
+    if (req.method !== 'POST' || url.pathname !== '/api/projects/1/query/') return answer(404, {});
+    const body = JSON.parse(raw) as { query: { query: string; values: Record<string, string> } };
+    const { query, values } = body.query;
+    queries++;
+    times.push(Date.now());
+    if (query.includes('GROUP BY event')) {
+      batched++;
+      const events = Object.entries(values)
+        .filter(([k]) => /^e\d+$/.test(k))
+        .map(([, v]) => v);
+      eventsAsked += events.length;
+      const unique = query.includes('DISTINCT');
+      return answer(200, {
+        results: events.map((e) => (unique ? [e, TELEMETRY_VALUE, TELEMETRY_VALUE] : [e, TELEMETRY_VALUE])),
+      });
+    }
+    eventsAsked++;
+    return answer(200, { results: [[TELEMETRY_VALUE]] });
+  });
+  server.keepAliveTimeout = 60_000;
+  const url = await listen(server);
+  serveParent({
+    stats: () => {
+      let maxPerMinute = 0;
+      let j = 0;
+      for (let i = 0; i < times.length; i++) {
+        while (j < times.length && times[j]! - times[i]! < 60_000) j++;
+        maxPerMinute = Math.max(maxPerMinute, j - i);
+      }
+      return { queries, batched, eventsAsked, definitions, maxPerMinute };
+    },
     stop: () => {
       server.close();
       return {};
@@ -557,8 +624,12 @@ async function main(): Promise<void> {
     });
   }
 
-  const [telemetry, slack] = await Promise.all([startChild('telemetry'), startChild('slack')]);
-  children.push(telemetry.proc, slack.proc);
+  const [telemetry, slack, posthog] = await Promise.all([
+    startChild('telemetry'),
+    startChild('slack'),
+    startChild('posthog'),
+  ]);
+  children.push(telemetry.proc, slack.proc, posthog.proc);
 
   // Seed: 10,000 launched features, concurrently in batches (not part of the sweep).
   const { FeatureStore } = await import('../src/store/feature-store');
@@ -588,6 +659,7 @@ async function main(): Promise<void> {
       BENCH_PREFIX: prefix,
       BENCH_SLACK_URL: slack.url,
       BENCH_TELEMETRY_URL: telemetry.url,
+      BENCH_POSTHOG_URL: posthog.url,
       // The transpiled copy finds the project's packages here.
       NODE_PATH: join(__dirname, '..', 'node_modules'),
     },
@@ -672,8 +744,67 @@ async function main(): Promise<void> {
   for (const f of features) pipeline.hlen(`${prefix}team:T1:checks:${f.id}`);
   const withCheck = ((await pipeline.exec()) ?? []).filter(([, n]) => Number(n) >= 1).length;
 
+  // The PostHog sweep: POSTHOG_FEATURES more features, each its own PostHog event, their weekly
+  // checks due at the same time; listed as due as the launch's catch-up lists them (Telemetry.due).
+  const ph = await (async (): Promise<Stats | null> => {
+    if (POSTHOG_FEATURES === 0) return null;
+    const { MeasurementBatches } = await import('../src/telemetry/measurement-batches');
+    const { MeasurementCache } = await import('../src/telemetry/measurement-cache');
+    const { windowDuration } = await import('../src/domain/verdict');
+    const batches = new MeasurementBatches(redis, prefix, new MeasurementCache(redis, prefix));
+    const made: Feature[] = [];
+    for (let i = 0; i < POSTHOG_FEATURES; i += 500) {
+      const batch = Array.from({ length: Math.min(500, POSTHOG_FEATURES - i) }, (_, j) =>
+        store.create('T1', (id) => ({
+          ...featureFor(Number(id.slice(2)), id, expectationOf),
+          expectation: expectationOf(
+            `posthog:"bench event ${String(i + j).padStart(4, '0')}" >= 100 per week`,
+          ),
+        })),
+      );
+      made.push(...(await Promise.all(batch)));
+    }
+    const checkAt = DateTime.fromISO(CHECK_AT, { zone: 'utc' });
+    for (const f of made) {
+      await batches.due('posthog', f.expectation!.metric, windowDuration(f.expectation!.window), checkAt);
+    }
+    const before = await slack.ask('progress');
+    const p0 = Date.now();
+    const phJobs = made.map((f) => {
+      const data = {
+        team: f.team,
+        id: f.id,
+        launchedAt: f.launchedAt!,
+        expectation: f.expectation!.text,
+        at: CHECK_AT,
+        kind: 'scheduled' as const,
+      };
+      return { name: 'check', data, opts: { jobId: checkJobId(data) } };
+    });
+    for (let i = 0; i < phJobs.length; i += 1000) await queue.addBulk(phJobs.slice(i, i + 1000));
+    let measuredMs = Number.NaN;
+    for (;;) {
+      await sleep(250);
+      const [p, q] = await Promise.all([bot.ask('progress'), slack.ask('progress')]);
+      if (Number.isNaN(measuredMs) && p.stored! >= FEATURES + POSTHOG_FEATURES) measuredMs = Date.now() - p0;
+      if (
+        p.stored! >= FEATURES + POSTHOG_FEATURES &&
+        q.threadPosts! - before.threadPosts! >= POSTHOG_FEATURES
+      )
+        break;
+      if (Date.now() - p0 > SWEEP_LIMIT_MS || bot.proc.exitCode !== null) break;
+    }
+    const after = await slack.ask('progress');
+    return {
+      ...(await posthog.ask('stats')),
+      measuredMs,
+      postedMs: Date.now() - p0,
+      posted: after.threadPosts! - before.threadPosts!,
+    };
+  })();
+
   await bot.ask('stop');
-  await Promise.all([telemetry.ask('stop'), slack.ask('stop')]);
+  await Promise.all([telemetry.ask('stop'), slack.ask('stop'), posthog.ask('stop')]);
   // Let the children exit by themselves (the bot writes its CPU profile then) before any kill.
   await Promise.race([
     Promise.all(
@@ -795,6 +926,16 @@ async function main(): Promise<void> {
       `${slackStats.duplicates} duplicates) over ${slackStats.channels} channels, ${slackStats.maxPerChannel} ` +
       `in the busiest; ${slackStats.updates} chat.update; ${slackStats.otherCalls} other calls`,
   );
+  if (ph) {
+    console.log('');
+    console.log(
+      `PostHog sweep: ${POSTHOG_FEATURES} checks over ${POSTHOG_FEATURES} events due at one time: ` +
+        `${ph.queries} HogQL queries (${ph.batched} batched, ${ph.eventsAsked} events asked for; target ≤ 10: ` +
+        `${verdict(ph.queries! <= 10)}), at most ${ph.maxPerMinute} in any minute (PostHog allows 240 a minute, ` +
+        `2,400 an hour: ${verdict(ph.maxPerMinute! <= 240 && ph.queries! <= 2400)}), ${ph.definitions} event-definition ` +
+        `lookups; all measured in ${s(ph.measuredMs!)}, ${ph.posted} posted in ${s(ph.postedMs!)}`,
+    );
+  }
   console.log(
     `checks stored (Redis): ${withCheck}/${FEATURES}; Redis keys deleted ${deleted}, left ${left}; ` +
       `total ${s(Date.now() - began)}`,
