@@ -32,6 +32,7 @@ export interface PacingSettings {
    * A wait for the channel's next slot up to this long is waited in the pacing job (a timer: its
    * worker slot is held, no Redis and no CPU meanwhile); longer waits (Slack's Retry-After, slots
    * taken by other posting paths) move the job to the delayed set. 0: always the delayed set.
+   * Also how long past its next slot a pacer whose queue ran dry waits for more before it ends.
    * Default 2000.
    */
   holdMs: number;
@@ -74,23 +75,30 @@ end
 return gen`;
 
 /**
- * The pacer's next step. A pacer that is no longer the channel's stops; an empty queue ends the
- * pacer (atomically with the enqueue script: a post queued after this makes a new generation);
- * else the head post goes if the channel's slot is free (taking it), or the wait is returned.
- * KEYS: the channel's pacer, queue, payloads, next free slot, last post. ARGV: generation, now, interval.
+ * The pacer's next step. A pacer that is no longer the channel's stops. An empty queue ends the
+ * pacer (atomically with the enqueue script: a post queued after this makes a new generation),
+ * unless its last post was less than the interval and `linger` ago: then it waits for more (a
+ * result arriving then could not have gone sooner, and the pacer need not start again for it).
+ * Else the head post goes if the channel's slot is free (taking it), or the wait is returned.
+ * KEYS: the channel's pacer, queue, payloads, next free slot, last post. ARGV: generation, now, interval, linger.
  */
 const NEXT_SCRIPT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'stale'} end
-local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-if not head then
-  redis.call('DEL', KEYS[1])
-  return {'empty'}
-end
 local now = tonumber(ARGV[2])
 local interval = tonumber(ARGV[3])
 local last = tonumber(redis.call('GET', KEYS[5]) or '0')
 local nextFree = tonumber(redis.call('GET', KEYS[4]) or '0')
 local at = math.max(last + interval, nextFree)
+local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+if not head then
+  local untilMs = last + interval + tonumber(ARGV[4])
+  if untilMs > now then
+    if at > now then return {'idle', tostring(at - now)} end
+    return {'idle', tostring(math.min(untilMs - now, math.floor(interval / 4)))}
+  end
+  redis.call('DEL', KEYS[1])
+  return {'empty'}
+end
 if at > now then return {'wait', tostring(at - now)} end
 redis.call('SET', KEYS[5], now, 'PX', ${SLOT_TTL_MS})
 redis.call('SET', KEYS[4], now + interval, 'PX', ${SLOT_TTL_MS})
@@ -98,9 +106,9 @@ return {'go', head, redis.call('HGET', KEYS[3], head) or ''}`;
 
 /** Slack said when to come back: no post to this channel before then, by any path. KEYS: next free slot. ARGV: time. */
 const HOLD_BACK_SCRIPT = `
-local until = tonumber(ARGV[1])
-if tonumber(redis.call('GET', KEYS[1]) or '0') < until then
-  redis.call('SET', KEYS[1], until, 'PX', math.max(${SLOT_TTL_MS}, until - tonumber(ARGV[2])))
+local resume = tonumber(ARGV[1])
+if tonumber(redis.call('GET', KEYS[1]) or '0') < resume then
+  redis.call('SET', KEYS[1], resume, 'PX', math.max(${SLOT_TTL_MS}, resume - tonumber(ARGV[2])))
 end
 return 1`;
 
@@ -218,17 +226,21 @@ export class ChannelPacing {
         gen,
         now,
         perChannelMs,
+        holdMs,
       )) as string[];
       const [what, a, b] = step;
       if (what === 'stale') return `a newer pacer has ${channel}: ${posted} posted`;
       if (what === 'empty') return `${channel} drained: ${posted} posted`;
-      if (what === 'wait') {
+      if (what === 'wait' || what === 'idle') {
         const ms = Number(a);
         if (ms <= holdMs && !closing()) {
           await this.sleep(ms);
           continue;
         }
-        await later(ms, `channel ${channel} waits for its slot`);
+        await later(
+          ms,
+          what === 'wait' ? `channel ${channel} waits for its slot` : `channel ${channel} waits for more`,
+        );
       }
       const key = a!;
       const claim = await this.deps.store.claim(key);
