@@ -59,6 +59,7 @@ interface RunResult {
   telemetry: Stats;
   slack: Stats;
   peakRss: number[];
+  peakHeap: number[];
   runs: number;
   cpuS: number;
 }
@@ -133,6 +134,7 @@ async function sweep(workers: number, botJs: string): Promise<RunResult> {
     const queueRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const queue = createQueue(queueRedis, { ...DEFAULT_QUEUE_SETTINGS, prefix: `${prefix}bull` });
     const peakRss = bots.map(() => 0);
+    const peakHeap = bots.map(() => 0);
     const rssTimer = setInterval(() => {
       bots.forEach((b, i) => {
         peakRss[i] = Math.max(peakRss[i]!, rssMb(b.proc.pid!) ?? 0);
@@ -160,6 +162,9 @@ async function sweep(workers: number, botJs: string): Promise<RunResult> {
     for (;;) {
       await sleep(500);
       const progress = await Promise.all(bots.map((b) => b.ask('progress')));
+      progress.forEach((p, i) => {
+        peakHeap[i] = Math.max(peakHeap[i]!, p.heapMb ?? 0);
+      });
       const posted = await slack.ask('progress');
       const stored = progress.reduce((n, p) => n + (p.stored ?? 0), 0);
       if (Number.isNaN(storedMs) && stored >= FEATURES) storedMs = Date.now() - t0;
@@ -196,6 +201,7 @@ async function sweep(workers: number, botJs: string): Promise<RunResult> {
       telemetry: telemetryStats,
       slack: slackStats,
       peakRss,
+      peakHeap,
       runs: botStats.reduce((n, b) => n + (b.attempts ?? 0) + (b.paceRuns ?? 0), 0),
       cpuS: botStats.reduce((n, b) => n + ((b.cpuUserMs ?? 0) + (b.cpuSystemMs ?? 0)) / 1000, 0),
     };
@@ -229,7 +235,7 @@ async function main(): Promise<void> {
     'all posted (floor)',
     'telemetry calls (distinct)',
     'max posts/channel in 1 s',
-    'peak RSS per process',
+    'peak RSS per process (JS heap)',
     'job runs/post',
     'bot CPU',
   ];
@@ -239,7 +245,7 @@ async function main(): Promise<void> {
     `${r.allPosted ? s(r.postedMs) : `NOT ALL (${r.slack.threadPosts})`} (${s(r.floorMs)})`,
     `${r.telemetry.total} (${r.telemetry.distinct})${r.telemetry.total === METRICS ? '' : ' NOT MET'}`,
     `${r.slack.maxIn1s}${r.slack.maxIn1s! <= TARGETS.postsPerChannelPerS ? '' : ' NOT MET'}`,
-    `${r.peakRss.map((m) => m.toFixed(0)).join(' / ')} MB${r.peakRss.every((m) => m < TARGETS.rssMb) ? '' : ' NOT MET'}`,
+    `${r.peakRss.map((m, i) => `${m.toFixed(0)} (${r.peakHeap[i]!.toFixed(0)})`).join(' / ')} MB${r.peakRss.every((m) => m < TARGETS.rssMb) ? '' : ' NOT MET'}`,
     (r.runs / Math.max(1, r.slack.threadPosts!)).toFixed(2),
     `${r.cpuS.toFixed(1)} s`,
   ]);
