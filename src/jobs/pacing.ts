@@ -94,7 +94,7 @@ if not head then
   local untilMs = last + interval + tonumber(ARGV[4])
   if untilMs > now then
     if at > now then return {'idle', tostring(at - now)} end
-    return {'idle', tostring(math.min(untilMs - now, math.floor(interval / 4)))}
+    return {'idle', tostring(math.min(untilMs - now, math.floor(interval / 2)))}
   end
   redis.call('DEL', KEYS[1])
   return {'empty'}
