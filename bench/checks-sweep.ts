@@ -1,22 +1,30 @@
 /**
  * A sweep of due checks: 10,000 launched features over 1,000 distinct metric queries (10 features
- * each), all at the same weekly checkpoint, against a telemetry stand-in answering in 20 ms.
+ * each), all at the same weekly checkpoint, against a telemetry stand-in answering in 20 ms; then
+ * a PostHog sweep: 1,000 more checks, each over its own PostHog event, due at one time.
  * Targets (2-core machine): every check measured and stored within 60 s; the telemetry called once
  * per distinct (query, window, time), 1,000 calls and not 10,000; posts under one per second per
- * channel; the bot's RSS under 300 MB.
+ * channel; the bot's RSS under 300 MB. Issue 13: at most 1.5 job runs per post (check jobs and
+ * pacing jobs), the last post within 5% of the posting floor (the busiest channel at one post per
+ * 1.1 s), half of 63 s of bot CPU; the PostHog sweep in at most 10 HogQL queries.
  *
- * Four processes: this one (seeds Redis, queues the jobs, samples the bot's RSS from /proc, prints),
- * the bot (`createDonedone` with its worker, the real one: concurrency 20, production queue settings),
- * a Prometheus stand-in (`/api/v1/query`, 20 ms, counts calls per distinct query and time) and a Slack
- * Web API stand-in (records when each chat.postMessage arrived, per channel). The stand-ins' CPU is
- * theirs, not the bot's. Everything is on 127.0.0.1; the run's Redis keys are deleted at the end.
+ * Five processes: this one (seeds Redis, queues the jobs, samples the bot's RSS from /proc, prints),
+ * the bot (`createDonedone` with its workers, the real ones: concurrency 20, production queue and
+ * pacing settings), a Prometheus stand-in (`/api/v1/query`, 20 ms, counts calls per distinct query
+ * and time), a PostHog stand-in (HogQL, 20 ms, counts queries) and a Slack Web API stand-in (records
+ * when each chat.postMessage arrived, per channel). The stand-ins' CPU is theirs, not the bot's.
+ * Everything is on 127.0.0.1; the run's Redis keys are deleted at the end. Counts (job runs, Redis
+ * commands the bot sent, telemetry and PostHog queries) do not depend on the machine's load; times
+ * and CPU do.
  *
- * Run with `npm run bench:checks`. Settings: BENCH_CHANNELS (default 100: 100 thread posts a
- * channel, which at one a second need at least 110 s), BENCH_SWEEP_LIMIT_S (default 200),
- * BENCH_LOG_LEVEL (the bot's, default warn), BENCH_CPU_PROF=<dir> (CPU profile of the bot),
- * BENCH_TS_NODE=1 (run the bot under ts-node like the stand-ins; by default it runs as plain
- * JavaScript transpiled into a temporary directory, as in production: ts-node and the TypeScript
- * compiler add about 110 MB to a process' RSS).
+ * Run with `npm run bench:checks`. Settings: BENCH_FEATURES (10000), BENCH_METRICS (a tenth of
+ * the features), BENCH_CHANNELS (default 100: 100 thread posts a channel, which at one a second need
+ * at least 110 s), BENCH_POSTHOG_FEATURES (1000; 0 skips the PostHog sweep), BENCH_PACE_HOLD_MS
+ * (the pacer's in-job wait, default 2000; 0 sends every wait to BullMQ's delayed set),
+ * BENCH_SWEEP_LIMIT_S (default 200), BENCH_HARD_LIMIT_S (300), BENCH_LOG_LEVEL (the bot's, default
+ * warn), BENCH_CPU_PROF=<dir> (CPU profile of the bot), BENCH_TS_NODE=1 (run the bot under ts-node
+ * like the stand-ins; by default it runs as plain JavaScript transpiled into a temporary directory,
+ * as in production: ts-node and the TypeScript compiler add about 110 MB to a process' RSS).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
