@@ -1,22 +1,30 @@
 /**
  * A sweep of due checks: 10,000 launched features over 1,000 distinct metric queries (10 features
- * each), all at the same weekly checkpoint, against a telemetry stand-in answering in 20 ms.
+ * each), all at the same weekly checkpoint, against a telemetry stand-in answering in 20 ms; then
+ * a PostHog sweep: 1,000 more checks, each over its own PostHog event, due at one time.
  * Targets (2-core machine): every check measured and stored within 60 s; the telemetry called once
  * per distinct (query, window, time), 1,000 calls and not 10,000; posts under one per second per
- * channel; the bot's RSS under 300 MB.
+ * channel; the bot's RSS under 300 MB. Issue 13: at most 1.5 job runs per post (check jobs and
+ * pacing jobs), the last post within 5% of the posting floor (the busiest channel at one post per
+ * 1.1 s), half of 63 s of bot CPU; the PostHog sweep in at most 10 HogQL queries.
  *
- * Four processes: this one (seeds Redis, queues the jobs, samples the bot's RSS from /proc, prints),
- * the bot (`createDonedone` with its worker, the real one: concurrency 20, production queue settings),
- * a Prometheus stand-in (`/api/v1/query`, 20 ms, counts calls per distinct query and time) and a Slack
- * Web API stand-in (records when each chat.postMessage arrived, per channel). The stand-ins' CPU is
- * theirs, not the bot's. Everything is on 127.0.0.1; the run's Redis keys are deleted at the end.
+ * Five processes: this one (seeds Redis, queues the jobs, samples the bot's RSS from /proc, prints),
+ * the bot (`createDonedone` with its workers, the real ones: concurrency 20, production queue and
+ * pacing settings), a Prometheus stand-in (`/api/v1/query`, 20 ms, counts calls per distinct query
+ * and time), a PostHog stand-in (HogQL, 20 ms, counts queries) and a Slack Web API stand-in (records
+ * when each chat.postMessage arrived, per channel). The stand-ins' CPU is theirs, not the bot's.
+ * Everything is on 127.0.0.1; the run's Redis keys are deleted at the end. Counts (job runs, Redis
+ * commands the bot sent, telemetry and PostHog queries) do not depend on the machine's load; times
+ * and CPU do.
  *
- * Run with `npm run bench:checks`. Settings: BENCH_CHANNELS (default 100: 100 thread posts a
- * channel, which at one a second need at least 110 s), BENCH_SWEEP_LIMIT_S (default 200),
- * BENCH_LOG_LEVEL (the bot's, default warn), BENCH_CPU_PROF=<dir> (CPU profile of the bot),
- * BENCH_TS_NODE=1 (run the bot under ts-node like the stand-ins; by default it runs as plain
- * JavaScript transpiled into a temporary directory, as in production: ts-node and the TypeScript
- * compiler add about 110 MB to a process' RSS).
+ * Run with `npm run bench:checks`. Settings: BENCH_FEATURES (10000), BENCH_METRICS (a tenth of
+ * the features), BENCH_CHANNELS (default 100: 100 thread posts a channel, which at one a second need
+ * at least 110 s), BENCH_POSTHOG_FEATURES (1000; 0 skips the PostHog sweep), BENCH_PACE_HOLD_MS
+ * (the pacer's in-job wait, default 2000; 0 sends every wait to BullMQ's delayed set),
+ * BENCH_SWEEP_LIMIT_S (default 200), BENCH_HARD_LIMIT_S (300), BENCH_LOG_LEVEL (the bot's, default
+ * warn), BENCH_CPU_PROF=<dir> (CPU profile of the bot), BENCH_TS_NODE=1 (run the bot under ts-node
+ * like the stand-ins; by default it runs as plain JavaScript transpiled into a temporary directory,
+ * as in production: ts-node and the TypeScript compiler add about 110 MB to a process' RSS).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -32,26 +40,39 @@ import type { Feature } from '../src/domain/model';
 import { prng } from '../test/fixtures/board';
 import { readBody } from '../test/support/slack-stand-in';
 
-const FEATURES = 10_000;
-const METRICS = 1_000;
+const FEATURES = Number(process.env.BENCH_FEATURES ?? 10_000);
+const METRICS = Number(process.env.BENCH_METRICS ?? Math.max(1, Math.round(FEATURES / 10)));
 const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 100);
 const OWNERS = 500;
-const TELEMETRY_DELAY_MS = 20;
+/** The PostHog sweep after the Prometheus one: this many checks, each over its own event (0: none). */
+const POSTHOG_FEATURES = Number(process.env.BENCH_POSTHOG_FEATURES ?? 1_000);
+export const TELEMETRY_DELAY_MS = 20;
 const TELEMETRY_VALUE = 500;
 const SWEEP_LIMIT_MS = Number(process.env.BENCH_SWEEP_LIMIT_S ?? 200) * 1000;
 /** Nothing here may run longer than this, whatever goes wrong. */
-const HARD_LIMIT_MS = 300_000;
+const HARD_LIMIT_MS = Number(process.env.BENCH_HARD_LIMIT_S ?? 300) * 1000;
+/** The pacer's in-job wait for the next slot (src/jobs/pacing.ts, holdMs); 0 sends every wait to the delayed set. */
+const PACE_HOLD_MS = process.env.BENCH_PACE_HOLD_MS;
 /** Effects' spacing of posts to one channel (src/jobs/effects.ts, perChannelMs). */
-const PER_CHANNEL_MS = 1100;
-const TARGETS = { sweepS: 60, telemetryCalls: METRICS, postsPerChannelPerS: 1, rssMb: 300 };
+export const PER_CHANNEL_MS = 1100;
+const TARGETS = {
+  sweepS: 60,
+  telemetryCalls: METRICS,
+  postsPerChannelPerS: 1,
+  rssMb: 300,
+  // Issue 13: at most 1.5 job runs per post, within 5% of the posting floor, half of 63 s of CPU.
+  runsPerPost: 1.5,
+  floorRatio: 1.05,
+  cpuS: 31.5,
+};
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The bot's clock: every feature launched exactly a week before, so its first weekly check is due now. */
-const NOW = DateTime.fromISO('2026-06-01T09:00:00.000Z', { zone: 'utc' });
-const LAUNCHED_AT = NOW.minus({ weeks: 1 }).toISO()!;
-const CHECK_AT = DateTime.fromISO(LAUNCHED_AT, { zone: 'utc' }).plus({ weeks: 1 }).toISO()!;
+export const NOW = DateTime.fromISO('2026-06-01T09:00:00.000Z', { zone: 'utc' });
+export const LAUNCHED_AT = NOW.minus({ weeks: 1 }).toISO()!;
+export const CHECK_AT = DateTime.fromISO(LAUNCHED_AT, { zone: 'utc' }).plus({ weeks: 1 }).toISO()!;
 
-type Role = 'telemetry' | 'slack' | 'bot';
-type Stats = Record<string, number>;
+type Role = 'telemetry' | 'slack' | 'posthog' | 'bot';
+export type Stats = Record<string, number>;
 type FromParent = { id: number; type: string; arg?: unknown };
 type ToParent = { type: 'ready'; url?: string } | { type: 'reply'; id: number; data: Stats };
 
@@ -134,6 +155,71 @@ async function runTelemetry(): Promise<void> {
       first,
       last,
     }),
+    stop: () => {
+      server.close();
+      return {};
+    },
+  });
+  process.send?.({ type: 'ready', url } satisfies ToParent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The PostHog stand-in: HogQL over /api/projects/1/query/ (one event, or many grouped by event),
+// answered after 20 ms with TELEMETRY_VALUE for every event; counts queries and events asked for.
+
+export const POSTHOG_KEY = 'phx_bench_key';
+
+async function runPostHog(): Promise<void> {
+  let queries = 0;
+  let batched = 0;
+  let eventsAsked = 0;
+  let definitions = 0;
+  const times: number[] = [];
+  const server = createServer(async (req, res) => {
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const answer = (status: number, json: unknown) =>
+      setTimeout(() => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(json));
+      }, TELEMETRY_DELAY_MS);
+    if (req.headers.authorization !== `Bearer ${POSTHOG_KEY}`) return answer(401, { detail: 'bad key' });
+    if (req.method === 'GET' && url.pathname === '/api/projects/1/event_definitions/') {
+      definitions++;
+      const search = url.searchParams.get('search') ?? '';
+      return answer(200, { results: search ? [{ name: search }] : [], next: null });
+    }
+    if (req.method !== 'POST' || url.pathname !== '/api/projects/1/query/') return answer(404, {});
+    const body = JSON.parse(raw) as { query: { query: string; values: Record<string, string> } };
+    const { query, values } = body.query;
+    queries++;
+    times.push(Date.now());
+    if (query.includes('GROUP BY event')) {
+      batched++;
+      const events = Object.entries(values)
+        .filter(([k]) => /^e\d+$/.test(k))
+        .map(([, v]) => v);
+      eventsAsked += events.length;
+      const unique = query.includes('DISTINCT');
+      return answer(200, {
+        results: events.map((e) => (unique ? [e, TELEMETRY_VALUE, TELEMETRY_VALUE] : [e, TELEMETRY_VALUE])),
+      });
+    }
+    eventsAsked++;
+    return answer(200, { results: [[TELEMETRY_VALUE]] });
+  });
+  server.keepAliveTimeout = 60_000;
+  const url = await listen(server);
+  serveParent({
+    stats: () => {
+      let maxPerMinute = 0;
+      let j = 0;
+      for (let i = 0; i < times.length; i++) {
+        while (j < times.length && times[j]! - times[i]! < 60_000) j++;
+        maxPerMinute = Math.max(maxPerMinute, j - i);
+      }
+      return { queries, batched, eventsAsked, definitions, maxPerMinute };
+    },
     stop: () => {
       server.close();
       return {};
@@ -238,17 +324,51 @@ async function runBot(): Promise<void> {
   const { createDonedone } = await import('../src/app');
   const { loadConfig } = await import('../src/config');
   const { RetryLater } = await import('../src/jobs/effects');
+  const { ChannelPacing } = await import('../src/jobs/pacing');
+  const { DelayedError } = await import('bullmq');
   const prefix = process.env.BENCH_PREFIX!;
+  // Redis commands this process sends (a script or a queued MULTI command counts once): load-independent,
+  // unlike the server's total, which counts every other client of a shared Redis too.
+  const { default: IORedis } = await import('ioredis');
+  let redisSent = 0;
+  let redisScripts = 0;
+  const sendCommand = IORedis.prototype.sendCommand;
+  IORedis.prototype.sendCommand = function (this: InstanceType<typeof IORedis>, command, ...rest) {
+    redisSent++;
+    if (/^eval/i.test((command as { name?: string })?.name ?? '')) redisScripts++;
+    return sendCommand.call(this, command, ...rest);
+  } as typeof sendCommand;
+  // Every run of a pacing job, and how many ended in the delayed set (a wait longer than its hold).
+  let paceRuns = 0;
+  let paceDelayed = 0;
+  const run = ChannelPacing.prototype.run;
+  ChannelPacing.prototype.run = async function (this: InstanceType<typeof ChannelPacing>, ...args) {
+    paceRuns++;
+    try {
+      return await run.apply(this, args);
+    } catch (err) {
+      if (err instanceof DelayedError) paceDelayed++;
+      throw err;
+    }
+  };
   const config = loadConfig({
     SLACK_BOT_TOKEN: 'xoxb-bench-token',
     SLACK_SIGNING_SECRET: 'bench-signing-secret',
     SLACK_API_URL: `${process.env.BENCH_SLACK_URL}/api/`,
     PROMETHEUS_URL: process.env.BENCH_TELEMETRY_URL!,
+    ...(process.env.BENCH_POSTHOG_URL
+      ? { POSTHOG_URL: process.env.BENCH_POSTHOG_URL, POSTHOG_API_KEY: POSTHOG_KEY, POSTHOG_PROJECT_ID: '1' }
+      : {}),
     REDIS_URL,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     DONEDONE_ALLOW_VOLATILE_REDIS: '1',
   });
-  const donedone = createDonedone({ config, now: () => NOW, keyPrefix: prefix });
+  const donedone = createDonedone({
+    config,
+    now: () => NOW,
+    keyPrefix: prefix,
+    ...(PACE_HOLD_MS !== undefined ? { pacing: { holdMs: Number(PACE_HOLD_MS) } } : {}),
+  });
 
   // When each feature's check was first stored, and how often a check job ran and why it waited.
   const stored = new Map<string, number>();
@@ -256,7 +376,7 @@ async function runBot(): Promise<void> {
   const addCheck = checks.add.bind(checks);
   checks.add = async (team, id, check) => {
     await addCheck(team, id, check);
-    if (!stored.has(id)) stored.set(id, Date.now());
+    if (!stored.has(`${team}/${id}`)) stored.set(`${team}/${id}`, Date.now());
   };
   let attempts = 0;
   let waitChannel = 0;
@@ -281,11 +401,13 @@ async function runBot(): Promise<void> {
 
   const eld = monitorEventLoopDelay({ resolution: 10 });
   let cpuMark = process.cpuUsage();
+  let redisMark = { sent: 0, scripts: 0 };
   let stopped = false;
   await donedone.start(0);
   serveParent({
     mark: () => {
       cpuMark = process.cpuUsage();
+      redisMark = { sent: redisSent, scripts: redisScripts };
       eld.reset();
       eld.enable();
       return {};
@@ -295,6 +417,7 @@ async function runBot(): Promise<void> {
       return {
         stored: stored.size,
         attempts,
+        paceRuns,
         waitChannel,
         waitBusy,
         waitSlack,
@@ -305,12 +428,20 @@ async function runBot(): Promise<void> {
     },
     stats: () => {
       const cpu = process.cpuUsage(cpuMark);
+      // What the sweep cost, from the mark on.
+      redisSent -= redisMark.sent;
+      redisScripts -= redisMark.scripts;
+      redisMark = { sent: 0, scripts: 0 };
       let lastStored = 0;
       for (const t of stored.values()) lastStored = Math.max(lastStored, t);
       return {
         stored: stored.size,
         lastStored,
         attempts,
+        paceRuns,
+        paceDelayed,
+        redisSent,
+        redisScripts,
         waitChannel,
         waitBusy,
         waitSlack,
@@ -336,14 +467,14 @@ async function runBot(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The parent.
 
-interface Child {
+export interface Child {
   role: Role;
   proc: ChildProcess;
   url: string;
   ask(type: string, arg?: unknown): Promise<Stats>;
 }
 
-function startChild(role: Role, env: Record<string, string> = {}, js?: string): Promise<Child> {
+export function startChild(role: Role, env: Record<string, string> = {}, js?: string): Promise<Child> {
   const proc = fork(js ?? __filename, ['--role', role], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
@@ -401,6 +532,9 @@ function featureFor(n: number, id: string, expectationOf: (text: string) => Feat
     expectation: expectationOf(`${metric} >= ${target} per week within 30 days`),
     instrumented: 'yes' as const,
     launchedAt: LAUNCHED_AT,
+    // In use since the launch hour: the check judges the rate, with no first-use search (a range
+    // query the stand-in does not answer).
+    firstUseAt: LAUNCHED_AT,
   };
 }
 
@@ -408,7 +542,7 @@ function featureFor(n: number, id: string, expectationOf: (text: string) => Feat
  * src/, this file and the test helpers it uses as plain CommonJS in a temporary directory (what `npm run build` makes, without
  * touching dist/), so the bot's process holds no TypeScript compiler. Returns this file's copy.
  */
-async function transpile(dir: string): Promise<string> {
+export async function transpile(dir: string): Promise<string> {
   const { default: ts } = await import('typescript');
   const root = join(__dirname, '..');
   // This file and what it imports from test/ (no TypeScript there either).
@@ -442,7 +576,7 @@ async function transpile(dir: string): Promise<string> {
 }
 
 /** /proc/<pid>/status VmRSS, in MB (Linux). */
-function rssMb(pid: number): number | null {
+export function rssMb(pid: number): number | null {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : null;
@@ -452,13 +586,13 @@ function rssMb(pid: number): number | null {
 }
 
 /** Redis' CPU seconds and commands processed so far (the whole server: run nothing else meanwhile). */
-async function redisUse(redis: Redis): Promise<{ cpuS: number; commands: number }> {
+export async function redisUse(redis: Redis): Promise<{ cpuS: number; commands: number }> {
   const info = `${await redis.info('cpu')}\n${await redis.info('stats')}`;
   const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return { cpuS: get('used_cpu_user') + get('used_cpu_sys'), commands: get('total_commands_processed') };
 }
 
-async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
   let cursor = '0';
   let deleted = 0;
   do {
@@ -498,8 +632,12 @@ async function main(): Promise<void> {
     });
   }
 
-  const [telemetry, slack] = await Promise.all([startChild('telemetry'), startChild('slack')]);
-  children.push(telemetry.proc, slack.proc);
+  const [telemetry, slack, posthog] = await Promise.all([
+    startChild('telemetry'),
+    startChild('slack'),
+    startChild('posthog'),
+  ]);
+  children.push(telemetry.proc, slack.proc, posthog.proc);
 
   // Seed: 10,000 launched features, concurrently in batches (not part of the sweep).
   const { FeatureStore } = await import('../src/store/feature-store');
@@ -529,6 +667,7 @@ async function main(): Promise<void> {
       BENCH_PREFIX: prefix,
       BENCH_SLACK_URL: slack.url,
       BENCH_TELEMETRY_URL: telemetry.url,
+      BENCH_POSTHOG_URL: posthog.url,
       // The transpiled copy finds the project's packages here.
       NODE_PATH: join(__dirname, '..', 'node_modules'),
     },
@@ -590,7 +729,7 @@ async function main(): Promise<void> {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
       console.log(
         `  ${s(now - t0).padStart(7)}: ${progress.stored} checks stored, ${posted.threadPosts} posted; ` +
-          `${progress.attempts} job runs (${progress.waitChannel} waited for their channel's slot); queue ` +
+          `${progress.attempts} check runs, ${progress.paceRuns} pacing runs; queue ` +
           `waiting ${counts.waiting} active ${counts.active} delayed ${counts.delayed} completed ${counts.completed} ` +
           `failed ${counts.failed}; bot RSS ${rss[rss.length - 1]?.toFixed(0)} MB`,
       );
@@ -613,8 +752,67 @@ async function main(): Promise<void> {
   for (const f of features) pipeline.hlen(`${prefix}team:T1:checks:${f.id}`);
   const withCheck = ((await pipeline.exec()) ?? []).filter(([, n]) => Number(n) >= 1).length;
 
+  // The PostHog sweep: POSTHOG_FEATURES more features, each its own PostHog event, their weekly
+  // checks due at the same time; listed as due as the launch's catch-up lists them (Telemetry.due).
+  const ph = await (async (): Promise<Stats | null> => {
+    if (POSTHOG_FEATURES === 0) return null;
+    const { MeasurementBatches } = await import('../src/telemetry/measurement-batches');
+    const { MeasurementCache } = await import('../src/telemetry/measurement-cache');
+    const { windowDuration } = await import('../src/domain/verdict');
+    const batches = new MeasurementBatches(redis, prefix, new MeasurementCache(redis, prefix));
+    const made: Feature[] = [];
+    for (let i = 0; i < POSTHOG_FEATURES; i += 500) {
+      const batch = Array.from({ length: Math.min(500, POSTHOG_FEATURES - i) }, (_, j) =>
+        store.create('T1', (id) => ({
+          ...featureFor(Number(id.slice(2)), id, expectationOf),
+          expectation: expectationOf(
+            `posthog:"bench event ${String(i + j).padStart(4, '0')}" >= 100 per week`,
+          ),
+        })),
+      );
+      made.push(...(await Promise.all(batch)));
+    }
+    const checkAt = DateTime.fromISO(CHECK_AT, { zone: 'utc' });
+    for (const f of made) {
+      await batches.due('posthog', f.expectation!.metric, windowDuration(f.expectation!.window), checkAt);
+    }
+    const before = await slack.ask('progress');
+    const p0 = Date.now();
+    const phJobs = made.map((f) => {
+      const data = {
+        team: f.team,
+        id: f.id,
+        launchedAt: f.launchedAt!,
+        expectation: f.expectation!.text,
+        at: CHECK_AT,
+        kind: 'scheduled' as const,
+      };
+      return { name: 'check', data, opts: { jobId: checkJobId(data) } };
+    });
+    for (let i = 0; i < phJobs.length; i += 1000) await queue.addBulk(phJobs.slice(i, i + 1000));
+    let measuredMs = Number.NaN;
+    for (;;) {
+      await sleep(250);
+      const [p, q] = await Promise.all([bot.ask('progress'), slack.ask('progress')]);
+      if (Number.isNaN(measuredMs) && p.stored! >= FEATURES + POSTHOG_FEATURES) measuredMs = Date.now() - p0;
+      if (
+        p.stored! >= FEATURES + POSTHOG_FEATURES &&
+        q.threadPosts! - before.threadPosts! >= POSTHOG_FEATURES
+      )
+        break;
+      if (Date.now() - p0 > SWEEP_LIMIT_MS || bot.proc.exitCode !== null) break;
+    }
+    const after = await slack.ask('progress');
+    return {
+      ...(await posthog.ask('stats')),
+      measuredMs,
+      postedMs: Date.now() - p0,
+      posted: after.threadPosts! - before.threadPosts!,
+    };
+  })();
+
   await bot.ask('stop');
-  await Promise.all([telemetry.ask('stop'), slack.ask('stop')]);
+  await Promise.all([telemetry.ask('stop'), slack.ask('stop'), posthog.ask('stop')]);
   // Let the children exit by themselves (the bot writes its CPU profile then) before any kill.
   await Promise.race([
     Promise.all(
@@ -638,6 +836,8 @@ async function main(): Promise<void> {
   const postedMs = slackStats.last! - t0;
   const peakRss = Math.max(...rss);
   const cpuS = (botStats.cpuUserMs! + botStats.cpuSystemMs!) / 1000;
+  const posts = Math.max(1, slackStats.threadPosts!);
+  const runsPerPost = (botStats.attempts! + botStats.paceRuns!) / posts;
   const rows: [string, string, string, string][] = [
     [
       'all checks measured and stored',
@@ -664,6 +864,32 @@ async function main(): Promise<void> {
       verdict(slackStats.maxIn1s! <= TARGETS.postsPerChannelPerS),
     ],
     [
+      'job runs per post (check + pacing)',
+      `${runsPerPost.toFixed(2)} (${botStats.attempts} + ${botStats.paceRuns} for ${slackStats.threadPosts} posts)`,
+      `≤ ${TARGETS.runsPerPost}`,
+      verdict(runsPerPost <= TARGETS.runsPerPost),
+    ],
+    [
+      'last post vs the posting floor',
+      allPosted
+        ? `${s(postedMs)} = ${(postedMs / postFloorMs).toFixed(3)} × ${s(postFloorMs)}`
+        : 'not all posted',
+      `≤ ${TARGETS.floorRatio} ×`,
+      verdict(allPosted && postedMs <= TARGETS.floorRatio * postFloorMs),
+    ],
+    [
+      'Redis commands per post, sent by the bot',
+      `${(botStats.redisSent! / posts).toFixed(1)} (${botStats.redisScripts} scripts among ${botStats.redisSent})`,
+      'report',
+      '',
+    ],
+    [
+      'bot CPU over the sweep',
+      `${cpuS.toFixed(1)} s`,
+      FEATURES === 10_000 ? `≤ ${TARGETS.cpuS} s (half of 63 s)` : 'report',
+      FEATURES === 10_000 ? verdict(cpuS <= TARGETS.cpuS) : '',
+    ],
+    [
       'bot RSS, peak',
       `${peakRss.toFixed(0)} MB (idle before ${rssIdle?.toFixed(0)} MB)`,
       `< ${TARGETS.rssMb} MB`,
@@ -684,7 +910,8 @@ async function main(): Promise<void> {
   );
   console.log(
     `check job runs: ${botStats.attempts} for ${FEATURES} jobs (${(botStats.attempts! / FEATURES).toFixed(1)} each); ` +
-      `moved to the delayed set: ${botStats.waitChannel} waiting for their channel's slot, ${botStats.waitBusy} ` +
+      `pacing job runs: ${botStats.paceRuns} (${botStats.paceDelayed} ended in the delayed set, hold ${PACE_HOLD_MS ?? 'default'} ms); ` +
+      `check jobs moved to the delayed set: ${botStats.waitChannel} waiting for their channel's slot, ${botStats.waitBusy} ` +
       `for a claim held elsewhere, ${botStats.waitSlack} for Slack's Retry-After; errors ${botStats.errors}`,
   );
   console.log(
@@ -693,7 +920,9 @@ async function main(): Promise<void> {
       `event-loop delay p99 ${botStats.eldP99!.toFixed(1)} ms / max ${botStats.eldMax!.toFixed(1)} ms, JS heap ` +
       `peak ${peakHeapMb.toFixed(0)} MB (end ${botStats.heapMb!.toFixed(0)} MB), external+buffers peak ` +
       `${peakExternalMb.toFixed(0)} MB (sampled every 250 ms); ${jsDir ? 'bot run as transpiled JavaScript' : 'bot run under ts-node'}; Redis CPU ${(redis1.cpuS - redis0.cpuS).toFixed(1)} s, ` +
-      `${redis1.commands - redis0.commands} Redis commands, counting those run inside Lua scripts (${((redis1.commands - redis0.commands) / botStats.attempts!).toFixed(1)} per job run)`,
+      `${redis1.commands - redis0.commands} Redis commands server-wide, counting those run inside Lua scripts and ` +
+      `every other client of this Redis (${((redis1.commands - redis0.commands) / posts).toFixed(1)} per post; only ` +
+      `meaningful on an otherwise idle Redis)`,
   );
   console.log(
     `telemetry: ${telemetryStats.total} calls, ${telemetryStats.distinct} distinct (query, time), at most ` +
@@ -705,17 +934,38 @@ async function main(): Promise<void> {
       `${slackStats.duplicates} duplicates) over ${slackStats.channels} channels, ${slackStats.maxPerChannel} ` +
       `in the busiest; ${slackStats.updates} chat.update; ${slackStats.otherCalls} other calls`,
   );
+  if (ph) {
+    console.log('');
+    console.log(
+      `PostHog sweep: ${POSTHOG_FEATURES} checks over ${POSTHOG_FEATURES} events due at one time: ` +
+        `${ph.queries} HogQL queries (${ph.batched} batched, ${ph.eventsAsked} events asked for; target ≤ 10: ` +
+        `${verdict(ph.queries! <= 10)}), at most ${ph.maxPerMinute} in any minute (PostHog allows 240 a minute, ` +
+        `2,400 an hour: ${verdict(ph.maxPerMinute! <= 240 && ph.queries! <= 2400)}), ${ph.definitions} event-definition ` +
+        `lookups; all measured in ${s(ph.measuredMs!)}, ${ph.posted} posted in ${s(ph.postedMs!)}`,
+    );
+  }
   console.log(
     `checks stored (Redis): ${withCheck}/${FEATURES}; Redis keys deleted ${deleted}, left ${left}; ` +
       `total ${s(Date.now() - began)}`,
   );
 }
 
-const roleIndex = process.argv.indexOf('--role');
-const role = roleIndex >= 0 ? (process.argv[roleIndex + 1] as Role) : undefined;
-const run =
-  role === 'telemetry' ? runTelemetry : role === 'slack' ? runSlack : role === 'bot' ? runBot : main;
-run().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Run as a program (npm run bench:checks, or a child forked with --role); bench/scale-sweep.ts imports it.
+if (require.main === module) {
+  const roleIndex = process.argv.indexOf('--role');
+  const role = roleIndex >= 0 ? (process.argv[roleIndex + 1] as Role) : undefined;
+  const run =
+    role === 'telemetry'
+      ? runTelemetry
+      : role === 'slack'
+        ? runSlack
+        : role === 'posthog'
+          ? runPostHog
+          : role === 'bot'
+            ? runBot
+            : main;
+  run().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

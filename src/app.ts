@@ -22,6 +22,7 @@ import { slackReceiver } from './http/receiver';
 import { serveRoutes } from './http/route-server';
 import { healthRoute, livenessRoute, readinessRoute } from './http/routes';
 import { boundedQueue } from './jobs/bounded-queue';
+import { createPacingWorker, type PaceJob, posterDelivery } from './jobs/pacing';
 import type { JobData } from './jobs/queue';
 import { createWorker, type JobProcessor } from './jobs/worker';
 import { boltLogger } from './slack/bolt-logger';
@@ -64,6 +65,8 @@ export interface Donedone {
   telemetry: Telemetry;
   guards: GuardService;
   workspaces: Workspaces;
+  /** One pacing job per channel with posts waiting (`ChannelPacing`). */
+  pacing: Queue<PaceJob>;
   /** Uninstalls, retention and forgetting of workspaces. */
   lifecycle: WorkspaceLifecycle;
   log: Logger;
@@ -204,6 +207,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   let requestWorker: Worker<RequestJob> | undefined;
   let workerServer: Server | undefined;
   let workerRedis: Redis | undefined;
+  let pacingWorker: Worker<PaceJob> | undefined;
   return {
     bolt,
     redis,
@@ -218,6 +222,7 @@ export function createDonedone(opts: AppOptions): Donedone {
     log,
     queue: core.queue,
     requests,
+    pacing: core.pacingQueue,
     watch: watched.service,
     metrics,
     async start(port = config.port) {
@@ -261,6 +266,13 @@ export function createDonedone(opts: AppOptions): Donedone {
           bolt,
           log,
         });
+        pacingWorker = createPacingWorker({
+          connection: workerRedis,
+          prefix: core.queueSettings.prefix,
+          pacing: core.pacing,
+          deliver: posterDelivery(core.store, core.jobSlack, log),
+          log,
+        });
         // Only installs can be uninstalled: the retention sweep is for many-workspace mode.
         if (tenancy.installations) await tenants.lifecycle.schedule();
       }
@@ -275,11 +287,13 @@ export function createDonedone(opts: AppOptions): Donedone {
       if (takesRequests) await bolt.stop().catch(() => undefined);
       workerServer?.close();
       if (requestWorker) await requestWorker.close();
+      if (pacingWorker) await pacingWorker.close();
       if (worker) await worker.close();
       // BullMQ closes only the connections it made; these are ours.
       workerRedis?.disconnect();
       await requests.close();
       requestRedis.disconnect();
+      await core.pacingQueue.close();
       await core.queue.close();
       core.queueRedis.disconnect();
       await redis.quit().catch(() => redis.disconnect());

@@ -9,6 +9,7 @@ import type { Check, Feature } from '../domain/model';
 import { BotMetrics } from '../http/metrics';
 import { boundedQueue } from '../jobs/bounded-queue';
 import { Effects } from '../jobs/effects';
+import { ChannelPacing, createPacingQueue, type PaceJob, type PacingSettings } from '../jobs/pacing';
 import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings } from '../jobs/queue';
 import { createLogger } from '../log';
 import { guardedFetch } from '../slack/outgoing';
@@ -21,6 +22,7 @@ import { Marks } from '../store/marks';
 import { installEpoch, STORE_REDIS_OPTIONS } from '../store/redis-connection';
 import { RetroIndex } from '../store/retro-index';
 import { HoneycombClient } from '../telemetry/honeycomb-client';
+import { MeasurementBatches } from '../telemetry/measurement-batches';
 import { MeasurementCache } from '../telemetry/measurement-cache';
 import { PostHogClient } from '../telemetry/posthog-client';
 import { PrometheusClient } from '../telemetry/prometheus-client';
@@ -48,6 +50,8 @@ export interface CoreOptions {
   keyPrefix?: string;
   /** Telemetry sources to use instead of those built from the config (tests). */
   telemetrySources?: TelemetrySource[];
+  /** Per-channel pacing of posts (tests and benches). */
+  pacing?: Partial<PacingSettings>;
 }
 
 /**
@@ -75,6 +79,10 @@ export interface Core {
   queueRedis: Redis;
   queue: Queue<JobData>;
   queueSettings: QueueSettings;
+  /** One pacing job per channel with posts waiting. */
+  pacingQueue: Queue<PaceJob>;
+  /** Posts of results wait for their channel's pacer, in order of due time. */
+  pacing: ChannelPacing;
   /** Features, by role: the records, their checks and notes, the retro index, idempotency marks, digest schedules. */
   store: FeatureStore;
   checks: CheckStore;
@@ -164,11 +172,23 @@ export function createCore(opts: CoreOptions): Core {
     audit.record(after.team, after.id, auditEntries(before, after, actor(), now().toUTC().toISO()!)),
   );
   const epoch = installEpoch(redis, prefix);
+  const measurements = new MeasurementCache(redis, prefix);
   const telemetry = new Telemetry(
     opts.telemetrySources ?? telemetryFrom(config, log, now, { redis, prefix }),
     opts.catalog ?? [],
-    new MeasurementCache(redis, prefix),
+    measurements,
+    // PostHog checks due together are measured in one query (src/telemetry/measurement-batches.ts).
+    new MeasurementBatches(redis, prefix, measurements),
   );
+  const pacingQueue = boundedQueue(createPacingQueue(queueRedis, queueSettings.prefix));
+  const pacing = new ChannelPacing({
+    redis,
+    prefix,
+    marks,
+    queue: pacingQueue,
+    log,
+    settings: { attempts: queueSettings.attempts, backoffMs: queueSettings.backoffMs, ...opts.pacing },
+  });
   const metrics = new BotMetrics(() =>
     queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed'),
   );
@@ -197,6 +217,7 @@ export function createCore(opts: CoreOptions): Core {
     retros: new RetroIndex(redis, prefix),
     schedules: new DigestSchedules(redis, prefix),
     ...{ telemetry, metrics, workspaces, tenancy, clientOptions, slack, jobSlack, access, hooks },
+    ...{ pacingQueue, pacing },
     usage: new UsageService({ telemetry, log, zone: config.timezone }),
     effects: new Effects(marks, redis, prefix),
     guard: new CommandGuard({ access, limits: new Limits(redis, prefix, now), store }),

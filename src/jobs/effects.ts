@@ -16,13 +16,19 @@ export class RetryLater extends Error {
 /**
  * One post a second per channel. A job that must wait reserves its own slot (each waiter a
  * different time, so they do not all wake together and retry), and a job that comes back late
- * still keeps the interval after the channel's last post.
- * KEYS: the channel's next free slot, the effect's reservation, the channel's last post.
+ * still keeps the interval after the channel's last post. Posts queued for the channel's pacer
+ * (`ChannelPacing`) go first: while there are any, the job waits behind them without reserving.
+ * KEYS: the channel's next free slot, the effect's reservation, the channel's last post, its queued posts.
  * Returns 0 to go now, else the milliseconds to wait.
  */
 const SLOT_SCRIPT = `
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
+local queued = redis.call('ZCARD', KEYS[4])
+if queued > 0 then
+  redis.call('DEL', KEYS[2])
+  return (queued + 1) * interval
+end
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
 local reserved = tonumber(redis.call('GET', KEYS[2]) or '-1')
 if reserved >= 0 then
@@ -65,10 +71,11 @@ export class Effects {
       const wait = Number(
         await this.redis.eval(
           SLOT_SCRIPT,
-          3,
+          4,
           `${this.prefix}slot:${channel}`,
           `${this.prefix}slot-reserved:${key}`,
           `${this.prefix}slot-last:${channel}`,
+          `${this.prefix}outbox:${channel}`,
           Date.now(),
           this.perChannelMs,
         ),

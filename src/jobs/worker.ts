@@ -1,7 +1,7 @@
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { asJobError } from '../slack/slack-failure';
+import { asJobError, retryAfterMs } from '../slack/slack-failure';
 import type { WatchService } from '../usecases/watch-service';
 import { RetryLater } from './effects';
 import { type CheckJob, type FeatureJob, type JobData, QUEUE_NAME, type QueueSettings } from './queue';
@@ -45,9 +45,12 @@ export function createWorker(opts: {
           }
         }
       } catch (err) {
-        if (err instanceof RetryLater && token) {
-          await job.moveToDelayed(Date.now() + err.delayMs, token);
-          throw new DelayedError(err.message);
+        // Waiting (a channel's slot, Slack's Retry-After of a call made outside `Effects`) moves the
+        // job to the delayed set for exactly that long; it is no failed attempt.
+        const waitMs = err instanceof RetryLater ? err.delayMs : retryAfterMs(err);
+        if (waitMs !== null && token) {
+          await job.moveToDelayed(Date.now() + waitMs, token);
+          throw new DelayedError(err instanceof Error ? err.message : `retry in ${waitMs} ms`);
         }
         throw asJobError(err);
       }

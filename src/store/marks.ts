@@ -27,17 +27,22 @@ export class Marks {
    * claim lapses after `leaseSeconds`, so a process killed mid-way does not block it forever.
    */
   async claim(key: string, leaseSeconds = 120): Promise<'claimed' | 'done' | 'busy'> {
-    const k = `${this.prefix}effect:${key}`;
+    const k = this.effectKey(key);
     if ((await this.redis.set(k, 'pending', 'EX', leaseSeconds, 'NX')) === 'OK') return 'claimed';
     return (await this.redis.get(k)) === 'done' ? 'done' : 'busy';
   }
 
   async done(key: string): Promise<void> {
-    await this.redis.set(`${this.prefix}effect:${key}`, 'done', 'EX', 400 * 24 * 3600);
+    await this.redis.set(this.effectKey(key), 'done', 'EX', 400 * 24 * 3600);
   }
 
   async unclaim(key: string): Promise<void> {
-    await this.redis.del(`${this.prefix}effect:${key}`);
+    await this.redis.del(this.effectKey(key));
+  }
+
+  /** The Redis key of an effect's claim (`done` once it happened): scripts that must see it read it there. */
+  effectKey(key: string): string {
+    return `${this.prefix}effect:${key}`;
   }
 
   /** Remembers `value` under `key` for a week (which feature a retried request already created). */

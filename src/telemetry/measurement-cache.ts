@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { DateTime, Duration } from 'luxon';
+import type { MetricRef } from '../domain/model';
 import type { Measurement } from './types';
+
+/** The cache key of a metric's value over a window at a time, from one source (a resolved metric). */
+export function measurementKey(source: string, metric: MetricRef, window: Duration, at: DateTime): unknown[] {
+  return [source, metric, window.as('seconds'), at.toMillis()];
+}
 
 /**
  * One telemetry call per distinct (metric, window, time): concurrent callers in a process
@@ -16,8 +23,34 @@ export class MeasurementCache {
     private readonly ttlSeconds = 600,
   ) {}
 
+  private keyOf(keyParts: unknown): string {
+    return `${this.prefix}measure:${createHash('sha1').update(JSON.stringify(keyParts)).digest('hex')}`;
+  }
+
+  /** What is cached under `keyParts`, without computing it. */
+  async peek(keyParts: unknown): Promise<Measurement | null> {
+    const cached = await this.redis.get(this.keyOf(keyParts));
+    return cached ? (JSON.parse(cached) as Measurement) : null;
+  }
+
+  /** Which of `keyParts` are cached. */
+  async has(keyParts: unknown[]): Promise<boolean[]> {
+    if (keyParts.length === 0) return [];
+    const found = await this.redis.mget(...keyParts.map((p) => this.keyOf(p)));
+    return found.map((v) => v !== null);
+  }
+
+  /** Stores measurements made together (a batched query), for every caller that asks for one of them. */
+  async putMany(entries: [keyParts: unknown, value: Measurement][]): Promise<void> {
+    if (entries.length === 0) return;
+    const multi = this.redis.multi();
+    for (const [parts, value] of entries)
+      multi.set(this.keyOf(parts), JSON.stringify(value), 'EX', this.ttlSeconds);
+    await multi.exec();
+  }
+
   async get(keyParts: unknown, compute: () => Promise<Measurement>): Promise<Measurement> {
-    const key = `${this.prefix}measure:${createHash('sha1').update(JSON.stringify(keyParts)).digest('hex')}`;
+    const key = this.keyOf(keyParts);
     const pending = this.inFlight.get(key);
     if (pending) return pending;
     const promise = (async () => {

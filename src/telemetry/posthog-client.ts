@@ -64,6 +64,8 @@ const SEEN_TTL_MS = 10 * 60_000;
 /** How long "never seen" is believed: the first event may arrive any minute. */
 const UNSEEN_TTL_MS = 60_000;
 const SEEN_CACHE_SIZE = 1000;
+/** Events measured in one batched query (`valuesOver`): 1,000 due at once cost 4 queries. */
+export const MAX_BATCH_EVENTS = 250;
 
 const HOGQL_ESCAPES: Record<string, string> = {
   '\b': '\\b',
@@ -125,6 +127,19 @@ function seriesInstants(start: DateTime, end: DateTime, step: Duration): DateTim
   return points;
 }
 
+/** The query of one event's value over a window, as `valueOver` sends it and people see it. */
+function singleQuery(
+  ref: Extract<MetricRef, { source: 'posthog' }>,
+  window: Duration,
+  at: DateTime,
+): { query: string; values: Record<string, string> } {
+  const aggregate = ref.math === 'unique' ? 'count(DISTINCT person_id)' : 'count()';
+  const query =
+    `SELECT ${aggregate} FROM events WHERE event = {event}` +
+    ' AND timestamp > toDateTime({from}) AND timestamp <= toDateTime({to})';
+  return { query, values: { event: ref.event, from: iso(at.minus(window)), to: iso(at) } };
+}
+
 function toNumber(cell: unknown): number | null {
   if (cell === null || cell === undefined) return null;
   const n = typeof cell === 'number' ? cell : Number(cell);
@@ -146,6 +161,7 @@ function toDateTime(cell: unknown): DateTime | null {
  */
 export class PostHogClient implements TelemetrySource {
   readonly name = 'posthog' as const;
+  readonly batchSize = MAX_BATCH_EVENTS;
   private readonly api: ReturnType<typeof createClient<paths>>;
   private readonly apiKey: string;
   private readonly projectId: string;
@@ -195,13 +211,58 @@ export class PostHogClient implements TelemetrySource {
 
   async valueOver(metric: MetricRef, window: Duration, at: DateTime): Promise<Measurement> {
     const ref = posthogRef(metric);
-    const aggregate = ref.math === 'unique' ? 'count(DISTINCT person_id)' : 'count()';
-    const query =
-      `SELECT ${aggregate} FROM events WHERE event = {event}` +
-      ' AND timestamp > toDateTime({from}) AND timestamp <= toDateTime({to})';
-    const values = { event: ref.event, from: iso(at.minus(window)), to: iso(at) };
+    const { query, values } = singleQuery(ref, window, at);
     const rows = await this.hogql(query, values);
-    const value = toNumber(rows[0]?.[0]);
+    return this.measured(ref, toNumber(rows[0]?.[0]), window, at);
+  }
+
+  /**
+   * Many metrics over the same window and time in one HogQL query, grouped by event (at most
+   * `MAX_BATCH_EVENTS` events: callers split larger sets): the answers, in `metrics`' order, are
+   * what `valueOver` answers for each, its query included, so a batched check reads the same.
+   */
+  async valuesOver(metrics: MetricRef[], window: Duration, at: DateTime): Promise<Measurement[]> {
+    const refs = metrics.map(posthogRef);
+    const events = [...new Set(refs.map((r) => r.event))];
+    if (events.length === 0) return [];
+    if (events.length > MAX_BATCH_EVENTS) {
+      throw new TelemetryQueryError(
+        SOURCE,
+        `at most ${MAX_BATCH_EVENTS} events a query, not ${events.length}`,
+      );
+    }
+    const unique = refs.some((r) => r.math === 'unique');
+    const values: Record<string, string> = { from: iso(at.minus(window)), to: iso(at) };
+    events.forEach((e, k) => {
+      values[`e${k}`] = e;
+    });
+    // An explicit LIMIT: HogQL answers 100 rows by default.
+    const query =
+      `SELECT event, count()${unique ? ', count(DISTINCT person_id)' : ''} FROM events` +
+      ` WHERE event IN (${events.map((_, k) => `{e${k}}`).join(', ')})` +
+      ' AND timestamp > toDateTime({from}) AND timestamp <= toDateTime({to})' +
+      ` GROUP BY event LIMIT ${events.length}`;
+    const rows = await this.hogql(query, values);
+    const byEvent = new Map<string, unknown[]>();
+    for (const row of rows) if (typeof row[0] === 'string') byEvent.set(row[0], row);
+    return Promise.all(
+      refs.map((ref) => {
+        const row = byEvent.get(ref.event);
+        // No row: none of that event in the window.
+        const value = row ? toNumber(row[ref.math === 'unique' ? 2 : 1]) : 0;
+        return this.measured(ref, value, window, at);
+      }),
+    );
+  }
+
+  /** A measured value as people see it: their own event's query, and `no data` for an event never seen. */
+  private async measured(
+    ref: Extract<MetricRef, { source: 'posthog' }>,
+    value: number | null,
+    window: Duration,
+    at: DateTime,
+  ): Promise<Measurement> {
+    const { query, values } = singleQuery(ref, window, at);
     // None in the window is 0 only for an event PostHog has seen: otherwise there is no data.
     if (value === 0 && !(await this.seen(ref.event)))
       return { value: null, query: renderHogQL(query, values) };

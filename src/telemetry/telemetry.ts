@@ -2,7 +2,8 @@ import type { DateTime, Duration } from 'luxon';
 import { type CatalogEntry, catalogMetricRef, findCatalogEntry } from '../domain/catalog';
 import type { Expectation, MetricRef, WindowUnit } from '../domain/model';
 import { isCumulative } from '../domain/verdict';
-import type { MeasurementCache } from './measurement-cache';
+import type { MeasurementBatches } from './measurement-batches';
+import { type MeasurementCache, measurementKey } from './measurement-cache';
 import {
   type FirstUseRange,
   type FirstUseSearch,
@@ -31,6 +32,8 @@ export class Telemetry {
     sources: TelemetrySource[],
     readonly catalog: readonly CatalogEntry[] = [],
     private readonly cache?: MeasurementCache,
+    /** Measurements due together, made together (sources that take many metrics a query). */
+    private readonly batches?: MeasurementBatches,
   ) {
     for (const source of sources) this.sources.set(source.name, source);
   }
@@ -79,12 +82,43 @@ export class Telemetry {
     return { source, metric: resolved };
   }
 
-  /** The metric over `window` ending at `at`; shared with every other caller asking the same. */
+  /**
+   * The metric over `window` ending at `at`; shared with every other caller asking the same. A
+   * source that measures many metrics a query (PostHog) measures, with this one, every metric due
+   * over the same window at the same time (see `due`).
+   */
   valueOver(metric: MetricRef, window: Duration, at: DateTime): Promise<Measurement> {
     const r = this.resolve(metric);
-    const call = () => r.source.valueOver(r.metric, window, at);
-    if (!this.cache) return call();
-    return this.cache.get([r.source.name, r.metric, window.as('seconds'), at.toMillis()], call);
+    if (!this.cache) return r.source.valueOver(r.metric, window, at);
+    const { source } = r;
+    const batches = this.batches;
+    const call =
+      batches && source.valuesOver
+        ? () =>
+            batches.measure(
+              source as TelemetrySource & Required<Pick<TelemetrySource, 'valuesOver'>>,
+              r.metric,
+              window,
+              at,
+            )
+        : () => source.valueOver(r.metric, window, at);
+    return this.cache.get(measurementKey(source.name, r.metric, window, at), call);
+  }
+
+  /**
+   * Says that `metric` will be measured over `window` at `at` (a check is scheduled), so that the
+   * first of the checks due then measures it with the others. Nothing for sources measured one
+   * metric a query, or a metric that cannot be measured (its check will say why).
+   */
+  async due(metric: MetricRef, window: Duration, at: DateTime): Promise<void> {
+    if (!this.batches) return;
+    let r: ReturnType<Telemetry['resolve']>;
+    try {
+      r = this.resolve(metric);
+    } catch {
+      return;
+    }
+    if (r.source.valuesOver) await this.batches.due(r.source.name, r.metric, window, at);
   }
 
   series(

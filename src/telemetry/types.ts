@@ -47,6 +47,12 @@ export interface TelemetrySource {
   readonly name: 'prometheus' | 'posthog' | 'honeycomb';
   /** The metric aggregated over `window`, ending at `at`. */
   valueOver(metric: MetricRef, window: Duration, at: DateTime): Promise<Measurement>;
+  /**
+   * Several metrics over the same window and time in one call (a source whose vendor counts
+   * queries, PostHog): what `valueOver` answers for each, in order. At most `batchSize` a call.
+   */
+  valuesOver?(metrics: MetricRef[], window: Duration, at: DateTime): Promise<Measurement[]>;
+  readonly batchSize?: number;
   /** The metric aggregated over `window`, evaluated every `step` from `start` to `end`. */
   series(
     metric: MetricRef,

@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import { launchBeforeProposal } from '../domain/launch-date';
 import type { Check, Feature } from '../domain/model';
 import { checkpoints, launchHourOf, parseLaunchAt, planCatchUp } from '../domain/schedule';
-import { deadlineOf, isAlarming } from '../domain/verdict';
+import { deadlineOf, isAlarming, windowDuration } from '../domain/verdict';
 import type { BotMetrics } from '../http/metrics';
-import { type Effects, RetryLater } from '../jobs/effects';
+import type { ChannelPacing } from '../jobs/pacing';
 import {
   type CheckJob,
   checkJobId,
@@ -16,7 +16,7 @@ import {
   jobId,
   type QueueSettings,
 } from '../jobs/queue';
-import { checkMessage } from '../slack/blocks/card-blocks';
+import { checkMessage, type Message } from '../slack/blocks/card-blocks';
 import {
   dataStoppedMessage,
   doneDoneMessage,
@@ -42,7 +42,8 @@ export interface WatchDeps {
   queueSettings: QueueSettings;
   /** Posts from jobs: a client that rejects rate-limited calls instead of sleeping. */
   poster: SlackPort;
-  effects: Effects;
+  /** Posts of results (thread posts and DMs) wait for their channel's pacer, in order of due time. */
+  pacing: ChannelPacing;
   metrics: BotMetrics;
   log: Logger;
   now: () => DateTime;
@@ -191,8 +192,11 @@ export class WatchService {
       checkpoints(feature.expectation, job.launchedAt, feature.zone ?? this.zone),
       now,
     );
+    const window = windowDuration(feature.expectation.window);
     for (const c of plan.future) {
       const data: CheckJob = { ...job, at: c.at.toISO()!, kind: c.kind };
+      // Listed as due then, so one query measures it with the others due then (PostHog).
+      await this.deps.telemetry.due(feature.expectation.metric, window, c.at);
       await this.deps.queue.add('check', data, {
         jobId: checkJobId(data),
         delay: Math.max(0, c.at.diff(now).as('milliseconds')),
@@ -254,10 +258,11 @@ export class WatchService {
         : null,
     );
     if (used && updated) {
-      await this.deps.effects.once(
+      await this.deps.pacing.post(
         `pre-launch:${job.team}:${job.id}:${job.launchedAt}`,
         updated.channel ?? updated.ownerId,
-        () => this.deps.poster.inThread(updated, usedBeforeLaunchMessage(updated, before!)),
+        launch.toMillis(),
+        { kind: 'thread', team: job.team, id: job.id, message: usedBeforeLaunchMessage(updated, before!) },
       );
       await this.updateCard(updated);
     }
@@ -318,10 +323,11 @@ export class WatchService {
         : { ...f, firstUseAt: at.toUTC().toISO()!, status: f.status === 'launched' ? 'in use' : f.status },
     );
     if (!updated || updated.launchedAt !== job.launchedAt) return true;
-    await this.deps.effects.once(
+    await this.deps.pacing.post(
       `first-use:${job.team}:${job.id}:${job.launchedAt}`,
       updated.channel ?? updated.ownerId,
-      () => this.deps.poster.inThread(updated, doneDoneMessage(updated, at)),
+      at.toMillis(),
+      { kind: 'thread', team: job.team, id: job.id, message: doneDoneMessage(updated, at) },
     );
     await this.updateCard(updated);
     return true;
@@ -342,16 +348,8 @@ export class WatchService {
       at: deadline.toISO()!,
       kind: 'final',
     };
-    // Asked by a person: a channel's posting slot is waited for here (a few seconds at most),
-    // where a job would move to the delayed set.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.checkpoint(job, { post: true, lastAttempt: true, manual: true });
-      } catch (err) {
-        if (!(err instanceof RetryLater) || err.delayMs > 5_000 || attempt >= 5) throw err;
-        await new Promise((resolve) => setTimeout(resolve, err.delayMs));
-      }
-    }
+    // Asked by a person: the post is queued for the channel's pacer like any other.
+    return this.checkpoint(job, { post: true, lastAttempt: true, manual: true });
   }
 
   /** Whether the deadline has passed without a verdict (pending, or the final check never ran). */
@@ -419,23 +417,32 @@ export class WatchService {
     if (!opts.post) return check;
     const key = `${job.team}:${job.id}:${job.launchedAt}:${job.at}:${job.kind}`;
     const channel = updated.channel ?? updated.ownerId;
-    const posted = check;
-    await this.deps.effects.once(`check:${key}`, channel, () =>
-      this.deps.poster.inThread(
-        updated,
-        checkMessage(updated, posted, this.deps.telemetry.unitOf(feature.expectation!.metric)),
-      ),
+    // Queued for the channel's pacer, in order of due time; this job is done with it.
+    const due = at.toMillis();
+    const thread = (message: Message) => ({ kind: 'thread' as const, team: job.team, id: job.id, message });
+    const dm = (message: Message) => ({
+      kind: 'dm' as const,
+      team: job.team,
+      user: updated.ownerId,
+      message,
+    });
+    await this.deps.pacing.post(
+      `check:${key}`,
+      channel,
+      due,
+      thread(checkMessage(updated, check, this.deps.telemetry.unitOf(feature.expectation!.metric))),
     );
     await this.updateCard(updated);
     if (isAlarming(check.verdict)) {
-      await this.deps.effects.once(`dm:${key}`, updated.ownerId, () =>
-        this.deps.poster.dm(updated.team, updated.ownerId, ownerAlertMessage(updated, posted)),
-      );
+      await this.deps.pacing.post(`dm:${key}`, updated.ownerId, due, dm(ownerAlertMessage(updated, check)));
     }
     const before = earlier[earlier.length - 1];
     if (check.verdict === 'no data' && before && before.value !== null) {
-      await this.deps.effects.once(`dm-data:${key}`, updated.ownerId, () =>
-        this.deps.poster.dm(updated.team, updated.ownerId, dataStoppedMessage(updated, posted)),
+      await this.deps.pacing.post(
+        `dm-data:${key}`,
+        updated.ownerId,
+        due,
+        dm(dataStoppedMessage(updated, check)),
       );
     }
     if (job.kind === 'final') for (const listener of this.finalListeners) await listener(updated, check);
@@ -471,15 +478,17 @@ export class WatchService {
         )) ?? feature;
       await this.updateCard(marked);
     }
-    // Keyed, so a rerun (after waiting for the channel's posting slot) posts it once.
-    await this.deps.effects.once(
+    // Keyed, so a rerun (a retry of the pending verdict) posts it once.
+    await this.deps.pacing.post(
       `pending:${job.team}:${job.id}:${job.launchedAt}:${job.expectation}`,
       marked.channel ?? marked.ownerId,
-      () =>
-        this.deps.poster.inThread(
-          marked,
-          verdictPendingMessage(marked, measured, until, this.zoneOf(marked)),
-        ),
+      deadline.toMillis(),
+      {
+        kind: 'thread',
+        team: job.team,
+        id: job.id,
+        message: verdictPendingMessage(marked, measured, until, this.zoneOf(marked)),
+      },
     );
     if (manual) return 'pending';
     const retry = (job.retry ?? 0) + 1;

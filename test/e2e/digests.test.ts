@@ -8,7 +8,7 @@ import { GUARD_SCHEDULER_ID } from '../../src/usecases/guard-service';
 import { generateFeatures, measure } from '../fixtures/board';
 import { NOW } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
-import { drained } from '../support/wait';
+import { drainedBot } from '../support/wait';
 
 /** Digest schedulers in the queue (guardrails keep their own one, `guard-rounds`). */
 async function digestSchedulers(): Promise<number> {
@@ -224,7 +224,7 @@ describe('a scheduled digest across restarts', () => {
     await until(
       async () => (await done!.getState()) === 'completed' && (await done!.getState()) !== 'waiting',
     );
-    await drained(bot.donedone.queue);
+    await drainedBot(bot.donedone);
     expect((await bot.donedone.queue.getJob(job!.id!))!.returnvalue).toBe('already posted');
     expect(digestPosts()).toHaveLength(1);
     expect(dmsTo('U1')).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { BULK_EXPORT_FIRST_USE_HOUR } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
-import { drained, waitFor } from '../support/wait';
+import { drainedBot, waitFor } from '../support/wait';
 
 const API_TOKEN = 'test-api-token-0123456789abcdef';
 let bot: RunningBot;
@@ -56,7 +56,7 @@ describe('a launch in the past', () => {
     expect(scheduled[4]).toMatchObject({ value: 336, verdict: 'met' });
     const ts = await cardTs(id);
     await bot.slackApi.waitFor(() => threadPosts(ts).length >= 4);
-    await drained(bot.donedone.queue);
+    await drainedBot(bot.donedone);
     const posts = threadPosts(ts).map((c) => String(c.body.text));
     // The launch note, done-done, the latest intermediate check (29 Oct) and the final verdict: no flood.
     expect(posts).toHaveLength(4);
@@ -94,7 +94,7 @@ describe('a launch in the past', () => {
     await bot.slack.command(`launch ${id} 2026-10-01`);
     const reply = await bot.slackApi.waitFor(() => bot.slackApi.responses[before]);
     expect(reply.body.text).toContain('already launched on 2026-10-01; nothing changed');
-    await drained(bot.donedone.queue);
+    await drainedBot(bot.donedone);
     expect(threadPosts(ts)).toHaveLength(postsBefore);
 
     await bot.slack.command(`launch ${id} 2026-10-20`);
@@ -265,7 +265,7 @@ describe('Slack rate limits', () => {
       () => threadPosts(ts).find((c) => String(c.body.text).startsWith(`${id}: missed`)),
       15_000,
     );
-    await drained(bot.donedone.queue);
+    await drainedBot(bot.donedone);
     expect(threadPosts(ts).filter((c) => String(c.body.text).startsWith(`${id}: missed`))).toHaveLength(1);
   });
 });

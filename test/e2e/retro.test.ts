@@ -2,7 +2,7 @@ import type { Feature } from '../../src/domain/model';
 import { jobId } from '../../src/jobs/queue';
 import { NOW } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
-import { drained, drainedBot, waitFor } from '../support/wait';
+import { drainedBot, waitFor } from '../support/wait';
 
 let bot: RunningBot;
 
@@ -123,7 +123,7 @@ describe('opening a retro at the deadline', () => {
     expect(JSON.stringify(complete.body.files)).toContain(String(upload.body.path).replace('/upload/', ''));
 
     // Exactly once: no second retro message or chart, whatever retries happened.
-    await drained(bot.donedone.queue);
+    await drainedBot(bot.donedone);
     expect(retroPosts()).toHaveLength(1);
     expect(bot.slackApi.callsTo('files.completeUploadExternal')).toHaveLength(1);
   });

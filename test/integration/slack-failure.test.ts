@@ -1,6 +1,6 @@
 import { webApi } from '@slack/bolt';
 import { UnrecoverableError } from 'bullmq';
-import { asJobError, classifySlackFailure } from '../../src/slack/slack-failure';
+import { asJobError, classifySlackFailure, retryAfterMs } from '../../src/slack/slack-failure';
 import { SlackStandIn } from '../support/slack-stand-in';
 
 /** Real WebClient errors, from a real WebClient talking to the stand-in that fails on demand. */
@@ -48,6 +48,9 @@ describe('sorting Web API failures', () => {
     const limited = await failureOf({ status: 429, retryAfter: 3 });
     expect(classifySlackFailure(limited)).toBe('rate-limited');
     expect(asJobError(limited)).toBe(limited);
+    // What a job waits for, in the delayed set: Slack's Retry-After.
+    expect(retryAfterMs(limited)).toBe(3000);
+    expect(retryAfterMs(internal)).toBeNull();
     const http = await failureOf({ status: 503 });
     expect(classifySlackFailure(http)).toBe('retryable');
   });

@@ -33,16 +33,19 @@ export async function startBot(
     telemetrySources?: TelemetrySource[];
     now?: DateTime;
     queue?: Partial<QueueSettings>;
-    /** Reuse a stopped bot's Redis prefix: a restart of the same install. */
+    /** Reuse a stopped bot's Redis prefix: a restart of the same install (or a second process of it). */
     prefix?: string;
     /** Socket Mode: the WebSocket URL the stand-in's apps.connections.open hands out. */
     socketUrl?: string;
     /** A logger to read the bot's log lines (default: silent). */
     logger?: pino.Logger;
+    /** A Slack stand-in shared with another bot process (its owner starts and stops it). */
+    slackApi?: SlackStandIn;
   } = {},
 ): Promise<RunningBot> {
-  const slackApi = new SlackStandIn();
-  await slackApi.start();
+  const ownStandIn = !opts.slackApi;
+  const slackApi = opts.slackApi ?? new SlackStandIn();
+  if (ownStandIn) await slackApi.start();
   if (opts.socketUrl) slackApi.socketUrl = opts.socketUrl;
   const prefix = opts.prefix ?? `test:${randomUUID()}:`;
   const clock = { now: opts.now ?? NOW };
@@ -73,7 +76,7 @@ export async function startBot(
   } catch (err) {
     // A bot that refuses to start (a setting, a volatile Redis) leaves no connection open behind it.
     await donedone.stop();
-    await slackApi.stop();
+    if (ownStandIn) await slackApi.stop();
     throw err;
   }
   const url = `http://127.0.0.1:${port}`;
@@ -87,7 +90,7 @@ export async function startBot(
     clock,
     async stop(stopOpts: { keepData?: boolean } = {}) {
       await donedone.stop();
-      await slackApi.stop();
+      if (ownStandIn) await slackApi.stop();
       if (stopOpts.keepData) return;
       const redis = new Redis(config.redisUrl);
       const keys = await redis.keys(`${prefix}*`);

@@ -22,6 +22,8 @@ export interface RecordedCall {
   method: string;
   body: Record<string, unknown>;
   token?: string;
+  /** When it arrived (ms since the epoch). */
+  at?: number;
 }
 
 function parseBody(raw: string, contentType: string | undefined): Record<string, unknown> {
@@ -51,6 +53,8 @@ export function readBody(req: IncomingMessage): Promise<string> {
  */
 export class SlackStandIn {
   readonly calls: RecordedCall[] = [];
+  /** Calls answered with a failure set by `fail` (not in `calls`), with when they arrived. */
+  readonly refused: { method: string; status: number; body: Record<string, unknown>; at: number }[] = [];
   /** Answers posted to response URLs, with when they arrived (ms since the epoch). */
   readonly responses: { id: string; body: Record<string, unknown>; at?: number }[] = [];
   private server: Server | undefined;
@@ -125,6 +129,7 @@ export class SlackStandIn {
       const failure = this.failures.get(method);
       if (failure && failure.times > 0) {
         failure.times--;
+        this.refused.push({ method, status: failure.status ?? 200, body, at: Date.now() });
         if (failure.status === 429) {
           res.writeHead(429, {
             'retry-after': String(failure.retryAfter ?? 1),
@@ -137,7 +142,7 @@ export class SlackStandIn {
         res.end(JSON.stringify({ ok: false, error: failure.error ?? 'internal_error' }));
         return;
       }
-      this.calls.push({ method, body, ...(token ? { token } : {}) });
+      this.calls.push({ method, body, ...(token ? { token } : {}), at: Date.now() });
       res.writeHead(200, { 'content-type': 'application/json' });
       const issued = token ? this.issued.get(token) : undefined;
       if (issued?.revoked) {
@@ -266,7 +271,7 @@ export class SlackStandIn {
     };
   }
 
-  /** Makes the next `times` calls of `method` fail, as Slack would. */
+  /** Makes the next `times` calls of `method` fail, as Slack would (`times: 0` ends a failure set before). */
   fail(
     method: string,
     failure: { error?: string; status?: number; retryAfter?: number; times?: number },

@@ -24,8 +24,12 @@ export async function drained(queue: Queue, horizonMs = 2_000): Promise<void> {
   });
 }
 
-/** Both of a bot's queues drained: Slack requests waiting for a worker, and scheduled work. */
-export async function drainedBot(donedone: { queue: Queue; requests: Queue }): Promise<void> {
+/**
+ * A bot's queues drained: Slack requests waiting for a worker, scheduled work, then the posts
+ * that work queued for their channels' pacers (a pacer waiting for a slot is active or delayed).
+ */
+export async function drainedBot(donedone: { queue: Queue; requests: Queue; pacing?: Queue }): Promise<void> {
   await drained(donedone.requests);
   await drained(donedone.queue);
+  if (donedone.pacing) await drained(donedone.pacing);
 }

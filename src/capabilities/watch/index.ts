@@ -14,7 +14,7 @@ export function watch(core: Core, features: FeatureService) {
     ...{ store, telemetry, features, queue, queueSettings, metrics, log, now },
     checks: core.checks,
     poster: core.jobSlack,
-    effects: core.effects,
+    pacing: core.pacing,
     zone: core.config.timezone,
   });
   hooks.settle = (feature) => service.settle(feature);
