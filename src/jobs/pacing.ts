@@ -18,6 +18,9 @@ export type Delivery =
   | { kind: 'thread'; team: string; id: string; message: Message }
   | { kind: 'dm'; team: string; user: string; message: Message };
 
+/** Posts one queued post; `attempt.retried` when an earlier run may have posted it already. */
+export type Deliver = (delivery: Delivery, attempt?: { key: string; retried: boolean }) => Promise<void>;
+
 /** A channel's pacing job: `gen` is the pacer generation it belongs to (see `ChannelPacing`). */
 export interface PaceJob {
   channel: string;
@@ -202,7 +205,7 @@ export class ChannelPacing {
   async run(
     job: Job<PaceJob>,
     token: string | undefined,
-    deliver: (delivery: Delivery) => Promise<void>,
+    deliver: Deliver,
     closing: () => boolean,
   ): Promise<string> {
     const { channel, gen } = job.data;
@@ -260,7 +263,8 @@ export class ChannelPacing {
         continue;
       }
       try {
-        await deliver(delivery);
+        // A post attempted before (its run died between Slack's answer and `done`) is looked for first.
+        await deliver(delivery, { key, retried: await this.deps.marks.attempt(key) });
       } catch (err) {
         await this.deps.marks.unclaim(key);
         const waitMs = retryAfterMs(err);
@@ -305,12 +309,8 @@ export class ChannelPacing {
 }
 
 /** How a queued post reaches Slack: a thread post through the feature's thread, a DM to its person. */
-export function posterDelivery(
-  store: FeatureStore,
-  poster: SlackPort,
-  log: Logger,
-): (delivery: Delivery) => Promise<void> {
-  return async (delivery) => {
+export function posterDelivery(store: FeatureStore, poster: SlackPort, log: Logger): Deliver {
+  return async (delivery, attempt) => {
     if (delivery.kind === 'dm') {
       await poster.dm(delivery.team, delivery.user, delivery.message);
       return;
@@ -321,7 +321,19 @@ export function posterDelivery(
       log.info({ feature: delivery.id }, 'a queued post of a dropped feature was not posted');
       return;
     }
-    await poster.inThread(feature, delivery.message);
+    // Each thread post carries its effect key in Slack's message metadata: a post attempted before
+    // is posted again only if the thread does not hold it (PRODUCT.md: every check posted once).
+    if (attempt?.retried && feature.channel && feature.cardTs) {
+      const found = await poster.findInThread(feature.team, feature.channel, feature.cardTs, attempt.key);
+      if (found) {
+        log.info(
+          { feature: delivery.id, key: attempt.key },
+          'a post attempted before was found in its thread',
+        );
+        return;
+      }
+    }
+    await poster.inThread(feature, delivery.message, attempt?.key);
   };
 }
 
@@ -345,7 +357,7 @@ export function createPacingWorker(opts: {
   connection: Redis;
   prefix: string;
   pacing: ChannelPacing;
-  deliver: (delivery: Delivery) => Promise<void>;
+  deliver: Deliver;
   log: Logger;
 }): Worker<PaceJob> {
   const worker: Worker<PaceJob> = new Worker<PaceJob>(

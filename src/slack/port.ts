@@ -7,6 +7,9 @@ import { asSlackError, NOT_INSTALLED, SlackError } from './slack-failure';
 
 type WebClient = webApi.WebClient;
 
+/** The metadata event type of donedone's thread posts: its payload's `key` is the post's effect key. */
+const POST_METADATA = 'donedone_post';
+
 /** What kind of conversation a feature was proposed in: only `public` features are seen by everyone. */
 export type ConversationKind = 'public' | 'private' | 'im' | 'mpim';
 
@@ -37,8 +40,13 @@ export interface SlackPort {
   /** Posts a feature's card; its ts becomes the feature's thread. */
   postCard(feature: Feature, channel: string, threadTs?: string): Promise<string>;
   updateCard(feature: Feature): Promise<void>;
-  /** Posts in the feature's thread; returns the message ts (undefined when the feature has no card). */
-  inThread(feature: Feature, message: Message): Promise<string | undefined>;
+  /**
+   * Posts in the feature's thread; returns the message ts (undefined when the feature has no card).
+   * `effectKey` goes in the message's metadata, so a post can be found again (`findInThread`).
+   */
+  inThread(feature: Feature, message: Message, effectKey?: string): Promise<string | undefined>;
+  /** The ts of the thread reply whose metadata carries `effectKey`, or null (conversations.replies). */
+  findInThread(team: string, channel: string, threadTs: string, effectKey: string): Promise<string | null>;
   /** A direct message from the app to a person. */
   dm(team: string, user: string, message: Message): Promise<void>;
   /** A message in a channel (or a thread of it); returns where it landed. */
@@ -125,9 +133,48 @@ export class WebApiPort implements SlackPort {
     await this.update(feature.team, feature.channel, feature.cardTs, await this.card(feature));
   }
 
-  async inThread(feature: Feature, message: Message): Promise<string | undefined> {
+  async inThread(feature: Feature, message: Message, effectKey?: string): Promise<string | undefined> {
     if (!feature.channel || !feature.cardTs) return undefined;
-    return (await this.post(feature.team, feature.channel, message, feature.cardTs)).ts;
+    const { channel, cardTs, team } = feature;
+    const res = await this.call(team, (c) =>
+      c.chat.postMessage({
+        channel,
+        thread_ts: cardTs,
+        text: message.text,
+        blocks: message.blocks as never,
+        unfurl_links: false,
+        ...(effectKey ? { metadata: { event_type: POST_METADATA, event_payload: { key: effectKey } } } : {}),
+      }),
+    );
+    return res.ts as string | undefined;
+  }
+
+  async findInThread(
+    team: string,
+    channel: string,
+    threadTs: string,
+    effectKey: string,
+  ): Promise<string | null> {
+    return this.call(team, async (c) => {
+      let cursor: string | undefined;
+      do {
+        const res = await c.conversations.replies({
+          channel,
+          ts: threadTs,
+          include_all_metadata: true,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        });
+        for (const m of res.messages ?? []) {
+          const meta = (m as { metadata?: { event_type?: string; event_payload?: { key?: unknown } } })
+            .metadata;
+          if (meta?.event_type === POST_METADATA && meta.event_payload?.key === effectKey)
+            return m.ts ?? null;
+        }
+        cursor = res.response_metadata?.next_cursor || undefined;
+      } while (cursor);
+      return null;
+    });
   }
 
   async dm(team: string, user: string, message: Message): Promise<void> {

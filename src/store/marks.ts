@@ -40,6 +40,15 @@ export class Marks {
     await this.redis.del(this.effectKey(key));
   }
 
+  /**
+   * Records that an effect is about to be attempted; true when it had been attempted before (a run
+   * that died between Slack's answer and `done` may have done it: the caller looks before redoing).
+   */
+  async attempt(key: string): Promise<boolean> {
+    const k = `${this.prefix}attempt:${key}`;
+    return (await this.redis.set(k, '1', 'EX', 30 * 24 * 3600, 'NX')) !== 'OK';
+  }
+
   /** The Redis key of an effect's claim (`done` once it happened): scripts that must see it read it there. */
   effectKey(key: string): string {
     return `${this.prefix}effect:${key}`;

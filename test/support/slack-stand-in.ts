@@ -53,6 +53,8 @@ export function readBody(req: IncomingMessage): Promise<string> {
  */
 export class SlackStandIn {
   readonly calls: RecordedCall[] = [];
+  /** Messages posted with chat.postMessage: where they landed, and their metadata (for conversations.replies). */
+  private readonly posted: { channel: string; ts: string; thread?: unknown; metadata?: unknown }[] = [];
   /** Calls answered with a failure set by `fail` (not in `calls`), with when they arrived. */
   readonly refused: { method: string; status: number; body: Record<string, unknown>; at: number }[] = [];
   /** Answers posted to response URLs, with when they arrived (ms since the epoch). */
@@ -180,7 +182,26 @@ export class SlackStandIn {
       case 'apps.connections.open':
         return this.socketUrl ? { ok: true, url: this.socketUrl } : { ok: false, error: 'invalid_auth' };
       case 'chat.postMessage':
+        this.posted.push({
+          channel: String(body.channel),
+          ts,
+          thread: body.thread_ts,
+          metadata: body.metadata,
+        });
         return { ok: true, channel: body.channel, ts, message: { text: body.text } };
+      case 'conversations.replies': {
+        // The thread's replies as posted, metadata included when asked for (include_all_metadata).
+        const replies = this.posted.filter((m) => m.channel === body.channel && m.thread === body.ts);
+        const all = String(body.include_all_metadata) === 'true';
+        return {
+          ok: true,
+          messages: replies.map((m) => ({
+            ts: m.ts,
+            ...(all && m.metadata ? { metadata: m.metadata } : {}),
+          })),
+          has_more: false,
+        };
+      }
       case 'chat.update':
         return { ok: true, channel: body.channel, ts: body.ts };
       case 'chat.postEphemeral':
