@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import { App, type CustomRoute, LogLevel, type Receiver, webApi } from '@slack/bolt';
 import type { ExtendedErrorHandlerArgs } from '@slack/bolt/dist/App';
 import type { Queue, Worker } from 'bullmq';
-import Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import { annotatorFrom } from './annotations';
@@ -57,7 +56,18 @@ import { guardedFetch } from './slack/outgoing';
 import { SlackPoster, slackErrorCode } from './slack/poster';
 import { AuditStore } from './store/audit-store';
 import { FeatureStore } from './store/feature-store';
-import { installEpoch, refuseVolatileRedis, STORE_REDIS_OPTIONS } from './store/redis-connection';
+import { migrateKeyLayout } from './store/key-layout';
+import { bullPrefix } from './store/keys';
+import {
+  createRedis,
+  dataNodes,
+  installEpoch,
+  isCluster,
+  nodeName,
+  type RedisClient,
+  refuseVolatileRedis,
+  STORE_REDIS_OPTIONS,
+} from './store/redis-connection';
 import { HoneycombClient } from './telemetry/honeycomb-client';
 import { MeasurementCache } from './telemetry/measurement-cache';
 import { PostHogClient } from './telemetry/posthog-client';
@@ -106,7 +116,7 @@ export interface Donedone {
   requests: Queue<RequestJob>;
   watch: WatchService;
   metrics: BotMetrics;
-  redis: Redis;
+  redis: RedisClient;
   store: FeatureStore;
   service: FeatureService;
   telemetry: Telemetry;
@@ -166,14 +176,14 @@ export function createDonedone(opts: AppOptions): Donedone {
   const log = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => DateTime.utc());
   const prefix = opts.keyPrefix ?? config.redisPrefix;
-  const redis = new Redis(config.redisUrl, STORE_REDIS_OPTIONS);
+  const redis = createRedis(config, STORE_REDIS_OPTIONS);
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   // The producers' connection fails as the store's does, so nobody waits for ever (workers keep their own).
-  const queueRedis = new Redis(config.redisUrl, STORE_REDIS_OPTIONS);
+  const queueRedis = createRedis(config, STORE_REDIS_OPTIONS);
   queueRedis.on('error', (err) => log.warn({ err }, 'redis (queue) connection error'));
   const queueSettings: QueueSettings = {
     ...DEFAULT_QUEUE_SETTINGS,
-    prefix: `${prefix}bull`,
+    prefix: bullPrefix(prefix),
     ...opts.queue,
   };
   const queue = boundedQueue(createQueue(queueRedis, queueSettings));
@@ -417,10 +427,10 @@ export function createDonedone(opts: AppOptions): Donedone {
   actions.register(bolt, deps, runCommand);
   for (const listeners of [views, events, shortcuts, options]) listeners.register(bolt, deps);
   // -- the web tier: acknowledge from the request alone, queue it for a worker --
-  const requestRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const requestRedis = createRedis(config, { maxRetriesPerRequest: null });
   requestRedis.on('error', (err) => log.warn({ err }, 'redis (requests) connection error'));
   // Bounded: with Redis down or frozen the asker is told within seconds that nothing was saved.
-  const requests = boundedQueue(createRequestQueue(requestRedis, `${prefix}bull`), 5_000);
+  const requests = boundedQueue(createRequestQueue(requestRedis, bullPrefix(prefix)), 5_000);
   useIntake(bolt, {
     queue: requests,
     log,
@@ -447,7 +457,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   let worker: Worker<JobData> | undefined;
   let requestWorker: Worker<RequestJob> | undefined;
   let workerServer: Server | undefined;
-  let workerRedis: Redis | undefined;
+  let workerRedis: RedisClient | undefined;
   const watchService = watch;
   return {
     bolt,
@@ -465,6 +475,8 @@ export function createDonedone(opts: AppOptions): Donedone {
     async start(port = config.port) {
       await warnAboutRedis(redis, log);
       await refuseVolatileRedis(redis, config.allowVolatileRedis);
+      // Before any worker takes a job: a store of the layout before hash tags is moved once.
+      await migrateKeyLayout(redis, prefix, log);
       Object.assign(identity, await checkSlackToken(webClient, log));
       let server: Server | undefined;
       if (takesRequests) {
@@ -478,7 +490,7 @@ export function createDonedone(opts: AppOptions): Donedone {
         );
       }
       if (role !== 'web' && opts.worker !== false) {
-        workerRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+        workerRedis = createRedis(config, { maxRetriesPerRequest: null });
         workerRedis.on('error', (err) => log.warn({ err }, 'redis (worker) connection error'));
         worker = createWorker({
           connection: workerRedis,
@@ -487,7 +499,12 @@ export function createDonedone(opts: AppOptions): Donedone {
           log,
           processors,
         });
-        requestWorker = createRequestWorker({ connection: workerRedis, prefix: `${prefix}bull`, bolt, log });
+        requestWorker = createRequestWorker({
+          connection: workerRedis,
+          prefix: bullPrefix(prefix),
+          bolt,
+          log,
+        });
       }
       const address = server?.address();
       workerServer = takesRequests ? undefined : server;
@@ -550,26 +567,29 @@ export async function checkSlackToken(
   }
 }
 
-/** Proposals live in Redis: say so when it could lose them. */
-export async function warnAboutRedis(redis: Redis, log: Logger): Promise<string[]> {
+/** Proposals live in Redis: say so when it could lose them. On a cluster every master is asked, and named. */
+export async function warnAboutRedis(redis: RedisClient, log: Logger): Promise<string[]> {
   const warnings: string[] = [];
   try {
-    const [, appendonly] = (await redis.config('GET', 'appendonly')) as string[];
-    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as string[];
-    const [, save] = (await redis.config('GET', 'save')) as string[];
-    if (appendonly !== 'yes' && !save) {
-      warnings.push(
-        'Redis has no persistence (appendonly off, no RDB snapshots): a restart loses every proposal. Set `appendonly yes`.',
-      );
-    } else if (appendonly !== 'yes') {
-      warnings.push(
-        'Redis persists only by RDB snapshots (appendonly off): a crash loses recent proposals. Set `appendonly yes`.',
-      );
-    }
-    if (policy && policy !== 'noeviction') {
-      warnings.push(
-        `Redis evicts keys under memory pressure (maxmemory-policy ${policy}): set maxmemory-policy noeviction.`,
-      );
+    for (const node of await dataNodes(redis)) {
+      const which = isCluster(redis) ? `Redis Cluster master ${nodeName(node)}` : 'Redis';
+      const [, appendonly] = (await node.config('GET', 'appendonly')) as string[];
+      const [, policy] = (await node.config('GET', 'maxmemory-policy')) as string[];
+      const [, save] = (await node.config('GET', 'save')) as string[];
+      if (appendonly !== 'yes' && !save) {
+        warnings.push(
+          `${which} has no persistence (appendonly off, no RDB snapshots): a restart loses every proposal. Set \`appendonly yes\`.`,
+        );
+      } else if (appendonly !== 'yes') {
+        warnings.push(
+          `${which} persists only by RDB snapshots (appendonly off): a crash loses recent proposals. Set \`appendonly yes\`.`,
+        );
+      }
+      if (policy && policy !== 'noeviction') {
+        warnings.push(
+          `${which} evicts keys under memory pressure (maxmemory-policy ${policy}): set maxmemory-policy noeviction.`,
+        );
+      }
     }
   } catch (err) {
     warnings.push(

@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { FeatureStore } from '../store/feature-store';
+import { channelPaceKeys } from '../store/keys';
+import type { RedisClient } from '../store/redis-connection';
 
 /** Work that must wait `delayMs` before being tried again, without holding a worker meanwhile. */
 export class RetryLater extends Error {
@@ -57,7 +58,7 @@ function rateLimitedMs(err: unknown): number | null {
 export class Effects {
   constructor(
     private readonly store: FeatureStore,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly perChannelMs = 1100,
   ) {}
@@ -67,13 +68,14 @@ export class Effects {
     if (state === 'done') return 'already';
     if (state === 'busy') throw new RetryLater(5_000, `effect ${key} is being done by another run`);
     try {
+      const pace = channelPaceKeys(this.prefix, channel, key);
       const wait = Number(
         await this.redis.eval(
           SLOT_SCRIPT,
           3,
-          `${this.prefix}slot:${channel}`,
-          `${this.prefix}slot-reserved:${key}`,
-          `${this.prefix}slot-last:${channel}`,
+          pace.nextFree,
+          pace.reserved,
+          pace.last,
           Date.now(),
           this.perChannelMs,
         ),

@@ -1,10 +1,10 @@
 import { DelayedError, type Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { asJobError } from '../slack/slack-failure';
 import type { WatchService } from '../usecases/watch-service';
 import { RetryLater } from './effects';
 import { type CheckJob, type FeatureJob, type JobData, QUEUE_NAME, type QueueSettings } from './queue';
+import type { RedisClient } from '../store/redis-connection';
 
 /**
  * One worker for donedone's queue; several bot processes can run one each and share the work.
@@ -15,7 +15,7 @@ import { type CheckJob, type FeatureJob, type JobData, QUEUE_NAME, type QueueSet
 export type JobProcessor = (job: Job<JobData>, info: { lastAttempt: boolean }) => Promise<string>;
 
 export function createWorker(opts: {
-  connection: Redis;
+  connection: RedisClient;
   settings: QueueSettings;
   watch: WatchService;
   log: Logger;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Measurement } from './types';
+import type { RedisClient } from '../store/redis-connection';
 
 /**
  * One telemetry call per distinct (metric, window, time): concurrent callers in a process
@@ -11,7 +11,7 @@ export class MeasurementCache {
   private readonly inFlight = new Map<string, Promise<Measurement>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSeconds = 600,
   ) {}

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
@@ -6,6 +5,7 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import { TelemetryUnavailableError } from './types';
+import type { RedisClient } from '../store/redis-connection';
 
 /**
  * Where the vendor limits and circuit breakers live: the app's Redis and key prefix, so that
@@ -13,7 +13,7 @@ import { TelemetryUnavailableError } from './types';
  * limits are kept in this process only (scripts and tests of a single client).
  */
 export interface SharedLimitsStore {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
 }
 
@@ -327,7 +327,7 @@ export class RedisCircuitStore implements CircuitStore {
   private readonly trialKey: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     source: string,
   ) {

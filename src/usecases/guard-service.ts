@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
 import {
@@ -30,12 +29,13 @@ import type { FeatureStore } from '../store/feature-store';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { Measurement } from '../telemetry/types';
 import type { Outcome } from './feature-service';
+import type { RedisClient } from '../store/redis-connection';
 
 export interface GuardServiceDeps {
   store: FeatureStore;
   telemetry: Telemetry;
   queue: Queue<JobData>;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Posts from jobs (a client that rejects rate-limited calls), through `effects`. */
   jobPoster: SlackPoster;

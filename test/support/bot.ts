@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
 import type { DateTime } from 'luxon';
 import pino from 'pino';
 import { createDonedone, type Donedone } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import type { CatalogEntry } from '../../src/domain/catalog';
 import type { QueueSettings } from '../../src/jobs/queue';
+import { createRedis } from '../../src/store/redis-connection';
 import type { TelemetrySource } from '../../src/telemetry/types';
 import { NOW } from '../fixtures/history';
+import { deleteKeysUnder } from './redis-cluster';
 import { FakeSlack, SIGNING_SECRET } from './slack-requests';
 import { SlackStandIn } from './slack-stand-in';
 
@@ -46,7 +47,8 @@ export async function startBot(
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: `${slackApi.url}/api/`,
     PROMETHEUS_URL: process.env.TEST_PROMETHEUS_URL ?? 'http://127.0.0.1:9',
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    // A cluster test gives REDIS_CLUSTER_NODES instead (the two are exclusive).
+    ...(opts.env?.REDIS_CLUSTER_NODES ? {} : { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // The test Redis is shared and throwaway: no persistence needed.
     DONEDONE_ALLOW_VOLATILE_REDIS: '1',
@@ -84,9 +86,8 @@ export async function startBot(
       await donedone.stop();
       await slackApi.stop();
       if (stopOpts.keepData) return;
-      const redis = new Redis(config.redisUrl);
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
+      const redis = createRedis(config);
+      await deleteKeysUnder(redis, prefix);
       redis.disconnect();
     },
   };
