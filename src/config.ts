@@ -268,7 +268,9 @@ export function parseClusterNodes(text: string, problems: string[]): RedisCluste
       try {
         url = new URL(entry);
       } catch {
-        problems.push(`REDIS_CLUSTER_NODES: ${shown} is not a valid URL; e.g. redis://:password@10.0.0.1:6379`);
+        problems.push(
+          `REDIS_CLUSTER_NODES: ${shown} is not a valid URL; e.g. redis://:password@10.0.0.1:6379`,
+        );
         return;
       }
       host = url.hostname.replace(/^\[|\]$/g, '');

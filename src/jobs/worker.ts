@@ -1,10 +1,10 @@
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { asJobError } from '../slack/slack-failure';
+import type { RedisClient } from '../store/redis-connection';
 import type { WatchService } from '../usecases/watch-service';
 import { RetryLater } from './effects';
 import { type CheckJob, type FeatureJob, type JobData, QUEUE_NAME, type QueueSettings } from './queue';
-import type { RedisClient } from '../store/redis-connection';
 
 /**
  * One worker for donedone's queue; several bot processes can run one each and share the work.

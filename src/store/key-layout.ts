@@ -56,7 +56,10 @@ export async function migrateKeyLayout(
         else kept.push(from);
       }
     }
-    log?.info({ moved, kept: kept.length }, 'moved Redis keys to the hash-tagged layout (Redis Cluster ready)');
+    log?.info(
+      { moved, kept: kept.length },
+      'moved Redis keys to the hash-tagged layout (Redis Cluster ready)',
+    );
     if (kept.length > 0) {
       log?.warn(
         { keys: kept.slice(0, 20) },
@@ -83,7 +86,7 @@ async function moveKey(redis: RedisClient, from: string, to: string): Promise<'m
   if (dump === null) return 'gone';
   const ttl = await redis.pttl(from);
   try {
-    await redis.restore(to, ttl > 0 ? ttl : 0, dump);
+    await redis.restore(to, Math.max(ttl, 0), dump);
   } catch (err) {
     if (/BUSYKEY/.test((err as Error).message)) return 'taken';
     throw err;

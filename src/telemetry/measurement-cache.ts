@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Measurement } from './types';
 import type { RedisClient } from '../store/redis-connection';
+import type { Measurement } from './types';
 
 /**
  * One telemetry call per distinct (metric, window, time): concurrent callers in a process

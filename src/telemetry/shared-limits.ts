@@ -4,8 +4,8 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
-import { TelemetryUnavailableError } from './types';
 import type { RedisClient } from '../store/redis-connection';
+import { TelemetryUnavailableError } from './types';
 
 /**
  * Where the vendor limits and circuit breakers live: the app's Redis and key prefix, so that

@@ -26,10 +26,10 @@ import {
 } from '../slack/blocks/guard-blocks';
 import type { SlackPoster } from '../slack/poster';
 import type { FeatureStore } from '../store/feature-store';
+import type { RedisClient } from '../store/redis-connection';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { Measurement } from '../telemetry/types';
 import type { Outcome } from './feature-service';
-import type { RedisClient } from '../store/redis-connection';
 
 export interface GuardServiceDeps {
   store: FeatureStore;

@@ -20,9 +20,9 @@ import {
   suggestTarget,
 } from '../domain/suggest-metrics';
 import type { FeatureStore } from '../store/feature-store';
-import type { Telemetry } from '../telemetry/telemetry';
 import { teamKey } from '../store/keys';
 import type { RedisClient } from '../store/redis-connection';
+import type { Telemetry } from '../telemetry/telemetry';
 
 export interface LearningDeps {
   store: FeatureStore;

@@ -11,6 +11,7 @@ import { NOW } from '../fixtures/history';
 import { deleteKeysUnder } from './redis-cluster';
 import { FakeSlack, SIGNING_SECRET } from './slack-requests';
 import { SlackStandIn } from './slack-stand-in';
+import { targetRedisEnv } from './target-redis';
 
 export interface RunningBot {
   donedone: Donedone;
@@ -47,8 +48,8 @@ export async function startBot(
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: `${slackApi.url}/api/`,
     PROMETHEUS_URL: process.env.TEST_PROMETHEUS_URL ?? 'http://127.0.0.1:9',
-    // A cluster test gives REDIS_CLUSTER_NODES instead (the two are exclusive).
-    ...(opts.env?.REDIS_CLUSTER_NODES ? {} : { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }),
+    // REDIS_URL, or the cluster's nodes in the cluster project (the two are exclusive).
+    ...(opts.env?.REDIS_CLUSTER_NODES || opts.env?.REDIS_URL ? {} : targetRedisEnv()),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // The test Redis is shared and throwaway: no persistence needed.
     DONEDONE_ALLOW_VOLATILE_REDIS: '1',

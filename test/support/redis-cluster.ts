@@ -91,21 +91,26 @@ export async function startLocalCluster(): Promise<LocalCluster> {
         { cwd: dir },
       );
     }
-    for (const port of ports) await waitFor(async () => (await cli(port, 'ping').catch(() => '')).includes('PONG'));
+    for (const port of ports)
+      await waitFor(async () => (await cli(port, 'ping').catch(() => '')).includes('PONG'));
     await run(
       'redis-cli',
-      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
       { timeout: 60_000 },
     );
-    await waitFor(
-      async () => {
-        for (const port of ports) {
-          if (!(await cli(port, 'cluster', 'info')).includes('cluster_state:ok')) return false;
-        }
-        return true;
-      },
-      30_000,
-    );
+    await waitFor(async () => {
+      for (const port of ports) {
+        if (!(await cli(port, 'cluster', 'info')).includes('cluster_state:ok')) return false;
+      }
+      return true;
+    }, 30_000);
   } catch (err) {
     await stop();
     throw err;
