@@ -26,11 +26,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Feature } from '../src/domain/model';
+import { bullPrefix, teamKey } from '../src/store/keys';
 import { prng } from '../test/fixtures/board';
 import { readBody } from '../test/support/slack-stand-in';
+import { benchRedis, benchRedisEnv, deleteUnder, redisUse } from './redis-target';
 
 const FEATURES = 10_000;
 const METRICS = 1_000;
@@ -44,7 +45,6 @@ const HARD_LIMIT_MS = 300_000;
 /** Effects' spacing of posts to one channel (src/jobs/effects.ts, perChannelMs). */
 const PER_CHANNEL_MS = 1100;
 const TARGETS = { sweepS: 60, telemetryCalls: METRICS, postsPerChannelPerS: 1, rssMb: 300 };
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The bot's clock: every feature launched exactly a week before, so its first weekly check is due now. */
 const NOW = DateTime.fromISO('2026-06-01T09:00:00.000Z', { zone: 'utc' });
 const LAUNCHED_AT = NOW.minus({ weeks: 1 }).toISO()!;
@@ -244,7 +244,7 @@ async function runBot(): Promise<void> {
     SLACK_SIGNING_SECRET: 'bench-signing-secret',
     SLACK_API_URL: `${process.env.BENCH_SLACK_URL}/api/`,
     PROMETHEUS_URL: process.env.BENCH_TELEMETRY_URL!,
-    REDIS_URL,
+    ...benchRedisEnv(),
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     DONEDONE_ALLOW_VOLATILE_REDIS: '1',
   });
@@ -451,31 +451,13 @@ function rssMb(pid: number): number | null {
   }
 }
 
-/** Redis' CPU seconds and commands processed so far (the whole server: run nothing else meanwhile). */
-async function redisUse(redis: Redis): Promise<{ cpuS: number; commands: number }> {
-  const info = `${await redis.info('cpu')}\n${await redis.info('stats')}`;
-  const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return { cpuS: get('used_cpu_user') + get('used_cpu_sys'), commands: get('total_commands_processed') };
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 2000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
-
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
 async function main(): Promise<void> {
   const began = Date.now();
   const prefix = `bench:checks:${randomUUID()}:`;
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = benchRedis({ maxRetriesPerRequest: null });
   const children: ChildProcess[] = [];
   const jsDir = process.env.BENCH_TS_NODE ? undefined : mkdtempSync(join(tmpdir(), 'donedone-checks-sweep-'));
   let cleaned = false;
@@ -484,7 +466,7 @@ async function main(): Promise<void> {
     cleaned = true;
     for (const c of children) if (c.exitCode === null) c.kill();
     if (jsDir) rmSync(jsDir, { recursive: true, force: true });
-    return deleteKeys(redis, prefix);
+    return deleteUnder(redis, prefix);
   };
   const hardLimit = setTimeout(async () => {
     console.error(`bench: gave up after ${HARD_LIMIT_MS / 1000} s`);
@@ -550,8 +532,8 @@ async function main(): Promise<void> {
   );
 
   // The sweep: 10,000 check jobs due now, picked up by the bot's running worker.
-  const queueRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = createQueue(queueRedis, { ...DEFAULT_QUEUE_SETTINGS, prefix: `${prefix}bull` });
+  const queueRedis = benchRedis({ maxRetriesPerRequest: null });
+  const queue = createQueue(queueRedis, { ...DEFAULT_QUEUE_SETTINGS, prefix: bullPrefix(prefix) });
   const jobs = features.map((f) => {
     const data = {
       team: f.team,
@@ -610,7 +592,7 @@ async function main(): Promise<void> {
   ]);
   // Cross-check in Redis: every feature has its check stored.
   const pipeline = redis.pipeline();
-  for (const f of features) pipeline.hlen(`${prefix}team:T1:checks:${f.id}`);
+  for (const f of features) pipeline.hlen(teamKey(prefix, 'T1', 'checks', f.id));
   const withCheck = ((await pipeline.exec()) ?? []).filter(([, n]) => Number(n) >= 1).length;
 
   await bot.ask('stop');
@@ -627,7 +609,7 @@ async function main(): Promise<void> {
   await queue.close();
   queueRedis.disconnect();
   const deleted = await cleanUp();
-  const left = (await redis.keys(`${prefix}*`)).length;
+  const left = await deleteUnder(redis, prefix);
   redis.disconnect();
   clearTimeout(hardLimit);
 
