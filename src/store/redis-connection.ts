@@ -20,7 +20,7 @@ export function createRedis(
 ): RedisClient {
   const cluster = config.redisCluster;
   if (!cluster) return new Redis(config.redisUrl, options);
-  return new Cluster(cluster.nodes, {
+  const client = new Cluster(cluster.nodes, {
     redisOptions: {
       ...options,
       ...(cluster.username ? { username: cluster.username } : {}),
@@ -32,6 +32,18 @@ export function createRedis(
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 500,
   });
+  const ms = options.commandTimeout;
+  if (typeof ms === 'number') {
+    // A node's connection times out what it sent; a cluster with no reachable node keeps commands in its
+    // own offline queue, untimed. The time-out starts when the command is given (Command#setTimeout
+    // keeps the first timer), so the asker hears within `ms`, whatever part of the way it is stuck at.
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = ((command: Parameters<Cluster['sendCommand']>[0], ...rest: unknown[]) => {
+      command.setTimeout(ms);
+      return (send as (...args: unknown[]) => unknown)(command, ...rest);
+    }) as Cluster['sendCommand'];
+  }
+  return client;
 }
 
 /** True when `redis` is a Redis Cluster (not one Redis). */

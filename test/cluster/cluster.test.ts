@@ -2,14 +2,18 @@ import pino from 'pino';
 import { warnAboutRedis } from '../../src/app';
 import { bullPrefix } from '../../src/store/keys';
 import {
+  createRedis,
   dataNodes,
   isCluster,
+  isStoreError,
   nodeName,
   type RedisClient,
   refuseVolatileRedis,
+  STORE_REDIS_OPTIONS,
   scanKeys,
 } from '../../src/store/redis-connection';
 import { type RunningBot, startBot } from '../support/bot';
+import { startLocalCluster } from '../support/redis-cluster';
 import { FakeSlack } from '../support/slack-requests';
 import { targetRedis } from '../support/target-redis';
 import { drainedBot, waitFor } from '../support/wait';
@@ -161,5 +165,35 @@ it('asks every master whether it persists, and names the one that does not', asy
     await expect(refuseVolatileRedis(redis, false)).resolves.toBeUndefined();
   } finally {
     for (const node of nodes) await node.config('SET', 'save', '');
+  }
+});
+
+it('a cluster that went away: a store command gives up within its time-out, as on one Redis', async () => {
+  // A cluster of its own, to take down.
+  const doomed = await startLocalCluster();
+  const store = createRedis(
+    {
+      redisUrl: 'redis://unused',
+      redisCluster: { nodes: doomed.ports.map((port) => ({ host: '127.0.0.1', port })) },
+    },
+    STORE_REDIS_OPTIONS,
+  );
+  store.on('error', () => undefined);
+  try {
+    await store.set('k', 'v');
+    expect(await store.get('k')).toBe('v');
+    await doomed.stop();
+    // Whatever the client makes of it (a node's connection refused, the cluster reconnecting with
+    // commands in its offline queue), each command is answered with a store error, never left waiting.
+    for (let i = 0; i < 3; i++) {
+      const error = await store.get('k').then(
+        () => null,
+        (err: Error) => err,
+      );
+      expect(isStoreError(error)).toBe(true);
+    }
+  } finally {
+    store.disconnect();
+    await doomed.stop();
   }
 });
