@@ -401,6 +401,10 @@ function featureFor(n: number, id: string, expectationOf: (text: string) => Feat
     expectation: expectationOf(`${metric} >= ${target} per week within 30 days`),
     instrumented: 'yes' as const,
     launchedAt: LAUNCHED_AT,
+    // In use since launch: the sweep measures weekly checks, not the first-use search (a range query
+    // the stand-in does not serve; since first use became part of the verdict, a feature without one
+    // asks for it first).
+    firstUseAt: LAUNCHED_AT,
   };
 }
 
