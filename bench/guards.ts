@@ -23,7 +23,7 @@ import type { Feature, Guard } from '../src/domain/model';
 import { parseExpectation } from '../src/domain/parse-expectation';
 import { Effects } from '../src/jobs/effects';
 import { QUEUE_NAME } from '../src/jobs/queue';
-import type { SlackPoster } from '../src/slack/poster';
+import type { SlackPort } from '../src/slack/port';
 import { FeatureStore } from '../src/store/feature-store';
 import { bullPrefix, teamKey } from '../src/store/keys';
 import { MeasurementCache } from '../src/telemetry/measurement-cache';
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     [],
     new MeasurementCache(redis, prefix),
   );
-  const unused = {} as SlackPoster;
+  const unused = {} as SlackPort;
   const guards = new GuardService({
     store,
     telemetry,

@@ -1,110 +1,56 @@
 import type { Server } from 'node:http';
-import { App, type CustomRoute, LogLevel, type Receiver, webApi } from '@slack/bolt';
+import { App, LogLevel, type Receiver, webApi } from '@slack/bolt';
 import type { ExtendedErrorHandlerArgs } from '@slack/bolt/dist/App';
 import type { Queue, Worker } from 'bullmq';
-import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
-import { annotatorFrom } from './annotations';
-import { annotateWatch } from './annotations/annotate-watch';
-import type { Config } from './config';
-import { auditEntries } from './domain/audit';
-import type { CatalogEntry } from './domain/catalog';
-import type { Feature } from './domain/model';
-import { createFlagProvider } from './flags';
-import { apiRoutes } from './http/api';
-import { canaryApiRoutes } from './http/canary-api';
-import { BotMetrics } from './http/metrics';
+import { annotations } from './capabilities/annotations';
+import { api } from './capabilities/api';
+import { canary } from './capabilities/canary';
+import { type CoreOptions, createCore } from './capabilities/core';
+import { digests } from './capabilities/digests';
+import { flags } from './capabilities/flags';
+import { guardrails } from './capabilities/guardrails';
+import { learning, learningService } from './capabilities/learning';
+import { proposals } from './capabilities/proposals';
+import { retros } from './capabilities/retros';
+import type { Capability, Shared, SubcommandHandlers, SubcommandName } from './capabilities/types';
+import { watch as launchAndWatch } from './capabilities/watch';
+import { workspaces as workspacesCapability } from './capabilities/workspaces';
+import type { BotMetrics } from './http/metrics';
 import { slackReceiver } from './http/receiver';
 import { serveRoutes } from './http/route-server';
 import { healthRoute, livenessRoute, readinessRoute } from './http/routes';
 import { boundedQueue } from './jobs/bounded-queue';
-import { digestProcessors } from './jobs/digest-processors';
-import { Effects } from './jobs/effects';
-import { createQueue, DEFAULT_QUEUE_SETTINGS, type JobData, type QueueSettings } from './jobs/queue';
+import type { JobData } from './jobs/queue';
 import { createWorker, type JobProcessor } from './jobs/worker';
-import { createLogger } from './log';
 import { boltLogger } from './slack/bolt-logger';
-import { slackDirectory } from './slack/directory';
-import * as actions from './slack/listeners/actions';
-import * as guardActions from './slack/listeners/actions/guard';
-import * as homeActions from './slack/listeners/actions/home';
-import * as retroActions from './slack/listeners/actions/retro';
-import * as suggestActions from './slack/listeners/actions/suggest';
-import { canaryHandler } from './slack/listeners/commands/canary';
-import { digestHandler } from './slack/listeners/commands/digest';
 import * as commands from './slack/listeners/commands/donedone-command';
-import { flagHandler } from './slack/listeners/commands/flag';
-import { guardHandler } from './slack/listeners/commands/guard';
-import { launchHandler } from './slack/listeners/commands/launch';
-import { metricsHandler } from './slack/listeners/commands/metrics';
-import { ownerHandler } from './slack/listeners/commands/owner';
-import { retroHandler } from './slack/listeners/commands/retro';
-import { scorecardHandler } from './slack/listeners/commands/scorecard';
-import { suggestHandler } from './slack/listeners/commands/suggest';
-import { usageHandler } from './slack/listeners/commands/usage';
-import type { ListenerDeps, SubcommandHandler } from './slack/listeners/deps';
-import * as epochCheck from './slack/listeners/epoch';
-import * as events from './slack/listeners/events';
-import * as homeEvents from './slack/listeners/events/home';
-import * as membershipEvents from './slack/listeners/events/membership';
-import * as retroNotes from './slack/listeners/events/retro-notes';
-import * as options from './slack/listeners/options';
-import * as shortcuts from './slack/listeners/shortcuts';
-import * as views from './slack/listeners/views';
 import { submissionDeciders } from './slack/listeners/views/validate';
-import { guardedFetch } from './slack/outgoing';
-import { SlackPoster, slackErrorCode } from './slack/poster';
-import { AuditStore } from './store/audit-store';
-import { FeatureStore } from './store/feature-store';
+import { slackErrorCode } from './slack/slack-failure';
+import type { FeatureStore } from './store/feature-store';
 import { migrateKeyLayout } from './store/key-layout';
 import { bullPrefix } from './store/keys';
 import {
   createRedis,
   dataNodes,
-  installEpoch,
   isCluster,
   nodeName,
   type RedisClient,
   refuseVolatileRedis,
-  STORE_REDIS_OPTIONS,
 } from './store/redis-connection';
-import { HoneycombClient } from './telemetry/honeycomb-client';
-import { MeasurementCache } from './telemetry/measurement-cache';
-import { PostHogClient } from './telemetry/posthog-client';
-import { PrometheusClient } from './telemetry/prometheus-client';
-import { createResilientFetch } from './telemetry/resilient-fetch';
-import type { SharedLimitsStore } from './telemetry/shared-limits';
-import { Telemetry } from './telemetry/telemetry';
-import type { TelemetrySource } from './telemetry/types';
-import { useIntake } from './tiers/intake';
+import type { Telemetry } from './telemetry/telemetry';
+import { NotQueuedError, useIntake } from './tiers/intake';
 import { createRequestQueue, createRequestWorker, isQueued, type RequestJob } from './tiers/requests';
-import { AccessService } from './usecases/access';
-import { actor } from './usecases/actor';
-import { CanaryService } from './usecases/canary-service';
-import { CommandGuard } from './usecases/command-guard';
-import { DigestService } from './usecases/digest-service';
-import { FeatureService } from './usecases/feature-service';
-import { type GuardEventJob, type GuardRoundJob, GuardService } from './usecases/guard-service';
-import { LearningService } from './usecases/learning-service';
-import { Limits } from './usecases/limits';
-import { type ReminderJob, type RetroJob, RetroService } from './usecases/retro-service';
-import { UsageService } from './usecases/usage-service';
-import { WatchService } from './usecases/watch-service';
+import type { FeatureService } from './usecases/feature-service';
+import type { GuardService } from './usecases/guard-service';
+import type { WatchService } from './usecases/watch-service';
+import { NotInstalledError } from './workspaces/installation-store';
+import type { WorkspaceLifecycle } from './workspaces/lifecycle';
+import type { Workspaces } from './workspaces/types';
 
-export interface AppOptions {
-  /** Queue settings (tests shorten the back-off and use their own prefix). */
-  queue?: Partial<QueueSettings>;
+export interface AppOptions extends CoreOptions {
   /** Run a job worker in this process (default true). */
   worker?: boolean;
-  config: Config;
-  catalog?: CatalogEntry[];
-  /** The clock; tests pass a fixed one. */
-  now?: () => DateTime;
-  logger?: Logger;
-  /** Key prefix in Redis, so tests and several installs can share one server. */
-  keyPrefix?: string;
-  /** Telemetry sources to use instead of those built from the config (tests). */
-  telemetrySources?: TelemetrySource[];
   /** Take Slack's requests and serve HTTP (default: as DONEDONE_ROLE says). */
   serve?: boolean;
 }
@@ -121,131 +67,81 @@ export interface Donedone {
   service: FeatureService;
   telemetry: Telemetry;
   guards: GuardService;
+  workspaces: Workspaces;
+  /** Uninstalls, retention and forgetting of workspaces. */
+  lifecycle: WorkspaceLifecycle;
   log: Logger;
-  /** Does an acknowledged command's work here; `counted` receives its outcome for /metrics. */
-  runCommand(job: commands.CommandJob, counted?: (outcome: commands.CommandOutcome) => void): Promise<void>;
   start(port?: number): Promise<{ port: number }>;
   stop(): Promise<void>;
 }
 
-function telemetryFrom(
-  config: Config,
-  log: Logger,
-  now: () => DateTime,
-  shared: SharedLimitsStore,
-): TelemetrySource[] {
-  const sources: TelemetrySource[] = [];
-  if (config.prometheusUrl) {
-    sources.push(
-      new PrometheusClient({
-        baseUrl: config.prometheusUrl,
-        fetch: createResilientFetch({ source: 'prometheus', timeoutMs: 10_000, retries: 2, log, shared }),
-      }),
-    );
-  }
-  if (config.posthog) {
-    sources.push(
-      new PostHogClient({
-        baseUrl: config.posthog.url,
-        apiKey: config.posthog.apiKey,
-        projectId: config.posthog.projectId,
-        log,
-        shared,
-      }),
-    );
-  }
-  if (config.honeycomb) {
-    sources.push(
-      new HoneycombClient({
-        baseUrl: config.honeycomb.url,
-        apiKey: config.honeycomb.apiKey,
-        dataset: config.honeycomb.dataset,
-        log,
-        shared,
-        // Honeycomb answers only its recent days: "recent" is judged by the bot's clock.
-        now,
-      }),
-    );
-  }
-  return sources;
-}
-
-/** The one place where donedone's objects are created and wired together. */
+/**
+ * Composes donedone from its capabilities (src/capabilities): each brings its subcommands,
+ * listeners, job processors and routes. Data flows one way: Slack → web tier (acknowledge,
+ * enqueue) → request queue → worker → listener → use case → store / telemetry / Slack port.
+ */
 export function createDonedone(opts: AppOptions): Donedone {
-  const { config } = opts;
-  const log = opts.logger ?? createLogger(config.logLevel);
-  const now = opts.now ?? (() => DateTime.utc());
-  const prefix = opts.keyPrefix ?? config.redisPrefix;
-  const redis = createRedis(config, STORE_REDIS_OPTIONS);
-  redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  // The producers' connection fails as the store's does, so nobody waits for ever (workers keep their own).
-  const queueRedis = createRedis(config, STORE_REDIS_OPTIONS);
-  queueRedis.on('error', (err) => log.warn({ err }, 'redis (queue) connection error'));
-  const queueSettings: QueueSettings = {
-    ...DEFAULT_QUEUE_SETTINGS,
-    prefix: bullPrefix(prefix),
-    ...opts.queue,
+  const core = createCore(opts);
+  const { config, log, redis, metrics } = core;
+  const learningSvc = learningService(core);
+  const proposed = proposals(core, learningSvc);
+  const features = proposed.service;
+  const watched = launchAndWatch(core, features);
+  const guarded = guardrails(core);
+  const digested = digests(core, features, learningSvc);
+  const learned = learning(core, learningSvc, features);
+  const retro = retros(core, features, watched.service);
+  const canaries = canary(core, features);
+  const flagged = flags(core, features);
+  const tenants = workspacesCapability(core);
+  // Every subcommand must have its handler: a capability left out fails to compile here.
+  const handlers: SubcommandHandlers = {
+    ...proposed.subcommands,
+    ...learned.subcommands,
+    ...watched.subcommands,
+    ...digested.subcommands,
+    ...retro.subcommands,
+    ...canaries.subcommands,
+    ...flagged.subcommands,
+    ...guarded.subcommands,
+    ...tenants.subcommands,
   };
-  const queue = boundedQueue(createQueue(queueRedis, queueSettings));
-  const store = new FeatureStore(redis, prefix);
-  // -- capability: who may see and change a feature (audit trail, access, limits) --
-  const audit = new AuditStore(redis, prefix);
-  store.onWrite((before, after) =>
-    audit.record(after.team, after.id, auditEntries(before, after, actor(), now().toUTC().toISO()!)),
-  );
-  const epoch = installEpoch(redis, prefix);
-  const telemetry = new Telemetry(
-    opts.telemetrySources ?? telemetryFrom(config, log, now, { redis, prefix }),
-    opts.catalog ?? [],
-    new MeasurementCache(redis, prefix),
-  );
-  const metrics = new BotMetrics(() =>
-    queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed'),
-  );
+  const all: readonly Capability<SubcommandName>[] = [
+    ...[proposed, learned, watched, digested, retro, canaries, flagged, guarded, tenants],
+    annotations(core, watched.service),
+    api(core, features, watched.service, guarded.service),
+  ] as Capability<SubcommandName>[];
+  const processors = new Map<string, JobProcessor>(all.flatMap((c) => Object.entries(c.processors ?? {})));
 
-  const clientOptions = {
-    slackApiUrl: config.slack.apiUrl,
-    // Bolt's default retries for about 30 minutes; a chat bot's answer is useless by then.
-    retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
-    timeout: 10_000,
-    // Every request to Slack (Web API and response_url) passes one door: no pings, epoch on buttons.
-    fetch: guardedFetch(globalThis.fetch, epoch),
-  };
-  let watch: WatchService | undefined;
-  // Bolt reads its routes when constructed; the API's services are made below, hence the getter.
-  const customRoutes: CustomRoute[] = [
+  const role = config.role;
+  const takesRequests = opts.serve ?? role !== 'worker';
+  const customRoutes = [
     healthRoute(redis),
     livenessRoute(),
     readinessRoute(redis),
     metrics.route(),
-    ...apiRoutes(() => ({
-      ...(config.apiToken ? { token: config.apiToken } : {}),
-      gateGraceHours: config.gateGraceHours,
-      store,
-      features: service,
-      watch: watch!,
-      guards,
-      audit,
-    })),
-    ...canaryApiRoutes(() => ({ ...(config.apiToken ? { token: config.apiToken } : {}), canary })),
+    ...all.flatMap((c) => c.routes ?? []),
   ];
-  // Who the bot is, learnt once by auth.test at start. Bolt's own single-token mode asks Slack on
-  // the way to every listener until it knows, so a Web API outage would delay every ack past 3 s.
-  const identity: { botId?: string; botUserId?: string } = {};
-  const role = config.role;
-  const takesRequests = opts.serve ?? role !== 'worker';
+  // Every request is authorized for its own workspace (src/workspaces): by Bolt's OAuth receiver
+  // from the installation store where it serves the install pages, else by tenancy.authorize (a
+  // worker; single-workspace mode, whose bot identity is learnt once by auth.test at start, and
+  // which refuses other workspaces' requests).
+  const { tenancy } = core;
+  const oauth = takesRequests ? tenancy.oauth : undefined;
   const bolt = new App({
-    authorize: async () => ({ botToken: config.slack.botToken, ...identity }),
+    ...(oauth ? {} : { authorize: tenancy.authorize }),
     ...(!takesRequests
       ? { receiver: idleReceiver() }
       : config.slack.appToken
-        ? { appToken: config.slack.appToken, socketMode: true, customRoutes }
+        ? // Socket Mode serves /healthz, /metrics, the API and the install pages on PORT.
+          { appToken: config.slack.appToken, socketMode: true, customRoutes, port: config.port, ...oauth }
         : {
             // Bolt's receiver with donedone's limits: 1 MB bodies, 400 for an undecodable path.
             receiver: slackReceiver({
               signingSecret: config.slack.signingSecret!,
               customRoutes,
               logger: boltLogger(log),
+              ...(oauth ? { oauth } : {}),
             }),
           }),
     // No listener uses Bolt's conversation store; left on, it throws and catches an Error per request.
@@ -254,230 +150,94 @@ export function createDonedone(opts: AppOptions): Donedone {
     extendedErrorHandler: true,
     logger: boltLogger(log),
     logLevel: LogLevel.WARN,
-    clientOptions,
+    clientOptions: core.clientOptions,
   });
-  const webClient = new webApi.WebClient(config.slack.botToken, clientOptions);
-  // -- capability: learning (calibration on answers and cards, metric suggestions) --
-  const learning = new LearningService({
-    store,
-    telemetry,
-    redis,
-    prefix,
-    now,
-    log,
-    zone: config.timezone,
-    // Bound late: the access service is made below; asked only while the bot runs.
-    visibleTo: (team, user, features) => access.visibleTo(team, user, features),
-  });
-  const cardLine = (feature: Feature) => learning.cardLine(feature);
-  const poster = new SlackPoster(webClient, cardLine);
-  const service = new FeatureService({
-    store,
-    telemetry,
-    poster,
-    log,
-    now,
-    zone: config.timezone,
-    onExpectationChanged: (previous, feature) => watch!.expectationChanged(previous, feature),
-    settle: (feature) => watch!.settle(feature),
-    expectationNote: (feature) => learning.expectationNote(feature),
-  });
-  // Jobs post through a client that fails fast on 429, so a job waits in the delayed set, not in a worker.
-  const jobClient = new webApi.WebClient(config.slack.botToken, {
-    ...clientOptions,
-    rejectRateLimitedCalls: true,
-  });
-  watch = new WatchService({
-    store,
-    telemetry,
-    features: service,
-    queue,
-    queueSettings,
-    poster: new SlackPoster(jobClient, cardLine),
-    effects: new Effects(store, redis, prefix),
-    metrics,
-    log,
-    now,
-    zone: config.timezone,
-  });
-  const subcommands = new Map<string, SubcommandHandler>([
-    ['launch', launchHandler(watch)],
-    ['metrics', metricsHandler(telemetry)],
-    ['owner', ownerHandler({ service, store })],
-  ]);
-  const access = new AccessService({
-    redis,
-    prefix,
-    directory: slackDirectory(webClient),
-    admins: config.admins,
-    log,
-  });
-  const guard = new CommandGuard({ access, limits: new Limits(redis, prefix, now), store });
-  /** Job processors of capabilities beyond checks, by job name. */
-  const processors = new Map<string, JobProcessor>();
-  // Capabilities register their subcommands, processors and routes below, one block each.
-  // -- capability: canary --
-  const canary = new CanaryService({ telemetry, store, log, now });
-  subcommands.set('canary', canaryHandler({ canary, features: service, poster, client: webClient, log }));
-  // -- capability: digests --
-  const usage = new UsageService({ telemetry, log, zone: config.timezone });
-  const digests = new DigestService({
-    store,
-    queue,
-    usage,
-    now,
-    log,
-    staleFlagDays: config.staleFlagDays,
-    zone: config.timezone,
-    monthlyLine: (team, channel, slot, at) => learning.monthlyDigestLine(team, channel, slot, at),
-  });
-  subcommands.set('digest', digestHandler({ digests, client: webClient, defaultZone: config.timezone }));
-  subcommands.set('scorecard', scorecardHandler({ store, learning, guard }));
-  subcommands.set('suggest', suggestHandler({ service, learning }));
-  subcommands.set('usage', usageHandler({ service, usage, now }));
-  subcommands.set('flag', flagHandler({ service, store, now, staleFlagDays: config.staleFlagDays }));
-  const digestPoster = new SlackPoster(jobClient, cardLine);
-  const digestJobs = digestProcessors({
-    digests,
-    effects: new Effects(store, redis, prefix),
-    poster: digestPoster,
-    post: async (channel, message) => {
-      await jobClient.chat.postMessage({
-        channel,
-        text: message.text,
-        blocks: message.blocks as never,
-        unfurl_links: false,
-      });
+
+  const run: commands.CommandRunner = (job) =>
+    commands.runCommand(job, shared, commands.countCommand(metrics));
+  const shared: Shared = {
+    ...{ config, service: features, telemetry: core.telemetry, log, now: core.now, handlers },
+    ...{
+      watch: watched.service,
+      metrics,
+      learning: learningSvc,
+      guard: core.guard,
+      access: core.access,
+      run,
     },
-    log,
-    visibleIn: (team, channel, features) => access.visibleIn(team, channel, features),
-  });
-  for (const [name, processor] of digestJobs) processors.set(name, processor);
-  const homeDeps: ListenerDeps = {
-    ...{ config, service, store, telemetry, log, now, subcommands, watch, metrics },
-    ...{ guard, access, audit },
   };
-  homeEvents.register(bolt, homeDeps, digests);
-  homeActions.register(bolt, homeDeps);
-  // -- capability: retros --
-  const retro = new RetroService({
-    store,
-    telemetry,
-    features: service,
-    usage,
-    queue,
-    effects: new Effects(store, redis, prefix),
-    jobClient,
-    client: webClient,
-    log,
-    now,
-  });
-  watch.onFinal(async (feature) => {
-    await retro.requestOpen(feature, 'deadline');
-  });
-  subcommands.set('retro', retroHandler(retro));
-  processors.set('retro', (job, { lastAttempt }) =>
-    retro.openJob(job.data as unknown as RetroJob, lastAttempt),
-  );
-  processors.set('retro-reminder', (job) => retro.reminderJob(job.data as unknown as ReminderJob));
-  retroActions.register(bolt, { retro, log, access, store });
-  retroNotes.register(bolt, { retro, log });
-  // -- capability: annotations (Grafana, PostHog) of launches and verdicts --
-  annotateWatch(watch, annotatorFrom(config, log), async (key) =>
-    Boolean(await redis.set(`${prefix}annotated:${key}`, '1', 'EX', 90 * 86_400, 'NX')),
-  );
+  commands.register(bolt, shared, run);
+  for (const c of all) c.listen?.(bolt, shared);
 
-  // -- capability: guardrails --
-  const guards = new GuardService({
-    store,
-    telemetry,
-    queue,
-    redis,
-    prefix,
-    jobPoster: new SlackPoster(jobClient, cardLine),
-    poster,
-    effects: new Effects(store, redis, prefix),
-    flags: createFlagProvider(config.flags),
-    admins: config.admins,
-    access,
-    intervalMs: config.guardIntervalSeconds * 1000,
-    telemetryErrors: metrics.telemetryErrors,
-    log,
-    now,
-    zone: config.timezone,
-  });
-  subcommands.set(
-    'guard',
-    guardHandler({ guards, isCatalogName: telemetry.isCatalogName, now, zone: config.timezone }),
-  );
-  processors.set('guard-round', async (job) => {
-    const r = await guards.round((job.data as GuardRoundJob).round);
-    return `round ${r.round}: ${r.features} features, ${r.guards} guards, ${r.queries} queries, ${r.outages} outages, ${r.events} events`;
-  });
-  processors.set('guard-event', (job) => guards.eventJob(job.data as unknown as GuardEventJob));
-  guardActions.register(bolt, { guards, log });
-
-  const deps: ListenerDeps = { ...homeDeps, learning };
-  membershipEvents.register(bolt, { access });
-  epochCheck.register(bolt, { epoch });
-  suggestActions.register(bolt, deps);
-  const runCommand = (job: commands.CommandJob, counted = commands.countCommand(metrics)) =>
-    commands.runCommand(job, deps, webClient, commands.answerEphemerally, counted);
-  commands.register(bolt, deps, runCommand);
-  actions.register(bolt, deps, runCommand);
-  for (const listeners of [views, events, shortcuts, options]) listeners.register(bolt, deps);
   // -- the web tier: acknowledge from the request alone, queue it for a worker --
   const requestRedis = createRedis(config, { maxRetriesPerRequest: null });
   requestRedis.on('error', (err) => log.warn({ err }, 'redis (requests) connection error'));
-  // Bounded: with Redis down or frozen the asker is told within seconds that nothing was saved.
-  const requests = boundedQueue(createRequestQueue(requestRedis, bullPrefix(prefix)), 5_000);
+  // Bounded: the acknowledgement waits for the queue, so with Redis down or frozen it says within 2 s
+  // (inside Slack's 3) that nothing was saved.
+  const requests = boundedQueue(createRequestQueue(requestRedis, bullPrefix(core.prefix)), 2_000);
   useIntake(bolt, {
     queue: requests,
     log,
     deciders: {
       command: (body) => {
-        const decided = commands.decideAck(String(body.text ?? ''), deps.service);
+        const decided = commands.decideAck(String(body.text ?? ''), features);
         if (decided.kind === 'run') return { enqueue: true };
         if (decided.refused) metrics.commands.inc({ command: decided.refused, outcome: 'refused' });
         return { ack: { response_type: 'ephemeral', text: decided.text }, enqueue: false };
       },
-      view: submissionDeciders(telemetry),
+      view: submissionDeciders(core.telemetry),
     },
-    refused: async (body) => {
-      const url = typeof body.response_url === 'string' ? body.response_url : undefined;
-      if (url) await commands.answerEphemerally(url, { text: commands.NOTHING_SAVED });
-    },
+    notTaken: { response_type: 'ephemeral', text: commands.NOTHING_SAVED },
   });
   bolt.error((async ({ error, context }: ExtendedErrorHandlerArgs) => {
+    // No installation serves the request (uninstalled, another workspace): logged where refused.
+    if (notInstalled(error)) return;
+    if ((error as { code?: string }).code === 'slack_bolt_authorization_error') {
+      // The store could not be asked: fail the request (a queued one is retried, Slack retries an
+      // event answered with an error) rather than drop it as if nobody had installed the app.
+      log.warn({ err: error }, 'could not authorize a request: the installation store did not answer');
+      throw error;
+    }
     log.error({ err: error, code: (error as { code?: string }).code }, 'listener error');
-    // A request run from the queue fails its job, so BullMQ retries it.
-    if (context && isQueued(context)) throw error;
+    // A request run from the queue fails its job, so BullMQ retries it; an event the web tier could
+    // not queue fails its HTTP answer, so Slack sends it again.
+    if ((context && isQueued(context)) || error instanceof NotQueuedError) throw error;
   }) as never);
 
   let worker: Worker<JobData> | undefined;
   let requestWorker: Worker<RequestJob> | undefined;
   let workerServer: Server | undefined;
   let workerRedis: RedisClient | undefined;
-  const watchService = watch;
   return {
     bolt,
     redis,
-    store,
-    service,
-    telemetry,
-    guards,
+    store: core.store,
+    service: features,
+    telemetry: core.telemetry,
+    guards: guarded.service,
+    workspaces: core.workspaces,
+    lifecycle: tenants.lifecycle,
     log,
-    queue,
+    queue: core.queue,
     requests,
-    watch: watchService,
+    watch: watched.service,
     metrics,
-    runCommand,
     async start(port = config.port) {
       await warnAboutRedis(redis, log);
       await refuseVolatileRedis(redis, config.allowVolatileRedis);
       // Before any worker takes a job: a store of the layout before hash tags is moved once.
-      await migrateKeyLayout(redis, prefix, log);
-      Object.assign(identity, await checkSlackToken(webClient, log));
+      await migrateKeyLayout(redis, core.prefix, log);
+      if (tenancy.single) {
+        // One workspace: whose token it is (other teams' requests are refused from now on).
+        const token = await checkSlackToken(
+          new webApi.WebClient(config.slack.botToken, core.clientOptions),
+          log,
+        );
+        tenancy.single.learn({ ...(token.team ? { team: token.team } : {}), ...token.identity });
+      } else {
+        // Many: the start-up step of a key rotation (re-encrypts what DONEDONE_ENCRYPTION_KEY_OLD made).
+        await tenancy.installations?.reencrypt();
+      }
       let server: Server | undefined;
       if (takesRequests) {
         const started = (await bolt.start(port)) as unknown as Server | undefined;
@@ -494,21 +254,25 @@ export function createDonedone(opts: AppOptions): Donedone {
         workerRedis.on('error', (err) => log.warn({ err }, 'redis (worker) connection error'));
         worker = createWorker({
           connection: workerRedis,
-          settings: queueSettings,
-          watch: watchService,
+          settings: core.queueSettings,
+          watch: watched.service,
           log,
           processors,
         });
         requestWorker = createRequestWorker({
           connection: workerRedis,
-          prefix: bullPrefix(prefix),
+          prefix: bullPrefix(core.prefix),
           bolt,
           log,
         });
+        // Only installs can be uninstalled: the retention sweep is for many-workspace mode.
+        if (tenancy.installations) await tenants.lifecycle.schedule();
       }
       const address = server?.address();
       workerServer = takesRequests ? undefined : server;
-      return { port: typeof address === 'object' && address ? address.port : port };
+      // Socket Mode's receiver keeps its HTTP server to itself: it listens on PORT (config.port).
+      const listening = takesRequests && config.slack.appToken ? config.port : port;
+      return { port: typeof address === 'object' && address ? address.port : listening };
     },
     /** Stops taking work, lets running jobs finish, closes every connection. */
     async stop() {
@@ -520,11 +284,19 @@ export function createDonedone(opts: AppOptions): Donedone {
       workerRedis?.disconnect();
       await requests.close();
       requestRedis.disconnect();
-      await queue.close();
-      queueRedis.disconnect();
+      await core.queue.close();
+      core.queueRedis.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** Whether an authorization failure is "not installed" (Bolt and its OAuth wrap the error once each). */
+function notInstalled(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 4; e = (e as { original?: unknown }).original, depth++) {
+    if (e instanceof NotInstalledError) return true;
+  }
+  return false;
 }
 
 /** A receiver that never listens: a worker runs requests from the queue, not from Slack. */
@@ -547,13 +319,16 @@ const REJECTED_TOKEN = new Set([
 export async function checkSlackToken(
   client: webApi.WebClient,
   log: Logger,
-): Promise<{ botId?: string; botUserId?: string }> {
+): Promise<{ team?: string; identity: { botId?: string; botUserId?: string } }> {
   try {
     const auth = await client.auth.test();
     log.info({ team: auth.team_id, botUser: auth.user_id }, 'connected to Slack');
     return {
-      ...(auth.bot_id ? { botId: auth.bot_id } : {}),
-      ...(auth.user_id ? { botUserId: auth.user_id } : {}),
+      ...(auth.team_id ? { team: auth.team_id } : {}),
+      identity: {
+        ...(auth.bot_id ? { botId: auth.bot_id } : {}),
+        ...(auth.user_id ? { botUserId: auth.user_id } : {}),
+      },
     };
   } catch (err) {
     const code = slackErrorCode(err);
@@ -563,7 +338,7 @@ export async function checkSlackToken(
       );
     }
     log.warn({ err }, "could not reach Slack's Web API; continuing, posts will retry");
-    return {};
+    return { identity: {} };
   }
 }
 

@@ -1,8 +1,27 @@
+import { createHash } from 'node:crypto';
 import { IANAZone } from 'luxon';
+
+/** A key of DONEDONE_ENCRYPTION_KEY(_OLD): 32 bytes, and its id (stored beside each ciphertext). */
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
+
+/** Many-workspace mode: Slack's OAuth install and the keys that encrypt tokens at rest. */
+export interface OAuthConfig {
+  clientId: string;
+  clientSecret: string;
+  stateSecret: string;
+  /** DONEDONE_ENCRYPTION_KEY: encrypts every token stored from now on. */
+  key: EncryptionKey;
+  /** DONEDONE_ENCRYPTION_KEY_OLD while rotating: still decrypts; start-up re-encrypts with `key`. */
+  oldKey?: EncryptionKey;
+}
 
 export interface Config {
   slack: {
-    botToken: string;
+    /** Single-workspace mode: the one bot token. Unset in many-workspace mode (`oauth`). */
+    botToken?: string;
     signingSecret?: string;
     appToken?: string;
     apiUrl: string;
@@ -40,6 +59,10 @@ export interface Config {
   allowVolatileRedis: boolean;
   /** The flag tool that **Pause rollout** turns a flag off in (FLAGS_*). */
   flags?: FlagsConfig;
+  /** Many-workspace mode (SLACK_CLIENT_ID…); absent in single-workspace mode (SLACK_BOT_TOKEN). */
+  oauth?: OAuthConfig;
+  /** DONEDONE_RETENTION_DAYS: how long an uninstalled workspace's features are kept. */
+  retentionDays: number;
 }
 
 /** A Redis Cluster's seed nodes and what every node shares: credentials and TLS. */
@@ -102,9 +125,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   };
 
   const botToken = get('SLACK_BOT_TOKEN');
-  if (!botToken)
-    problems.push('SLACK_BOT_TOKEN is required: the bot token (xoxb-…) from OAuth & Permissions');
-  else if (!botToken.startsWith('xoxb-'))
+  const oauth = oauthConfig(get, problems, botToken !== undefined);
+  if (!botToken && oauth === null)
+    problems.push(
+      'SLACK_BOT_TOKEN is required for one workspace: the bot token (xoxb-…) from OAuth & Permissions; for many workspaces set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and DONEDONE_ENCRYPTION_KEY instead',
+    );
+  else if (botToken && !botToken.startsWith('xoxb-'))
     problems.push('SLACK_BOT_TOKEN must be a bot token starting with xoxb-');
   const appToken = get('SLACK_APP_TOKEN');
   if (appToken && !appToken.startsWith('xapp-')) {
@@ -214,9 +240,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     problems.push(`DONEDONE_ALLOW_VOLATILE_REDIS must be 1 or unset (got "${volatile}")`);
   }
 
+  const retentionText = get('DONEDONE_RETENTION_DAYS') ?? '90';
+  const retentionDays = Number(retentionText);
+  if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+    problems.push(`DONEDONE_RETENTION_DAYS must be a whole number of days, e.g. 90 (got "${retentionText}")`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   const config: Config = {
-    slack: { botToken: botToken!, apiUrl },
+    slack: { ...(botToken ? { botToken } : {}), apiUrl },
+    retentionDays,
     port,
     redisUrl,
     redisPrefix,
@@ -232,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   };
   if (flags) config.flags = flags;
   if (redisCluster) config.redisCluster = redisCluster;
+  if (oauth) config.oauth = oauth;
   if (signingSecret) config.slack.signingSecret = signingSecret;
   if (appToken) config.slack.appToken = appToken;
   if (prometheusUrl) config.prometheusUrl = prometheusUrl;
@@ -354,4 +388,80 @@ function flagsConfig(get: (name: string) => string | undefined, problems: string
     environment: environment!,
     ...(project ? { project } : {}),
   };
+}
+
+const OAUTH_SETTINGS = [
+  'SLACK_CLIENT_ID',
+  'SLACK_CLIENT_SECRET',
+  'SLACK_STATE_SECRET',
+  'DONEDONE_ENCRYPTION_KEY',
+] as const;
+
+/**
+ * Many-workspace mode's settings. Null when none is set (single-workspace mode, or nothing at
+ * all); undefined when some are wrong (the problems are pushed, secrets never echoed).
+ */
+function oauthConfig(
+  get: (name: string) => string | undefined,
+  problems: string[],
+  hasBotToken: boolean,
+): OAuthConfig | null | undefined {
+  const given = OAUTH_SETTINGS.filter((n) => get(n) !== undefined);
+  const oldText = get('DONEDONE_ENCRYPTION_KEY_OLD');
+  if (given.length === 0) {
+    if (oldText)
+      problems.push(
+        'DONEDONE_ENCRYPTION_KEY_OLD is set without DONEDONE_ENCRYPTION_KEY: set the new key too',
+      );
+    return null;
+  }
+  const appSettings = given.filter((n) => n !== 'DONEDONE_ENCRYPTION_KEY');
+  if (hasBotToken) {
+    // An encryption key alone is harmless beside SLACK_BOT_TOKEN (nothing to encrypt); the app's
+    // OAuth credentials are not: which mode was meant is unclear.
+    if (appSettings.length === 0) return null;
+    problems.push(
+      `SLACK_BOT_TOKEN and ${appSettings.join(', ')} are both set: set SLACK_BOT_TOKEN for one workspace, or unset it and use SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and DONEDONE_ENCRYPTION_KEY for many`,
+    );
+    return undefined;
+  }
+  const missing = OAUTH_SETTINGS.filter((n) => get(n) === undefined);
+  const before = problems.length;
+  if (missing.length > 0) {
+    problems.push(
+      `Many workspaces need SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and DONEDONE_ENCRYPTION_KEY together; missing: ${missing.join(', ')}`,
+    );
+  }
+  const stateSecret = get('SLACK_STATE_SECRET');
+  if (stateSecret && stateSecret.length < 16) {
+    problems.push('SLACK_STATE_SECRET must be at least 16 characters (e.g. `openssl rand -hex 24`)');
+  }
+  const keyText = get('DONEDONE_ENCRYPTION_KEY');
+  const key = keyText ? encryptionKey('DONEDONE_ENCRYPTION_KEY', keyText, problems) : undefined;
+  const oldKey = oldText ? encryptionKey('DONEDONE_ENCRYPTION_KEY_OLD', oldText, problems) : undefined;
+  if (key && oldKey && key.id === oldKey.id) {
+    problems.push(
+      'DONEDONE_ENCRYPTION_KEY_OLD is the same key as DONEDONE_ENCRYPTION_KEY: set the new key in DONEDONE_ENCRYPTION_KEY and the previous one in _OLD',
+    );
+  }
+  if (problems.length > before || !key) return undefined;
+  return {
+    clientId: get('SLACK_CLIENT_ID')!,
+    clientSecret: get('SLACK_CLIENT_SECRET')!,
+    stateSecret: stateSecret!,
+    key,
+    ...(oldKey ? { oldKey } : {}),
+  };
+}
+
+/** A 32-byte key in base64; its id is a digest of it, so no second setting can disagree with it. */
+function encryptionKey(name: string, text: string, problems: string[]): EncryptionKey | undefined {
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
+  if (key.length !== 32) {
+    problems.push(
+      `${name} must be 32 bytes in base64 (44 characters, e.g. from \`openssl rand -base64 32\`); the value given is ${key.length === 0 ? 'not base64' : `${key.length} bytes`}`,
+    );
+    return undefined;
+  }
+  return { id: createHash('sha256').update(key).digest('hex').slice(0, 8), key };
 }

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       port,
       role: config.role,
       mode: config.slack.appToken ? 'socket' : 'http',
+      workspaces: config.oauth ? 'many (OAuth install at /slack/install)' : 'one (SLACK_BOT_TOKEN)',
       catalog: catalog.length,
     },
     'donedone is running',

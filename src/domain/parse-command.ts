@@ -28,6 +28,9 @@ export type Command =
   | { name: 'canary'; id?: string; spec: string }
   | { name: 'owner'; id: string; user: string }
   | { name: 'guard'; id: string; spec: string }
+  | { name: 'api-token'; action: 'create' | 'list' }
+  | { name: 'api-token'; action: 'revoke'; prefix: string }
+  | { name: 'forget-workspace'; confirm: boolean }
   | { name: 'help' };
 
 export interface ProposalReading {
@@ -57,6 +60,8 @@ const USAGE: Record<string, string> = {
   canary: '/donedone canary checkout_revenue_dollars_total node=canary over 1h',
   owner: '/donedone owner F-3 @maria',
   guard: '/donedone guard F-3 checkout_error_ratio < 2% over 3h auto-pause',
+  'api-token': '/donedone api-token revoke ddw_Ab3x9Q',
+  'forget-workspace': '/donedone forget-workspace confirm',
 };
 
 export function usageOf(name: string): string {
@@ -227,6 +232,29 @@ export function parseCommand(input: string): CommandResult {
       const r = withId(name, rest);
       if (isResult(r)) return r;
       return { ok: true, command: { name, id: r.id, spec: r.tail } };
+    }
+    case 'api-token': {
+      const [action = '', prefix, ...extra] = rest ? rest.split(' ') : [];
+      if (!action) return { ok: true, command: { name, action: 'create' } };
+      if (action === 'list' && !prefix) return { ok: true, command: { name, action: 'list' } };
+      if (action === 'revoke') {
+        if (!prefix)
+          return error(
+            '`api-token revoke` needs the prefix of the token to revoke, as `/donedone api-token list` shows it.',
+            name,
+          );
+        if (extra.length > 0) return error('`api-token revoke` takes one prefix.', name);
+        return { ok: true, command: { name, action: 'revoke', prefix } };
+      }
+      return error(
+        `\`api-token\` takes nothing (a new token), \`list\` or \`revoke <prefix>\`; not \`${rest}\`.`,
+        name,
+      );
+    }
+    case 'forget-workspace': {
+      if (!rest) return { ok: true, command: { name, confirm: false } };
+      if (rest.toLowerCase() === 'confirm') return { ok: true, command: { name, confirm: true } };
+      return error(`\`forget-workspace\` takes only the word \`confirm\`; not \`${rest}\`.`, name);
     }
     default:
       return error(`\`${verb}\` is not a donedone command. Try \`/donedone help\` for the list.`);

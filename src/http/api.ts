@@ -11,10 +11,13 @@ import { actingAs } from '../usecases/actor';
 import type { FeatureService } from '../usecases/feature-service';
 import type { GuardService } from '../usecases/guard-service';
 import type { WatchService } from '../usecases/watch-service';
-import { refuseUnauthorised, sendJson } from './routes';
+import { authenticate, sendJson, type WorkspaceTokens } from './routes';
 
 export interface ApiDeps {
+  /** DONEDONE_API_TOKEN: the operator's token, for every workspace (`?team=`). */
   token?: string;
+  /** Many workspaces: tokens from `/donedone api-token`, each for its own workspace. */
+  workspaceTokens?: WorkspaceTokens;
   /** DONEDONE_GATE_GRACE_HOURS: after launch, no data or no first use is inconclusive, not a failure. */
   gateGraceHours?: number;
   store: FeatureStore;
@@ -93,19 +96,34 @@ export function gateAnswer(
 }
 
 /**
- * The HTTP API for deploy pipelines and dashboards (PRODUCT.md). Bearer `DONEDONE_API_TOKEN`;
- * without the setting the API is off. With several workspaces, `?team=T…` says which.
+ * The HTTP API for deploy pipelines and dashboards (PRODUCT.md). Bearer `DONEDONE_API_TOKEN`
+ * (with several workspaces, `?team=T…` says which), or a workspace's own token from
+ * `/donedone api-token` (that workspace only; another `?team=` is 403). Without either the API is off.
  */
 export function apiRoutes(lazyDeps: () => ApiDeps): CustomRoute[] {
   const guard =
     (handler: Handler) =>
     (req: ParamsIncomingMessage, res: ServerResponse): void => {
       const deps = lazyDeps();
-      if (refuseUnauthorised(req, res, deps.token)) return;
       (async () => {
+        const caller = await authenticate(req, res, deps.token, deps.workspaceTokens);
+        if (!caller) return;
         const url = new URL(req.url ?? '/', 'http://localhost');
+        const asked = url.searchParams.get('team');
+        if (caller.kind === 'workspace') {
+          // A workspace's token sees its own workspace only: another one is forbidden, not hidden
+          // (the caller knows which workspace its token belongs to).
+          if (asked && asked !== caller.team) {
+            sendJson(res, 403, {
+              error: `This token belongs to workspace ${caller.team} and sees only its features; leave out ?team= or use ?team=${caller.team}.`,
+            });
+            return;
+          }
+          await handler(req, res, caller.team, deps);
+          return;
+        }
         const teams = await deps.store.teams();
-        const team = url.searchParams.get('team') ?? (teams.length === 1 ? teams[0] : undefined);
+        const team = asked ?? (teams.length === 1 ? teams[0] : undefined);
         if (!team) {
           sendJson(res, 400, {
             error:

@@ -2,11 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
 import { canarySpecFrom } from '../domain/parse-canary';
 import type { CanaryFailureReason, CanaryService } from '../usecases/canary-service';
-import { refuseUnauthorised, sendJson } from './routes';
+import { authenticate, sendJson, type WorkspaceTokens } from './routes';
 
 export interface CanaryApiDeps {
   /** `DONEDONE_API_TOKEN`; without it the API is off. */
   token?: string;
+  /** Many workspaces: tokens from `/donedone api-token` judge canaries too (no workspace data in it). */
+  workspaceTokens?: WorkspaceTokens;
   canary: CanaryService;
 }
 
@@ -41,8 +43,9 @@ export function canaryApiRoutes(lazyDeps: () => CanaryApiDeps): CustomRoute[] {
       method: ['GET'],
       handler: (req, res: ServerResponse) => {
         const deps = lazyDeps();
-        if (refuseUnauthorised(req, res, deps.token)) return;
-        answer(req, res, deps).catch(() => {
+        (async () => {
+          if (await authenticate(req, res, deps.token, deps.workspaceTokens)) await answer(req, res, deps);
+        })().catch(() => {
           if (!res.headersSent) sendJson(res, 500, { error: 'Internal error' });
         });
       },

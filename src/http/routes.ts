@@ -81,3 +81,47 @@ export function refuseUnauthorised(
   }
   return false;
 }
+
+/** Who called the HTTP API: the operator (any workspace, `?team=`) or one workspace's token. */
+export type ApiCaller = { kind: 'operator' } | { kind: 'workspace'; team: string };
+
+/** Workspace API tokens (`/donedone api-token`), as the API's door sees them. */
+export interface WorkspaceTokens {
+  teamOf(token: string): Promise<string | null>;
+}
+
+function bearerOf(req: IncomingMessage): string {
+  const header = req.headers.authorization ?? '';
+  return header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+}
+
+/**
+ * The HTTP API's door with workspace tokens: DONEDONE_API_TOKEN is the operator's (every
+ * workspace, with `?team=`); a token from `/donedone api-token` serves its own workspace only.
+ * Answers 404 when the API is off (neither kind exists), 401 for a missing or unknown token, and
+ * resolves null when it answered, so the caller stops.
+ */
+export async function authenticate(
+  req: IncomingMessage,
+  res: ServerResponse,
+  token: string | undefined,
+  workspaceTokens: WorkspaceTokens | undefined,
+): Promise<ApiCaller | null> {
+  if (!workspaceTokens) return refuseUnauthorised(req, res, token) ? null : { kind: 'operator' };
+  if (token && authorised(req, token)) return { kind: 'operator' };
+  const given = bearerOf(req);
+  let team: string | null = null;
+  try {
+    team = given ? await workspaceTokens.teamOf(given) : null;
+  } catch {
+    sendJson(res, 503, { error: 'The store did not answer, so the token could not be checked. Try again.' });
+    return null;
+  }
+  if (team) return { kind: 'workspace', team };
+  res.setHeader('www-authenticate', 'Bearer');
+  sendJson(res, 401, {
+    error:
+      "Send Authorization: Bearer <token>: a workspace's token from `/donedone api-token`, or the operator's DONEDONE_API_TOKEN.",
+  });
+  return null;
+}

@@ -1,9 +1,8 @@
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Feature } from '../domain/model';
-import type { SlackPoster } from '../slack/poster';
-import { slackErrorCode } from '../slack/poster';
-import { asJobError, classifySlackFailure } from '../slack/slack-failure';
+import type { SlackPort } from '../slack/port';
+import { asJobError, classifySlackFailure, slackErrorCode } from '../slack/slack-failure';
 import type { DigestJob, DigestService, OwnerDigestJob } from '../usecases/digest-service';
 import type { Effects } from './effects';
 import type { JobData } from './queue';
@@ -12,9 +11,8 @@ import type { JobProcessor } from './worker';
 export interface DigestProcessorDeps {
   digests: DigestService;
   effects: Effects;
-  poster: SlackPoster;
-  /** Posts a message in a channel (the jobs' WebClient, which fails fast on 429). */
-  post: (channel: string, message: { text: string; blocks: unknown[] }) => Promise<void>;
+  /** The jobs' Slack port: fails fast on 429, so `Effects` turns it into a delayed job. */
+  slack: SlackPort;
   log: Logger;
   /** The features that may be posted in a channel (public ones, and that channel's own). */
   visibleIn?: (team: string, channel: string, features: Feature[]) => Promise<Feature[]>;
@@ -56,7 +54,7 @@ export function digestProcessors(deps: DigestProcessorDeps): Map<string, JobProc
         { channel: data.channel, slot },
         only ? (features) => only(data.team, data.channel, features) : undefined,
       );
-      await deps.post(data.channel, message).catch(failForGood);
+      await deps.slack.post(data.team, data.channel, message).catch(failForGood);
     });
     log.info({ team: data.team, channel: data.channel, slot, result }, 'digest');
     if (scheduled) await digests.queueOwnerDms(data.team);
@@ -69,7 +67,7 @@ export function digestProcessors(deps: DigestProcessorDeps): Map<string, JobProc
     for (const { ownerId, message } of dms) {
       const result = await effects
         .once(`owner-dm:${data.team}:${ownerId}:${data.week}`, ownerId, () =>
-          deps.poster.dm(ownerId, message),
+          deps.slack.dm(data.team, ownerId, message),
         )
         .catch((err) => {
           // One owner who cannot be reached must not stop the others' DMs.

@@ -1,3 +1,4 @@
+import { retryAfterMs } from '../slack/slack-failure';
 import type { FeatureStore } from '../store/feature-store';
 import { channelPaceKeys } from '../store/keys';
 import type { RedisClient } from '../store/redis-connection';
@@ -43,12 +44,6 @@ redis.call('SET', KEYS[1], slot + interval, 'PX', 3600000)
 redis.call('SET', KEYS[2], slot, 'PX', 3600000)
 return slot - now`;
 
-/** The retry delay of a Web API call Slack rate-limited (WebClient with rejectRateLimitedCalls). */
-function rateLimitedMs(err: unknown): number | null {
-  const e = err as { code?: string; retryAfter?: number };
-  return e?.code === 'slack_webapi_rate_limited_error' ? Math.max(1, e.retryAfter ?? 1) * 1000 : null;
-}
-
 /**
  * Slack effects of background jobs: each happens exactly once (keyed, across retries,
  * restarts and processes) and keeps to chat.postMessage's one message a second per channel.
@@ -86,7 +81,7 @@ export class Effects {
       return 'done';
     } catch (err) {
       await this.store.unclaim(key);
-      const limited = rateLimitedMs(err);
+      const limited = retryAfterMs(err);
       if (limited !== null) throw new RetryLater(limited, 'Slack rate limit (Retry-After)');
       throw err;
     }

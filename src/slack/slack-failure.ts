@@ -1,5 +1,4 @@
 import { UnrecoverableError } from 'bullmq';
-import { slackErrorCode } from './poster';
 
 /**
  * How a Web API failure should be met: `rate-limited` waits for Slack's Retry-After, `permanent`
@@ -7,6 +6,27 @@ import { slackErrorCode } from './poster';
  * `retryable` may (Slack's 5xx, a network failure, a time-out).
  */
 export type SlackFailure = 'rate-limited' | 'permanent' | 'retryable';
+
+/**
+ * A Web API call that failed, sorted once: `rate-limited` carries Slack's Retry-After,
+ * `permanent` cannot succeed by retrying (a channel the bot is not in, a workspace that
+ * uninstalled donedone), `retryable` may (Slack's 5xx, the network).
+ */
+export class SlackError extends Error {
+  constructor(
+    readonly kind: SlackFailure,
+    /** Slack's error code (`not_in_channel`), or ours: `workspace_not_installed`, `network`. */
+    readonly code: string,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`Slack: ${code}`, options);
+    this.name = 'SlackError';
+  }
+}
+
+/** The workspace has no installation (uninstalled, tokens revoked, or another workspace than the token's). */
+export const NOT_INSTALLED = 'workspace_not_installed';
 
 /** Slack's error codes that no retry can fix. */
 const PERMANENT = new Set([
@@ -39,8 +59,22 @@ const PERMANENT = new Set([
   'invalid_trigger_id',
 ]);
 
+/** The Slack error code of a failed Web API call, e.g. `not_in_channel`. */
+export function slackErrorCode(err: unknown): string | undefined {
+  if (err instanceof SlackError) return err.code;
+  return (err as { data?: { error?: string } })?.data?.error;
+}
+
+/** How long Slack asked to wait before calling again, when it rate-limited the call; else null. */
+export function retryAfterMs(err: unknown): number | null {
+  if (err instanceof SlackError) return err.kind === 'rate-limited' ? (err.retryAfterMs ?? 1000) : null;
+  const e = err as { code?: string; retryAfter?: number };
+  return e?.code === 'slack_webapi_rate_limited_error' ? Math.max(1, e.retryAfter ?? 1) * 1000 : null;
+}
+
 /** Sorts a failure of the Web API (or of the network on the way to it); null when it is not one. */
 export function classifySlackFailure(err: unknown): SlackFailure | null {
+  if (err instanceof SlackError) return err.kind;
   const e = err as { code?: string } | undefined;
   if (e?.code === 'slack_webapi_rate_limited_error') return 'rate-limited';
   const code = slackErrorCode(err);
@@ -62,4 +96,16 @@ export function asJobError(err: unknown): unknown {
     return failure;
   }
   return err;
+}
+
+/** `err` as a `SlackError` when it is a failure of the Web API; anything else as it is. */
+export function asSlackError(err: unknown): unknown {
+  if (err instanceof SlackError) return err;
+  const kind = classifySlackFailure(err);
+  if (!kind) return err;
+  const e = err as { retryAfter?: number };
+  if (kind === 'rate-limited') {
+    return new SlackError(kind, 'ratelimited', Math.max(1, e.retryAfter ?? 1) * 1000, { cause: err });
+  }
+  return new SlackError(kind, slackErrorCode(err) ?? 'network', undefined, { cause: err });
 }

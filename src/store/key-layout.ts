@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { bullPrefix } from './keys';
+import { bullPrefix, installKey } from './keys';
 import { isCluster, type RedisClient, scanKeys } from './redis-connection';
 
 /** The layout a store is in, kept at `<prefix>layout` once it has been checked (and moved if need be). */
@@ -15,7 +15,8 @@ function escapeRegExp(text: string): string {
 /**
  * A one-off move of a store written before keys carried hash tags (see `keys.ts`) to the tagged
  * layout, run at start before any worker takes a job:
- * `<prefix>team:T:…` → `<prefix>team:{T}:…` and BullMQ's `<prefix>bull:…` → `<prefix>{bull}:…`.
+ * `<prefix>team:T:…` → `<prefix>team:{T}:…`, BullMQ's `<prefix>bull:…` → `<prefix>{bull}:…`, and the Slack
+ * installations `<prefix>install:…`, `installs`, `uninstalled`, `install-teams:…` → `<prefix>{installs}:…`.
  * Other keys kept their names. Pacing keys (`slot:…`, an hour's life) are left to expire.
  *
  * Cheap when there is nothing to move: a store that has `<prefix>layout` or has neither `<prefix>teams` nor an
@@ -33,7 +34,12 @@ export async function migrateKeyLayout(
 ): Promise<{ moved: number; kept: string[] }> {
   const marker = `${prefix}layout`;
   if ((await redis.get(marker)) === KEY_LAYOUT) return { moved: 0, kept: [] };
-  const witnesses = [`${prefix}teams`, ...QUEUE_NAMES.map((q) => `${prefix}bull:${q}:meta`)];
+  const witnesses = [
+    `${prefix}teams`,
+    `${prefix}installs`,
+    `${prefix}uninstalled`,
+    ...QUEUE_NAMES.map((q) => `${prefix}bull:${q}:meta`),
+  ];
   const found = await Promise.all(witnesses.map((k) => redis.exists(k)));
   let moved = 0;
   const kept: string[] = [];
@@ -47,6 +53,13 @@ export async function migrateKeyLayout(
     const oldBull = `${prefix}bull:`;
     for (const key of await scanKeys(redis, `${oldBull}*`)) {
       moves.push([key, `${bullPrefix(prefix)}:${key.slice(oldBull.length)}`]);
+    }
+    const installs = new RegExp(`^${escapeRegExp(prefix)}(install[-:s].*|uninstalled)$`, 's');
+    for (const pattern of [`${prefix}install*`, `${prefix}uninstalled`]) {
+      for (const key of await scanKeys(redis, pattern)) {
+        const m = installs.exec(key);
+        if (m) moves.push([key, installKey(prefix, m[1]!)]);
+      }
     }
     for (const [from, to] of moves) {
       const result = await moveKey(redis, from, to);

@@ -13,7 +13,9 @@
  *   BullMQ asks for a hash-tagged prefix on a cluster; both queues (scheduled work and Slack
  *   requests) share that one slot;
  * - a channel's posting pace, `<prefix>slot:{C}` and its companions: tagged by the channel;
- * - vendor limits, `<prefix>limits:{posthog}:…` (see `limitsKeyBase`): tagged by the vendor.
+ * - vendor limits, `<prefix>limits:{posthog}:…` (see `limitsKeyBase`): tagged by the vendor;
+ * - Slack installations, `<prefix>{installs}:…`: an install, the set of installs, the uninstalled teams
+ *   and an enterprise's teams change together in one MULTI, across workspaces, so they share one slot.
  *
  * Keys only ever used alone (`epoch`, `teams`, `once:…`, `effect:…`, `measure:…`, `guards:…`) need no tag.
  * The prefix itself holds no braces (`DONEDONE_REDIS_PREFIX` is validated), so the tag is always ours.
@@ -22,6 +24,11 @@
 /** A key of workspace `team`'s data: `<prefix>team:{T}:<parts joined by :>`. */
 export function teamKey(prefix: string, team: string, ...parts: string[]): string {
   return `${prefix}team:{${team}}:${parts.join(':')}`;
+}
+
+/** A key of the Slack installations (many-workspace mode): `<prefix>{installs}:<parts joined by :>`. */
+export function installKey(prefix: string, ...parts: string[]): string {
+  return `${prefix}{installs}:${parts.join(':')}`;
 }
 
 /** BullMQ's key prefix for both queues: `<prefix>{bull}`, one hash slot. */

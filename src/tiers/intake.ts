@@ -20,8 +20,18 @@ export interface IntakeDeps {
   log: Logger;
   /** Per request kind: slash commands by command name, view submissions by callback id. */
   deciders: { command?: AckDecider; view?: Record<string, AckDecider> };
-  /** Tells the person that the request was not taken (the queue could not be reached). */
-  refused: (body: Record<string, unknown>) => Promise<void>;
+  /** The acknowledgement of a command or an interaction that could not be queued: nothing was saved. */
+  notTaken: Record<string, unknown> | string;
+}
+
+/** An event that could not be queued: the HTTP answer is an error, so Slack sends the event again. */
+export class NotQueuedError extends Error {
+  /** Coded, so Bolt hands it to the error handler as it is. */
+  readonly code = 'donedone_not_queued';
+  constructor(cause: unknown) {
+    super('the Slack request could not be queued', { cause });
+    this.name = 'NotQueuedError';
+  }
 }
 
 /** Requests that must be answered in their own response with data: run where they arrive. */
@@ -49,21 +59,26 @@ export function intake(deps: IntakeDeps): Middleware<AnyMiddlewareArgs> {
       return;
     }
     const receivedAt = Date.now();
-    // Events are acknowledged by Bolt before any middleware; everything else here.
+    // Events are acknowledged by Bolt before any middleware; everything else here. Either way the
+    // HTTP answer leaves only when this returns (the receiver's processBeforeResponse), after the
+    // request is queued: an acknowledged request is never lost with the process that took it.
     const ack = typeof args.ack === 'function' ? args.ack : null;
     const decision = decide(body, deps.deciders);
-    if (ack) await ack(decision.ack);
-    if (!decision.enqueue) return;
-    try {
-      await deps.queue.add(
-        'request',
-        { body: withoutToken(body), receivedAt },
-        { jobId: requestJobId(body) },
-      );
-    } catch (err) {
-      deps.log.error({ err }, 'could not queue a Slack request');
-      await deps.refused(body).catch((e) => deps.log.warn({ err: e }, 'could not tell the asker'));
+    if (decision.enqueue) {
+      try {
+        await deps.queue.add(
+          'request',
+          { body: withoutToken(body), receivedAt },
+          { jobId: requestJobId(body) },
+        );
+      } catch (err) {
+        deps.log.error({ err }, 'could not queue a Slack request');
+        if (!ack) throw new NotQueuedError(err);
+        await ack(deps.notTaken);
+        return;
+      }
     }
+    if (ack) await ack(decision.ack);
   };
 }
 

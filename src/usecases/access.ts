@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Feature } from '../domain/model';
-import type { ConversationKind, Directory } from '../slack/directory';
+import type { ConversationKind, Directory } from '../slack/port';
 import { teamKey } from '../store/keys';
 import type { RedisClient } from '../store/redis-connection';
 

@@ -1,10 +1,11 @@
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
+import type { AuditEntry } from '../domain/audit';
 import type { Check, Expectation, Feature, Instrumented } from '../domain/model';
 import { type ParseResult, parseExpectation } from '../domain/parse-expectation';
 import { deadlineOf, judge, type Reading, windowDuration } from '../domain/verdict';
 import { checkMessage, instrumentationNote } from '../slack/blocks/card-blocks';
-import type { SlackPoster } from '../slack/poster';
+import type { SlackPort } from '../slack/port';
 import type { FeatureStore } from '../store/feature-store';
 import type { Telemetry } from '../telemetry/telemetry';
 import { TelemetryQueryError, TelemetryUnavailableError } from '../telemetry/types';
@@ -12,7 +13,7 @@ import { TelemetryQueryError, TelemetryUnavailableError } from '../telemetry/typ
 export interface ServiceDeps {
   store: FeatureStore;
   telemetry: Telemetry;
-  poster: SlackPoster;
+  poster: SlackPort;
   log: Logger;
   now: () => DateTime;
   /** The workspace's zone (DONEDONE_TIMEZONE); UTC when unset. */
@@ -26,6 +27,19 @@ export interface ServiceDeps {
   onExpectationChanged?: (previous: Feature | null, feature: Feature) => Promise<void>;
   /** A line for the answer to a new expectation: how the owner's past ones landed (learning-service). */
   expectationNote?: (feature: Feature) => Promise<string | null>;
+  /** A feature's history of changes (the audit trail), for `show`. */
+  history?: (team: string, id: string) => Promise<AuditEntry[]>;
+}
+
+/** Which features `list` shows: all, the open ones, or one person's. */
+export type ListScope = { kind: 'all' } | { kind: 'open' } | { kind: 'owner'; owner: string };
+
+/** Everything `show` tells of a feature. */
+export interface FeatureDetails {
+  feature: Feature;
+  checks: Check[];
+  notes: { user: string; text: string; at: string; ts: string }[];
+  history: AuditEntry[];
 }
 
 export type Outcome<T> = { ok: true; value: T; note?: string } | { ok: false; error: string };
@@ -58,6 +72,91 @@ export class FeatureService {
       };
     }
     return { ok: true, value: feature };
+  }
+
+  /** The feature, or null when there is none by that id in the workspace. */
+  find(team: string, id: string): Promise<Feature | null> {
+    return this.deps.store.get(team, id);
+  }
+
+  async details(team: string, id: string): Promise<Outcome<FeatureDetails>> {
+    const found = await this.get(team, id);
+    if (!found.ok) return found;
+    const [checks, notes, history] = await Promise.all([
+      this.deps.store.checks(team, id),
+      this.deps.store.notes(team, id),
+      this.deps.history ? this.deps.history(team, id) : Promise.resolve([]),
+    ]);
+    return { ok: true, value: { feature: found.value, checks, notes, history } };
+  }
+
+  async list(team: string, scope: ListScope): Promise<Feature[]> {
+    if (scope.kind === 'owner') return this.deps.store.listByOwner(team, scope.owner);
+    const all = await this.deps.store.list(team);
+    return scope.kind === 'open' ? all.filter((f) => f.status !== 'dropped' && f.status !== 'decided') : all;
+  }
+
+  /** Takes the feature off the board; `stop` ends its scheduled work. */
+  async drop(
+    team: string,
+    id: string,
+    reason: string | undefined,
+    stop: (feature: Feature) => Promise<void>,
+  ): Promise<Outcome<Feature>> {
+    const found = await this.get(team, id);
+    if (!found.ok) return found;
+    if (found.value.status === 'dropped') return { ok: false, error: `${id} is already off the board.` };
+    const updated = await this.deps.store.update(team, id, (f) => ({
+      ...f,
+      status: 'dropped',
+      ...(reason ? { droppedReason: reason } : {}),
+    }));
+    if (!updated) return this.get(team, id) as Promise<Outcome<never>>;
+    await stop(updated);
+    await this.updateCard(updated);
+    return { ok: true, value: updated };
+  }
+
+  /** Links a feature flag to the feature (`flag F-3 <key> [since …]`). */
+  async linkFlag(team: string, id: string, key: string, since: string): Promise<Outcome<Feature>> {
+    const updated = await this.deps.store.update(team, id, (f) => ({ ...f, flag: { key, since } }));
+    return updated ? { ok: true, value: updated } : this.get(team, id);
+  }
+
+  /** Hands the feature over to `owner`; its card shows the new owner. */
+  async handOver(team: string, id: string, owner: string): Promise<Outcome<Feature>> {
+    const updated = await this.deps.store.update(team, id, (f) => ({ ...f, ownerId: owner }));
+    if (!updated) return this.get(team, id);
+    await this.updateCard(updated);
+    return { ok: true, value: updated };
+  }
+
+  /**
+   * A "Proposal:" message becomes a feature once, however often Slack delivers it; a failure gives
+   * the claim back so a retry can try again (the feature it made is reused by `requestKey`).
+   */
+  async proposeFromMessage(args: {
+    team: string;
+    channel: string;
+    userId: string;
+    title: string;
+    ts: string;
+  }): Promise<Outcome<Feature> | null> {
+    const claim = `message:${args.team}:${args.channel}:${args.ts}`;
+    if (!(await this.deps.store.once(claim))) return null;
+    try {
+      return await this.propose({
+        team: args.team,
+        channel: args.channel,
+        userId: args.userId,
+        title: args.title,
+        threadTs: args.ts,
+        requestKey: `${args.channel}:${args.ts}`,
+      });
+    } catch (err) {
+      await this.deps.store.release(claim);
+      throw err;
+    }
   }
 
   now(): DateTime {

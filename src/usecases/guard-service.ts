@@ -24,7 +24,7 @@ import {
   guardRecoveredMessage,
   pausedMessage,
 } from '../slack/blocks/guard-blocks';
-import type { SlackPoster } from '../slack/poster';
+import type { SlackPort } from '../slack/port';
 import type { FeatureStore } from '../store/feature-store';
 import type { RedisClient } from '../store/redis-connection';
 import type { Telemetry } from '../telemetry/telemetry';
@@ -38,9 +38,9 @@ export interface GuardServiceDeps {
   redis: RedisClient;
   prefix: string;
   /** Posts from jobs (a client that rejects rate-limited calls), through `effects`. */
-  jobPoster: SlackPoster;
+  jobPoster: SlackPort;
   /** Posts for a person who pressed a button. */
-  poster: SlackPoster;
+  poster: SlackPort;
   effects: Effects;
   flags?: FlagProvider;
   /** DONEDONE_ADMINS. */
@@ -366,7 +366,11 @@ export class GuardService {
       ),
     );
     await this.deps.effects.once(`${base}:dm`, feature.ownerId, () =>
-      this.deps.jobPoster.dm(feature.ownerId, guardOwnerDm(feature, guard, job.value, autoPause)),
+      this.deps.jobPoster.dm(
+        feature.team,
+        feature.ownerId,
+        guardOwnerDm(feature, guard, job.value, autoPause),
+      ),
     );
     return 'breach';
   }

@@ -1,4 +1,3 @@
-import type { webApi } from '@slack/bolt';
 import type { Queue } from 'bullmq';
 import { DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
@@ -18,13 +17,12 @@ import {
   retroMessage,
   retroViewOf,
 } from '../slack/blocks/retro-blocks';
+import type { SlackPort } from '../slack/port';
 import type { FeatureStore } from '../store/feature-store';
 import type { Telemetry } from '../telemetry/telemetry';
 import { TelemetryQueryError } from '../telemetry/types';
 import type { FeatureService, Outcome } from './feature-service';
 import type { UsageService } from './usage-service';
-
-type WebClient = webApi.WebClient;
 
 /** How long a retro waits for a decision before the one reminder. */
 export const REMINDER_AFTER = Duration.fromObject({ days: 7 });
@@ -53,9 +51,9 @@ export interface RetroDeps {
   queue: Queue<JobData>;
   effects: Effects;
   /** Posts from jobs: fails fast on 429, so `Effects` turns it into a delayed job. */
-  jobClient: WebClient;
+  jobSlack: SlackPort;
   /** Answers to clicks (chat.update, the flag request), from listeners. */
-  client: WebClient;
+  slack: SlackPort;
   log: Logger;
   now: () => DateTime;
 }
@@ -143,7 +141,7 @@ export class RetroService {
       };
     }
     if (feature.retro) {
-      const link = await this.permalink(this.deps.client, feature.retro);
+      const link = await this.permalink(feature.team, feature.retro);
       return {
         ok: true,
         value: `${id}'s retro is already open: ${link ?? `in <#${feature.retro.channel}>`}`,
@@ -175,13 +173,8 @@ export class RetroService {
           ...facts,
         };
         const message = retroMessage(retroViewOf({ ...current, retro: draft })!);
-        const res = await this.deps.jobClient.chat.postMessage({
-          channel,
-          text: message.text,
-          blocks: message.blocks,
-          unfurl_links: false,
-        });
-        const retro: Retro = { ...draft, channel: (res.channel as string) ?? channel, ts: res.ts as string };
+        const posted = await this.deps.jobSlack.post(job.team, channel, message);
+        const retro: Retro = { ...draft, channel: posted.channel, ts: posted.ts };
         await this.deps.store.indexRetro(job.team, retro.channel, retro.ts, job.id);
         await this.deps.store.update(job.team, job.id, (f) =>
           cycleOf(f) === job.cycle && !f.retro ? { ...f, retro } : null,
@@ -252,21 +245,16 @@ export class RetroService {
       // A query the API refuses will not get better; anything else is retried until the last attempt.
       if (!lastAttempt && !(err instanceof TelemetryQueryError)) throw err;
       const message = chartUnavailableMessage(retroViewOf(feature)!, (err as Error).message);
-      await this.deps.jobClient.chat.postMessage({
-        channel: retro.channel,
-        thread_ts: retro.ts,
-        text: message.text,
-        blocks: message.blocks,
-      });
+      await this.deps.jobSlack.post(feature.team, retro.channel, message, retro.ts);
       return;
     }
-    await this.deps.jobClient.files.uploadV2({
-      channel_id: retro.channel,
-      thread_ts: retro.ts,
+    await this.deps.jobSlack.upload(feature.team, {
+      channel: retro.channel,
+      threadTs: retro.ts,
       file: await renderChartPng(spec),
       filename: `${feature.id}-retro-cycle-${retro.cycle}.png`,
       title: spec.title,
-      alt_text: chartAltText(spec),
+      altText: chartAltText(spec),
     });
   }
 
@@ -292,21 +280,11 @@ export class RetroService {
     const view = retroViewOf(feature)!;
     const key = `${job.team}:${job.id}:${job.cycle}`;
     await this.deps.effects.once(`retro-remind:${key}`, retro.channel, async () => {
-      const message = reminderMessage(view);
-      await this.deps.jobClient.chat.postMessage({
-        channel: retro.channel,
-        thread_ts: retro.ts,
-        text: message.text,
-        blocks: message.blocks,
-      });
+      await this.deps.jobSlack.post(job.team, retro.channel, reminderMessage(view), retro.ts);
     });
     await this.deps.effects.once(`retro-remind-dm:${key}`, feature.ownerId, async () => {
-      const message = reminderDm(view, await this.permalink(this.deps.jobClient, retro));
-      await this.deps.jobClient.chat.postMessage({
-        channel: feature.ownerId,
-        text: message.text,
-        blocks: message.blocks,
-      });
+      const message = reminderDm(view, await this.permalink(feature.team, retro));
+      await this.deps.jobSlack.dm(job.team, feature.ownerId, message);
     });
     return 'reminded';
   }
@@ -391,14 +369,8 @@ export class RetroService {
 
   /** Shows the decision on the retro message and the card, and asks for a linked flag's removal once. */
   private async afterDecision(feature: Feature, view: RetroView, value: Decision): Promise<void> {
-    const { client, log } = this.deps;
-    const message = retroMessage(view);
-    await client.chat.update({
-      channel: view.retro.channel,
-      ts: view.retro.ts,
-      text: message.text,
-      blocks: message.blocks,
-    });
+    const { slack, log } = this.deps;
+    await slack.update(feature.team, view.retro.channel, view.retro.ts, retroMessage(view));
     await this.deps.features
       .updateCard(feature)
       .catch((err) => log.warn({ feature: feature.id, err }, 'card update failed'));
@@ -407,12 +379,7 @@ export class RetroService {
     if (!(await this.deps.store.once(key, 400 * 24 * 3600))) return;
     const ask = flagRemovalMessage(view, value);
     try {
-      await client.chat.postMessage({
-        channel: view.retro.channel,
-        thread_ts: view.retro.ts,
-        text: ask.text,
-        blocks: ask.blocks,
-      });
+      await slack.post(feature.team, view.retro.channel, ask, view.retro.ts);
     } catch (err) {
       await this.deps.store.release(key);
       throw err;
@@ -445,10 +412,9 @@ export class RetroService {
     }
   }
 
-  private async permalink(client: WebClient, retro: Retro): Promise<string | undefined> {
+  private async permalink(team: string, retro: Retro): Promise<string | undefined> {
     try {
-      const res = await client.chat.getPermalink({ channel: retro.channel, message_ts: retro.ts });
-      return res.permalink;
+      return await this.deps.jobSlack.permalink(team, retro.channel, retro.ts);
     } catch {
       return undefined;
     }

@@ -25,7 +25,8 @@ import {
   usedBeforeLaunchMessage,
   verdictPendingMessage,
 } from '../slack/blocks/watch-blocks';
-import type { SlackPoster } from '../slack/poster';
+import type { SlackPort } from '../slack/port';
+import { retryAfterMs } from '../slack/slack-failure';
 import type { FeatureStore } from '../store/feature-store';
 import type { Telemetry } from '../telemetry/telemetry';
 import { TelemetryQueryError, TelemetryUnavailableError } from '../telemetry/types';
@@ -38,7 +39,7 @@ export interface WatchDeps {
   queue: Queue<JobData>;
   queueSettings: QueueSettings;
   /** Posts from jobs: a client that rejects rate-limited calls instead of sleeping. */
-  poster: SlackPoster;
+  poster: SlackPort;
   effects: Effects;
   metrics: BotMetrics;
   log: Logger;
@@ -426,13 +427,13 @@ export class WatchService {
     await this.updateCard(updated);
     if (isAlarming(check.verdict)) {
       await this.deps.effects.once(`dm:${key}`, updated.ownerId, () =>
-        this.deps.poster.dm(updated.ownerId, ownerAlertMessage(updated, posted)),
+        this.deps.poster.dm(updated.team, updated.ownerId, ownerAlertMessage(updated, posted)),
       );
     }
     const before = earlier[earlier.length - 1];
     if (check.verdict === 'no data' && before && before.value !== null) {
       await this.deps.effects.once(`dm-data:${key}`, updated.ownerId, () =>
-        this.deps.poster.dm(updated.ownerId, dataStoppedMessage(updated, posted)),
+        this.deps.poster.dm(updated.team, updated.ownerId, dataStoppedMessage(updated, posted)),
       );
     }
     if (job.kind === 'final') for (const listener of this.finalListeners) await listener(updated, check);
@@ -506,7 +507,7 @@ export class WatchService {
     try {
       await this.deps.poster.updateCard(feature);
     } catch (err) {
-      if ((err as { code?: string }).code === 'slack_webapi_rate_limited_error') {
+      if (retryAfterMs(err) !== null) {
         this.deps.log.warn(
           { feature: feature.id },
           'card update rate limited; the next update will catch up',

@@ -204,7 +204,8 @@ it('two web and two worker processes on one Redis: every command answered once, 
   expect((await fetch(`http://127.0.0.1:${workerPorts[0]}/slack/events`, { method: 'POST' })).status).toBe(
     404,
   );
-});
+  // Four processes compile the sources as they start (ts-node): on a busy 2-core machine that alone can take a minute.
+}, 150_000);
 
 it('commands acknowledged while no worker runs, and one killed -9, are all answered once by the next', async () => {
   const web = startMain({ ...env(), DONEDONE_ROLE: 'web' });
@@ -231,6 +232,41 @@ it('commands acknowledged while no worker runs, and one killed -9, are all answe
   next.child.kill('SIGTERM');
   expect(await exitOf(next.child)).toBe(0);
 });
+
+it('a web process killed -9 in the middle of a burst: every command it acknowledged is answered once', async () => {
+  const doomed = startMain({ ...env(), DONEDONE_ROLE: 'web' });
+  const worker = startMain({ ...env(), DONEDONE_ROLE: 'worker' });
+  children.push(doomed.child, worker.child);
+  const slack = new FakeSlack({
+    botUrl: `http://127.0.0.1:${await doomed.port}`,
+    responseBase: slackApi.url,
+  });
+  await worker.port;
+  // Commands ten at a time; the web process dies once thirty are acknowledged, with others in flight.
+  const outcomes: { id: string; acked: boolean }[] = [];
+  let killed = false;
+  const sender = async (lane: number) => {
+    for (let i = lane; i < 400; i += 10) {
+      const outcome = await slack.command(`propose Burst ${i}`).then(
+        (r) => ({ id: r.responseId, acked: r.res.status === 200 }),
+        () => ({ id: '', acked: false }),
+      );
+      outcomes.push(outcome);
+      if (!killed && outcomes.filter((o) => o.acked).length >= 30) {
+        killed = true;
+        doomed.child.kill('SIGKILL');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, (_, lane) => sender(lane)));
+  const acked = outcomes.filter((o) => o.acked).map((o) => o.id);
+  expect(acked.length).toBeGreaterThanOrEqual(30);
+  // The kill landed in the middle: later commands found nobody to take them.
+  expect(outcomes.some((o) => !o.acked)).toBe(true);
+  // Whatever Slack was told was taken is answered (Slack itself tells the others that the app did not answer).
+  await slackApi.waitFor(() => acked.every((id) => slackApi.responses.some((r) => r.id === id)), 60_000);
+  for (const id of acked) expect(slackApi.responses.filter((r) => r.id === id)).toHaveLength(1);
+}, 150_000);
 
 it('SIGTERM stops taking work, closes connections and exits 0', async () => {
   const bot = startMain(env());

@@ -37,10 +37,15 @@ export async function startBot(
     queue?: Partial<QueueSettings>;
     /** Reuse a stopped bot's Redis prefix: a restart of the same install. */
     prefix?: string;
+    /** Socket Mode: the WebSocket URL the stand-in's apps.connections.open hands out. */
+    socketUrl?: string;
+    /** A logger to read the bot's log lines (default: silent). */
+    logger?: pino.Logger;
   } = {},
 ): Promise<RunningBot> {
   const slackApi = new SlackStandIn();
   await slackApi.start();
+  if (opts.socketUrl) slackApi.socketUrl = opts.socketUrl;
   const prefix = opts.prefix ?? `test:${randomUUID()}:`;
   const clock = { now: opts.now ?? NOW };
   const config = loadConfig({
@@ -61,7 +66,7 @@ export async function startBot(
     keyPrefix: prefix,
     // Short back-off so retries happen within a test.
     queue: { attempts: 3, backoffMs: 100, ...opts.queue },
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(opts.catalog ? { catalog: opts.catalog } : {}),
     ...(opts.telemetrySources ? { telemetrySources: opts.telemetrySources } : {}),
   });

@@ -16,6 +16,9 @@ export interface SlackClientOptions {
   botUrl: string;
   responseBase: string;
   team?: string;
+  /** Enterprise Grid: the enterprise the team belongs to, and whether the app is installed org-wide. */
+  enterprise?: string;
+  orgWide?: boolean;
 }
 
 /** Sends requests to the bot the way Slack does: signed, in Slack's content types. */
@@ -62,11 +65,15 @@ export class FakeSlack {
     user = 'U1',
     channel = 'C1',
   ): Promise<{ res: Response; body: string; responseId: string }> {
-    const responseId = `r${++this.n}`;
+    // Unique across FakeSlacks (one per workspace in a test), as Slack's response URLs are.
+    const responseId = `r${++this.n}-${this.instance}`;
     const form = new URLSearchParams({
       token: 'legacy',
       team_id: this.opts.team ?? 'T1',
       team_domain: 'acme',
+      ...(this.opts.enterprise
+        ? { enterprise_id: this.opts.enterprise, is_enterprise_install: String(this.opts.orgWide === true) }
+        : {}),
       channel_id: channel,
       channel_name: 'planning',
       user_id: user,
@@ -93,6 +100,16 @@ export class FakeSlack {
     const body = JSON.stringify({
       token: 'legacy',
       team_id: this.opts.team ?? 'T1',
+      ...(this.opts.enterprise ? { enterprise_id: this.opts.enterprise } : {}),
+      authorizations: [
+        {
+          ...(this.opts.enterprise ? { enterprise_id: this.opts.enterprise } : {}),
+          team_id: this.opts.orgWide ? null : (this.opts.team ?? 'T1'),
+          user_id: 'UBOT',
+          is_bot: true,
+          is_enterprise_install: this.opts.orgWide === true,
+        },
+      ],
       api_app_id: 'A1',
       type: 'event_callback',
       event_id: eventId,

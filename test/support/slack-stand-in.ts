@@ -1,5 +1,23 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 
+/** A workspace (or an Enterprise Grid org) that may install the app through oauth.v2.access. */
+export interface Grant {
+  team?: string;
+  teamName?: string;
+  enterprise?: string;
+  /** An org-wide install on Enterprise Grid: keyed by the enterprise, no team. */
+  orgWide?: boolean;
+}
+
+/** A bot token the stand-in issued, and whose it is (auth.test answers with it). */
+interface IssuedToken {
+  team?: string;
+  enterprise?: string;
+  botUserId: string;
+  botId: string;
+  revoked?: boolean;
+}
+
 export interface RecordedCall {
   method: string;
   body: Record<string, unknown>;
@@ -52,6 +70,39 @@ export class SlackStandIn {
   >();
   /** People's roles, for users.info (absent: an ordinary member). */
   readonly people = new Map<string, { admin?: boolean; owner?: boolean }>();
+  /** OAuth: codes Slack would hand the redirect, each good once; the tokens issued for them. */
+  private readonly grants = new Map<string, Grant>();
+  readonly issued = new Map<string, IssuedToken>();
+  /** Socket Mode: the WebSocket URL apps.connections.open hands out. */
+  socketUrl: string | undefined;
+  /** The app's credentials oauth.v2.access accepts (set by a test of many workspaces). */
+  client: { id: string; secret: string } | undefined;
+
+  /** A code for the redirect that installs the app in `grant`'s workspace (or org). */
+  grant(code: string, grant: Grant): void {
+    this.grants.set(code, grant);
+  }
+
+  /** Every later call with this token is refused as Slack does after an uninstall. */
+  revoke(token: string): void {
+    const t = this.issued.get(token);
+    if (t) t.revoked = true;
+  }
+
+  /** The bot token issued to a team (or an enterprise's org-wide install). */
+  tokenOf(owner: { team?: string; enterprise?: string }): string | undefined {
+    for (const [token, t] of this.issued) {
+      if (owner.team !== undefined && t.team === owner.team) return token;
+      if (
+        owner.team === undefined &&
+        owner.enterprise !== undefined &&
+        t.enterprise === owner.enterprise &&
+        !t.team
+      )
+        return token;
+    }
+    return undefined;
+  }
 
   async start(): Promise<void> {
     this.server = createServer(async (req, res) => {
@@ -88,18 +139,41 @@ export class SlackStandIn {
       }
       this.calls.push({ method, body, ...(token ? { token } : {}) });
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(this.answer(method, body)));
+      const issued = token ? this.issued.get(token) : undefined;
+      if (issued?.revoked) {
+        res.end(JSON.stringify({ ok: false, error: 'token_revoked' }));
+        return;
+      }
+      res.end(JSON.stringify(this.answer(method, body, issued)));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const address = this.server.address();
     this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   }
 
-  private answer(method: string, body: Record<string, unknown>): Record<string, unknown> {
+  private answer(
+    method: string,
+    body: Record<string, unknown>,
+    issued?: IssuedToken,
+  ): Record<string, unknown> {
     const ts = `1793491200.${String(++this.seq).padStart(6, '0')}`;
     switch (method) {
       case 'auth.test':
+        if (issued) {
+          return {
+            ok: true,
+            team_id: issued.team,
+            ...(issued.enterprise ? { enterprise_id: issued.enterprise } : {}),
+            user_id: issued.botUserId,
+            bot_id: issued.botId,
+            url: `https://${(issued.team ?? issued.enterprise ?? 'x').toLowerCase()}.slack.com/`,
+          };
+        }
         return { ok: true, team_id: 'T1', user_id: 'UBOT', bot_id: 'BBOT', url: 'https://acme.slack.com/' };
+      case 'oauth.v2.access':
+        return this.exchange(body);
+      case 'apps.connections.open':
+        return this.socketUrl ? { ok: true, url: this.socketUrl } : { ok: false, error: 'invalid_auth' };
       case 'chat.postMessage':
         return { ok: true, channel: body.channel, ts, message: { text: body.text } };
       case 'chat.update':
@@ -160,6 +234,36 @@ export class SlackStandIn {
       default:
         return { ok: true };
     }
+  }
+
+  /** oauth.v2.access: a code good once, for the app's own credentials, gives a bot token. */
+  private exchange(body: Record<string, unknown>): Record<string, unknown> {
+    if (this.client && (body.client_id !== this.client.id || body.client_secret !== this.client.secret)) {
+      return { ok: false, error: 'invalid_client_id' };
+    }
+    const grant = this.grants.get(String(body.code));
+    if (!grant) return { ok: false, error: 'invalid_code' };
+    this.grants.delete(String(body.code));
+    const owner = grant.orgWide ? grant.enterprise : grant.team;
+    const token = `xoxb-${owner}-${String(++this.seq).padStart(4, '0')}-${Math.random().toString(36).slice(2, 12)}`;
+    const bot = { botUserId: `UBOT${owner}`, botId: `BBOT${owner}` };
+    this.issued.set(token, {
+      ...bot,
+      ...(grant.orgWide ? {} : { team: grant.team }),
+      ...(grant.enterprise ? { enterprise: grant.enterprise } : {}),
+    });
+    return {
+      ok: true,
+      app_id: 'A1',
+      authed_user: { id: 'UINSTALLER' },
+      scope: 'commands,chat:write',
+      token_type: 'bot',
+      access_token: token,
+      bot_user_id: bot.botUserId,
+      team: grant.orgWide ? null : { id: grant.team, name: grant.teamName ?? grant.team },
+      enterprise: grant.enterprise ? { id: grant.enterprise, name: `Org ${grant.enterprise}` } : null,
+      is_enterprise_install: grant.orgWide === true,
+    };
   }
 
   /** Makes the next `times` calls of `method` fail, as Slack would. */

@@ -119,3 +119,84 @@ describe('loadConfig', () => {
     expect(error!.message).not.toContain('glsa_SECRET');
   });
 });
+
+describe('many workspaces (OAuth) settings', () => {
+  const KEY = Buffer.alloc(32, 7).toString('base64');
+  const OTHER = Buffer.alloc(32, 9).toString('base64');
+  const many = {
+    SLACK_SIGNING_SECRET: 's',
+    SLACK_CLIENT_ID: '1111.2222',
+    SLACK_CLIENT_SECRET: 'client-s3cr3t-value',
+    SLACK_STATE_SECRET: 'state-s3cr3t-0123456789',
+    DONEDONE_ENCRYPTION_KEY: KEY,
+  };
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (err) {
+      expect((err as Error).message).not.toMatch(/s3cr3t|BwcHBwcH|CQkJCQkJ/);
+      return (err as ConfigError).problems;
+    }
+  };
+
+  it('reads the four settings without SLACK_BOT_TOKEN, with the key id and the default retention', () => {
+    const c = loadConfig(many);
+    expect(c.slack.botToken).toBeUndefined();
+    expect(c.oauth).toMatchObject({ clientId: '1111.2222', clientSecret: 'client-s3cr3t-value' });
+    expect(c.oauth!.key.key).toEqual(Buffer.alloc(32, 7));
+    expect(c.oauth!.key.id).toMatch(/^[0-9a-f]{8}$/);
+    expect(c.oauth!.oldKey).toBeUndefined();
+    expect(c.retentionDays).toBe(90);
+    const rotating = loadConfig({
+      ...many,
+      DONEDONE_ENCRYPTION_KEY: OTHER,
+      DONEDONE_ENCRYPTION_KEY_OLD: KEY,
+    });
+    expect(rotating.oauth!.oldKey!.id).toBe(c.oauth!.key.id);
+    expect(rotating.oauth!.key.id).not.toBe(c.oauth!.key.id);
+    expect(loadConfig({ ...many, DONEDONE_RETENTION_DAYS: '30' }).retentionDays).toBe(30);
+  });
+
+  it('refuses both modes at once, naming what to unset', () => {
+    expect(problemsOf({ ...many, SLACK_BOT_TOKEN: 'xoxb-1' })).toEqual([
+      'SLACK_BOT_TOKEN and SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET are both set: set SLACK_BOT_TOKEN for one workspace, or unset it and use SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and DONEDONE_ENCRYPTION_KEY for many',
+    ]);
+    // A key beside SLACK_BOT_TOKEN is harmless: single-workspace mode.
+    expect(
+      loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', DONEDONE_ENCRYPTION_KEY: KEY })
+        .oauth,
+    ).toBeUndefined();
+  });
+
+  it('names what is missing, and says how to choose when nothing is set', () => {
+    const { SLACK_STATE_SECRET: _s, DONEDONE_ENCRYPTION_KEY: _k, ...partial } = many;
+    expect(problemsOf(partial)).toEqual([
+      'Many workspaces need SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and DONEDONE_ENCRYPTION_KEY together; missing: SLACK_STATE_SECRET, DONEDONE_ENCRYPTION_KEY',
+    ]);
+    expect(problemsOf({ SLACK_SIGNING_SECRET: 's' })[0]).toMatch(
+      /^SLACK_BOT_TOKEN is required for one workspace.*for many workspaces set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and DONEDONE_ENCRYPTION_KEY instead$/,
+    );
+  });
+
+  it('refuses a key that is not 32 bytes of base64, an _OLD equal to the key, a short state secret, a bad retention', () => {
+    expect(problemsOf({ ...many, DONEDONE_ENCRYPTION_KEY: Buffer.alloc(16, 1).toString('base64') })).toEqual([
+      'DONEDONE_ENCRYPTION_KEY must be 32 bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`); the value given is 16 bytes',
+    ]);
+    expect(problemsOf({ ...many, DONEDONE_ENCRYPTION_KEY: 'not base64 at all!' })[0]).toContain(
+      'is not base64',
+    );
+    expect(problemsOf({ ...many, DONEDONE_ENCRYPTION_KEY_OLD: KEY })[0]).toContain(
+      'DONEDONE_ENCRYPTION_KEY_OLD is the same key as DONEDONE_ENCRYPTION_KEY',
+    );
+    expect(problemsOf({ ...many, DONEDONE_ENCRYPTION_KEY_OLD: 'short' })[0]).toMatch(
+      /^DONEDONE_ENCRYPTION_KEY_OLD must be 32 bytes in base64/,
+    );
+    expect(problemsOf({ ...many, SLACK_STATE_SECRET: 'short' })).toEqual([
+      'SLACK_STATE_SECRET must be at least 16 characters (e.g. `openssl rand -hex 24`)',
+    ]);
+    expect(problemsOf({ ...many, DONEDONE_RETENTION_DAYS: '0' })).toEqual([
+      'DONEDONE_RETENTION_DAYS must be a whole number of days, e.g. 90 (got "0")',
+    ]);
+  });
+});

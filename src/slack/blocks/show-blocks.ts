@@ -160,6 +160,8 @@ export const HELP_TEXT = [
   '`/donedone canary <metric> <label>=<value> [over 1h]`: judge a canary against the other nodes',
   '`/donedone guard F-3 <metric> <op> <number> [over 3h] [auto-pause]`: a guardrail, watched every 5 minutes from launch to the deadline',
   '`/donedone suggest F-3`: metrics that may tell whether F-3 works, with suggested targets',
+  '`/donedone api-token [list|revoke <prefix>]`: (many workspaces, admins) an API token for this workspace',
+  '`/donedone forget-workspace`: (admins) delete everything donedone keeps about this workspace',
   '',
   '*Expectations*: `<metric> <op> <number> [per day|week|month] [within <N> days|weeks]`, e.g. `bulk_export_total >= 200 per week within 30 days`, `checkout_total{variant="new"} at least 1.5k per week`, `posthog:"export clicked" >= 200 per week`.',
   '*Guardrails* follow an expectation: `… guard checkout_error_ratio < 2% over 3h guard http_p95_seconds < 0.5`.',

@@ -1,7 +1,6 @@
 import type { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import type { Config } from '../../config';
-import type { FeatureStore } from '../../store/feature-store';
 import type { Telemetry } from '../../telemetry/telemetry';
 import type { FeatureService } from '../../usecases/feature-service';
 
@@ -9,7 +8,6 @@ import type { FeatureService } from '../../usecases/feature-service';
 export interface ListenerDeps {
   config: Config;
   service: FeatureService;
-  store: FeatureStore;
   telemetry: Telemetry;
   log: Logger;
   now: () => DateTime;
@@ -17,12 +15,11 @@ export interface ListenerDeps {
   metrics: import('../../http/metrics').BotMetrics;
   /** Calibration and metric suggestions (learning-service); absent, answers go without them. */
   learning?: import('../../usecases/learning-service').LearningService;
-  /** Extra subcommands added by later capabilities (launch, digest, canary…), by name. */
-  subcommands: Map<string, SubcommandHandler>;
+  /** Every subcommand's handler, from the capabilities (src/capabilities). */
+  handlers: import('../../capabilities/types').SubcommandHandlers;
   /** Replays, visibility, change rights and limits of commands (src/usecases/command-guard.ts). */
   guard?: import('../../usecases/command-guard').CommandGuard;
   access?: import('../../usecases/access').AccessService;
-  audit?: import('../../store/audit-store').AuditStore;
 }
 
 export interface CommandContext {
@@ -31,6 +28,10 @@ export interface CommandContext {
   userId: string;
   triggerId: string;
   respond: (message: { text: string; blocks?: unknown[] }) => Promise<void>;
+  /** Bolt's client for the request's workspace (opening forms). */
+  client?: import('@slack/bolt').webApi.WebClient;
+  /** The expectation the acknowledgement parsed from the command's text (`propose … expect …`, `expect`). */
+  expectation?: import('../../domain/model').Expectation;
 }
 
 export type SubcommandHandler = (

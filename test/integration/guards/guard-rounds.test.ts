@@ -12,7 +12,7 @@ import type { Feature, MetricRef } from '../../../src/domain/model';
 import { parseExpectation } from '../../../src/domain/parse-expectation';
 import { Effects } from '../../../src/jobs/effects';
 import { QUEUE_NAME } from '../../../src/jobs/queue';
-import type { SlackPoster } from '../../../src/slack/poster';
+import type { SlackPort } from '../../../src/slack/port';
 import { FeatureStore } from '../../../src/store/feature-store';
 import { bullPrefix } from '../../../src/store/keys';
 import { MeasurementCache } from '../../../src/telemetry/measurement-cache';
@@ -67,7 +67,7 @@ function service(clock: { now: DateTime }): GuardService {
   const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix(prefix) });
   queues.push(queue);
   const store = new FeatureStore(redis, prefix);
-  const poster = {} as SlackPoster;
+  const poster = {} as SlackPort;
   return new GuardService({
     store,
     telemetry: new Telemetry([source], [], new MeasurementCache(redis, prefix)),

@@ -35,13 +35,15 @@ export function register(app: App, deps: ListenerDeps): void {
     await ack();
     const team = body.team?.id ?? body.user.team_id ?? '';
     const id = body.actions[0]?.value ?? '';
-    const found = await deps.store.get(team, id);
+    const found = await deps.service.details(team, id);
     // A feature the viewer may not see opens as one that does not exist.
-    const feature =
-      found && (!deps.access || (await deps.access.canSee(team, body.user.id, found))) ? found : null;
-    const blocks: KnownBlock[] = feature
-      ? showMessage(feature, await deps.store.checks(team, id), await deps.store.notes(team, id), deps.now())
-          .blocks
+    const details =
+      found.ok && (!deps.access || (await deps.access.canSee(team, body.user.id, found.value.feature)))
+        ? found.value
+        : null;
+    const feature = details?.feature ?? null;
+    const blocks: KnownBlock[] = details
+      ? showMessage(details.feature, details.checks, details.notes, deps.now()).blocks
       : [{ type: 'section', text: { type: 'mrkdwn', text: `There is no feature ${id} any more.` } }];
     await client.views.open({
       trigger_id: body.trigger_id,

@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { answerModal } from '../../blocks/modal-blocks';
-import type { CommandRunner } from '../commands/donedone-command';
+import { type CommandRunner, ephemeral } from '../commands/donedone-command';
 import type { ListenerDeps } from '../deps';
 import { changeRefusal } from './change-refusal';
 
@@ -9,7 +9,7 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
   app.action<BlockAction<ButtonAction>>('answer_question', async ({ ack, body, client, respond }) => {
     await ack();
     const team = body.team?.id ?? body.user.team_id ?? '';
-    const feature = await deps.store.get(team, body.actions[0]!.value ?? '');
+    const feature = await deps.service.find(team, body.actions[0]!.value ?? '');
     const refusal =
       feature && deps.access ? await changeRefusal(deps.access, team, body.user.id, feature) : null;
     if (refusal) {
@@ -40,7 +40,7 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
     ['mark_launched', 'launch'],
     ['check_now', 'check'],
   ] as const) {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body }) => {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, client, respond }) => {
       await ack();
       // Card buttons sit on channel messages, which always come with a response_url.
       if (!body.response_url) {
@@ -53,7 +53,8 @@ export function register(app: App, deps: ListenerDeps, run: CommandRunner): void
         userId: body.user.id,
         triggerId: body.trigger_id,
         text: `${verb} ${body.actions[0]?.value ?? ''}`,
-        responseUrl: body.response_url,
+        respond: ephemeral(respond),
+        client,
         receivedAt: Date.now(),
       });
     });

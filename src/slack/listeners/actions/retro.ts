@@ -1,9 +1,9 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Decision } from '../../../domain/model';
-import type { FeatureStore } from '../../../store/feature-store';
 import type { AccessService } from '../../../usecases/access';
 import { actingAs } from '../../../usecases/actor';
+import type { FeatureService } from '../../../usecases/feature-service';
 import type { RetroService } from '../../../usecases/retro-service';
 import { answerModal } from '../../blocks/modal-blocks';
 import { RETRO_ACTIONS } from '../../blocks/retro-blocks';
@@ -13,7 +13,7 @@ export interface RetroListenerDeps {
   log: Logger;
   /** Iterate, and changing a decision already taken, are for the owner, the proposer and admins. */
   access?: AccessService;
-  store?: FeatureStore;
+  features?: FeatureService;
 }
 
 /**
@@ -27,7 +27,7 @@ export function register(app: App, deps: RetroListenerDeps): void {
       const team = body.team?.id ?? body.user.team_id ?? '';
       const id = body.actions[0]?.value ?? '';
       const ts = body.message?.ts ?? body.container?.message_ts ?? '';
-      const current = deps.store ? await deps.store.get(team, id) : null;
+      const current = deps.features ? await deps.features.find(team, id) : null;
       let allowed: boolean | undefined;
       if (current && deps.access && (value === 'iterate' || current.decision)) {
         allowed = await deps.access.canChange(team, body.user.id, current);

@@ -20,12 +20,15 @@ export function readSuggestUse(raw: string | undefined): SuggestUseValue | null 
 }
 
 /** "Use this" on a suggestion: opens the feature's expectation form with the metric and target filled in. */
-export function register(app: App, deps: Pick<ListenerDeps, 'store' | 'telemetry' | 'log' | 'access'>): void {
+export function register(
+  app: App,
+  deps: Pick<ListenerDeps, 'service' | 'telemetry' | 'log' | 'access'>,
+): void {
   app.action<BlockAction<ButtonAction>>(SUGGEST_USE_ACTION, async ({ ack, body, client, respond }) => {
     await ack();
     const team = body.team?.id ?? body.user.team_id ?? '';
     const value = readSuggestUse(body.actions[0]?.value);
-    const feature = value ? await deps.store.get(team, value.f) : null;
+    const feature = value ? await deps.service.find(team, value.f) : null;
     const metric = value ? parseMetric(value.m, deps.telemetry.isCatalogName) : null;
     if (!value || !feature || !metric?.ok) {
       await respond({

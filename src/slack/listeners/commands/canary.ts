@@ -1,4 +1,3 @@
-import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { chartAltText, renderChartPng } from '../../../charts/render-chart';
 import type { Feature } from '../../../domain/model';
@@ -9,14 +8,14 @@ import type { FeatureService } from '../../../usecases/feature-service';
 import { canaryChartSpec, canaryMessage, canaryProblemMessage } from '../../blocks/canary-blocks';
 import { context } from '../../blocks/digest-blocks';
 import { escapeMrkdwn } from '../../blocks/escape';
-import { type SlackPoster, slackErrorCode } from '../../poster';
+import type { SlackPort } from '../../port';
+import { slackErrorCode } from '../../slack-failure';
 import type { CommandContext } from '../deps';
 
 export interface CanaryHandlerDeps {
   canary: CanaryService;
   features: FeatureService;
-  poster: SlackPoster;
-  client: webApi.WebClient;
+  slack: SlackPort;
   log: Logger;
 }
 
@@ -50,13 +49,7 @@ export function canaryHandler(deps: CanaryHandlerDeps) {
     ];
     let ts: string | undefined;
     try {
-      const posted = await deps.client.chat.postMessage({
-        channel: ctx.channel,
-        text: message.text,
-        blocks,
-        unfurl_links: false,
-      });
-      ts = posted.ts;
+      ts = (await deps.slack.post(ctx.team, ctx.channel, { text: message.text, blocks })).ts;
     } catch (err) {
       const code = slackErrorCode(err);
       if (code !== 'not_in_channel' && code !== 'channel_not_found') throw err;
@@ -71,7 +64,7 @@ export function canaryHandler(deps: CanaryHandlerDeps) {
         ],
       });
     }
-    if (ts) await uploadChart(deps, outcome.result, ctx.channel, ts);
+    if (ts) await uploadChart(deps, ctx.team, outcome.result, ctx.channel, ts);
   };
 }
 
@@ -114,12 +107,12 @@ async function forFeature(id: string, specText: string, ctx: CommandContext, dep
     );
   }
   const message = canaryMessage(outcome.result, { feature });
-  const ts = await deps.poster.inThread(feature, message);
+  const ts = await deps.slack.inThread(feature, message);
   if (!ts || !feature.channel || !feature.cardTs) {
     // No card to thread under (it was never posted): the judgement comes back privately.
     return ctx.respond({ text: `${attachedNote}${message.text}`, blocks: message.blocks });
   }
-  await uploadChart(deps, outcome.result, feature.channel, feature.cardTs);
+  await uploadChart(deps, feature.team, outcome.result, feature.channel, feature.cardTs);
   const verdict = outcome.result.judgement.verdict;
   return ctx.respond({
     text: `${attachedNote}Judged: *${verdict}*. The judgement and its chart are in ${feature.id}'s thread.`,
@@ -127,16 +120,22 @@ async function forFeature(id: string, specText: string, ctx: CommandContext, dep
 }
 
 /** The chart as a reply in the thread; a failed upload costs the chart, not the judgement. */
-async function uploadChart(deps: CanaryHandlerDeps, result: CanaryResult, channel: string, threadTs: string) {
+async function uploadChart(
+  deps: CanaryHandlerDeps,
+  team: string,
+  result: CanaryResult,
+  channel: string,
+  threadTs: string,
+) {
   try {
     const spec = canaryChartSpec(result);
-    await deps.client.files.uploadV2({
-      channel_id: channel,
-      thread_ts: threadTs,
+    await deps.slack.upload(team, {
+      channel,
+      threadTs,
       file: await renderChartPng(spec),
       filename: `canary-${result.spec.metric}.png`,
       title: spec.title,
-      alt_text: chartAltText(spec),
+      altText: chartAltText(spec),
     });
   } catch (err) {
     deps.log.warn({ err, code: slackErrorCode(err) }, 'canary chart upload failed');

@@ -1,13 +1,12 @@
-import type { webApi } from '@slack/bolt';
 import type { Command } from '../../../domain/parse-command';
 import type { DigestService } from '../../../usecases/digest-service';
+import type { SlackPort } from '../../port';
 import type { CommandContext, SubcommandHandler } from '../deps';
 
 /** The asker's Slack time zone (users.info), else the configured default: where "09:00" is meant. */
-export async function zoneOf(client: webApi.WebClient, userId: string, fallback: string): Promise<string> {
+async function zoneOf(slack: SlackPort, team: string, userId: string, fallback: string): Promise<string> {
   try {
-    const res = await client.users.info({ user: userId });
-    return res.user?.tz || fallback;
+    return (await slack.timezoneOf(team, userId)) || fallback;
   } catch {
     return fallback;
   }
@@ -25,7 +24,7 @@ function when(next: import('luxon').DateTime | undefined): string {
  */
 export function digestHandler(deps: {
   digests: DigestService;
-  client: webApi.WebClient;
+  slack: SlackPort;
   defaultZone: string;
 }): SubcommandHandler {
   const { digests } = deps;
@@ -36,7 +35,7 @@ export function digestHandler(deps: {
         await digests.postNow(ctx.team, ctx.channel);
         return ctx.respond({ text: 'Posting the digest in this channel now.' });
       case 'every': {
-        const zone = await zoneOf(deps.client, ctx.userId, deps.defaultZone);
+        const zone = await zoneOf(deps.slack, ctx.team, ctx.userId, deps.defaultZone);
         const result = await digests.schedule(ctx.team, ctx.channel, cmd.spec, {
           userId: ctx.userId,
           defaultZone: zone,

@@ -1,7 +1,6 @@
-import type { App, webApi } from '@slack/bolt';
-import { formatNumber } from '../../../domain/format-number';
+import type { App, RespondFn, webApi } from '@slack/bolt';
 import { decodeSlackEntities, neutraliseMentions } from '../../../domain/mentions';
-import type { Expectation, Feature } from '../../../domain/model';
+import type { Expectation } from '../../../domain/model';
 import {
   type Command,
   looksLikeExpectation,
@@ -14,24 +13,21 @@ import { isStoreError } from '../../../store/redis-connection';
 import { actingAs } from '../../../usecases/actor';
 import type { FeatureService } from '../../../usecases/feature-service';
 import { escapeMrkdwn } from '../../blocks/escape';
-import { historyBlocks } from '../../blocks/history-blocks';
-import { proposeModal } from '../../blocks/modal-blocks';
-import { HELP_TEXT, listMessage, showMessage } from '../../blocks/show-blocks';
-import { slackErrorCode } from '../../poster';
+import { HELP_TEXT } from '../../blocks/show-blocks';
+import { slackErrorCode } from '../../slack-failure';
 import type { CommandContext, ListenerDeps } from '../deps';
-import { suggestionsFor, withIntro } from './suggest';
 
-/**
- * A slash command (or a card button doing what one does) that was acknowledged and still has
- * work to do: plain data, so it can cross threads.
- */
+/** A slash command (or a card button doing what one does) that was acknowledged and still has work to do. */
 export interface CommandJob {
   team: string;
   channel: string;
   userId: string;
   triggerId: string;
   text: string;
-  responseUrl: string;
+  /** Answers only the asker (Bolt's `respond` through the request's response_url). */
+  respond: (message: { text: string; blocks?: unknown[] }) => Promise<void>;
+  /** Bolt's client for the request's workspace (opens the propose form). */
+  client: webApi.WebClient;
   /** When the request arrived (ms since the epoch), for the command-duration histogram. */
   receivedAt: number;
 }
@@ -124,7 +120,7 @@ function decideProposal(
 export function register(app: App, _deps: ListenerDeps, run: CommandRunner): void {
   // The web tier answered grammar mistakes in the acknowledgement and queued the rest; this runs
   // on a worker, from the queue (`context.receivedAt` is when the web tier took the request).
-  app.command('/donedone', async ({ command, ack, context }) => {
+  app.command('/donedone', async ({ command, ack, context, client, respond }) => {
     await ack();
     const receivedAt = typeof context.receivedAt === 'number' ? context.receivedAt : Date.now();
     await run({
@@ -133,7 +129,8 @@ export function register(app: App, _deps: ListenerDeps, run: CommandRunner): voi
       userId: command.user_id,
       triggerId: command.trigger_id,
       text: command.text ?? '',
-      responseUrl: command.response_url,
+      respond: ephemeral(respond),
+      client,
       receivedAt,
     });
   });
@@ -149,11 +146,9 @@ export type CommandOutcome = { command: string; outcome: 'ok' | 'error'; seconds
 export async function runCommand(
   job: CommandJob,
   deps: ListenerDeps,
-  client: webApi.WebClient,
-  answer: AnswerEphemerally,
   counted: (outcome: CommandOutcome) => void,
 ): Promise<void> {
-  const respond = (message: { text: string; blocks?: unknown[] }) => answer(job.responseUrl, message);
+  const { respond, client } = job;
   const decided = decideAck(job.text, deps.service);
   // A slash command was answered in its ack already; a button's text is only read here.
   if (decided.kind === 'answer') {
@@ -167,6 +162,8 @@ export async function runCommand(
     userId: job.userId,
     triggerId: job.triggerId,
     respond,
+    client,
+    ...(decided.expectation ? { expectation: decided.expectation } : {}),
   };
   let outcome: CommandOutcome['outcome'] = 'ok';
   try {
@@ -174,14 +171,9 @@ export async function runCommand(
     // A replayed request was acknowledged and does nothing; a refusal is answered and changes nothing.
     if (verdict?.kind === 'replay') return;
     if (verdict?.kind === 'refused') return await ctx.respond({ text: verdict.text });
-    if (cmd.name === 'propose' && !cmd.title) {
-      await client.views.open({
-        trigger_id: job.triggerId,
-        view: proposeModal({ channel: job.channel }, { ownerId: job.userId }),
-      });
-      return;
-    }
-    await actingAs(job.userId, () => dispatch(cmd, ctx, deps, decided.expectation));
+    // `help` is answered in the acknowledgement (decideAck); every other name has its handler.
+    if (cmd.name === 'help') return;
+    await actingAs(job.userId, () => deps.handlers[cmd.name](cmd, ctx));
   } catch (err) {
     outcome = 'error';
     deps.log.error({ command: cmd.name, err }, 'command failed');
@@ -199,28 +191,14 @@ export function countCommand(metrics: ListenerDeps['metrics']): (o: CommandOutco
   };
 }
 
-export type AnswerEphemerally = (
-  responseUrl: string,
-  message: { text: string; blocks?: unknown[] },
-) => Promise<void>;
-
-/**
- * Answers only the asker through a command's (or a button's) response_url, as Bolt's `respond`
- * does, without replacing the message the button sits on; a refusal throws.
- */
-export const answerEphemerally: AnswerEphemerally = async (responseUrl, message) => {
-  const response = await fetch(responseUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: neutraliseMentions(
-      JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }),
-    ),
-    signal: AbortSignal.timeout(10_000),
-  });
-  // Read the body so the connection goes back to the pool.
-  await response.arrayBuffer();
-  if (!response.ok) throw new Error(`response_url refused the answer: HTTP ${response.status}`);
-};
+/** An answer only the asker sees, that never replaces the message a button sits on. */
+export function ephemeral(
+  respond: RespondFn,
+): (message: { text: string; blocks?: unknown[] }) => Promise<void> {
+  return async (message) => {
+    await respond({ response_type: 'ephemeral', replace_original: false, ...message } as never);
+  };
+}
 
 /** Words for a failure the user cannot fix by retyping. */
 export function friendlyError(err: unknown): string {
@@ -232,108 +210,4 @@ export function friendlyError(err: unknown): string {
     return ':warning: I could not reach my database, so nothing was saved. Try again in a minute.';
   }
   return ':warning: Something went wrong on my side, so this may not have been saved. Look with `/donedone list mine` and try again in a minute.';
-}
-
-async function dispatch(
-  cmd: Command,
-  ctx: CommandContext,
-  deps: ListenerDeps,
-  expectation: Expectation | undefined,
-): Promise<void> {
-  const { service, store } = deps;
-  switch (cmd.name) {
-    case 'propose': {
-      const result = await service.propose({
-        team: ctx.team,
-        channel: ctx.channel,
-        userId: ctx.userId,
-        title: cmd.title!,
-        ...(expectation ? { expectation } : {}),
-      });
-      if (!result.ok) return ctx.respond({ text: result.error });
-      const f = result.value;
-      const base = `Proposed *${f.id}* · ${escapeMrkdwn(f.title)}.`;
-      // Without an expectation, the proposer (only) is offered metrics that may tell.
-      const offer = f.expectation ? null : await suggestionsFor(deps, ctx.team, f).catch(() => null);
-      if (offer)
-        return ctx.respond(
-          withIntro(`${base} The card asks how we will know it works in production.`, offer),
-        );
-      return ctx.respond({
-        text: result.note
-          ? `${base}\n${result.note}`
-          : f.expectation
-            ? base
-            : `${base} The card asks how we will know it works in production.`,
-      });
-    }
-    case 'expect': {
-      const result = await service.expect(ctx.team, cmd.id, expectation!);
-      if (!result.ok) return ctx.respond({ text: result.error });
-      const base = `Recorded for *${cmd.id}*: \`${escapeMrkdwn(expectation!.text)}\`.`;
-      return ctx.respond({ text: result.note ? `${base}\n${result.note}` : base });
-    }
-    case 'check': {
-      const result = await service.check(ctx.team, cmd.id);
-      if (!result.ok) return ctx.respond({ text: result.error });
-      const c = result.value;
-      return ctx.respond({
-        text: `Checked *${cmd.id}*: ${c.verdict}${c.value === null ? '' : ` (${formatNumber(c.value)})`}. The result is in its thread.`,
-      });
-    }
-    case 'show': {
-      const found = await service.get(ctx.team, cmd.id);
-      if (!found.ok) return ctx.respond({ text: found.error });
-      const checks = await store.checks(ctx.team, cmd.id);
-      const notes = await store.notes(ctx.team, cmd.id);
-      const message = showMessage(found.value, checks, notes, deps.now());
-      const history = deps.audit ? historyBlocks(await deps.audit.list(ctx.team, cmd.id)) : [];
-      // Slack shows at most 50 blocks in a message: the history's summary goes before the limit.
-      const blocks = [...message.blocks.slice(0, 50 - history.length), ...history];
-      return ctx.respond({ text: message.text, blocks });
-    }
-    case 'list': {
-      let features: Feature[];
-      let heading: string;
-      if (cmd.scope === 'mine' || cmd.user) {
-        const owner = cmd.scope === 'mine' ? ctx.userId : cmd.user!;
-        features = await store.listByOwner(ctx.team, owner);
-        heading = cmd.scope === 'mine' ? 'Your features' : `Features owned by <@${owner}>`;
-      } else if (cmd.scope === 'open') {
-        features = (await store.list(ctx.team)).filter(
-          (f) => f.status !== 'dropped' && f.status !== 'decided',
-        );
-        heading = 'Open features';
-      } else {
-        features = await store.list(ctx.team);
-        heading = 'All features';
-      }
-      if (deps.guard) features = await deps.guard.visible(ctx.team, ctx.userId, features);
-      const message = listMessage(features, heading, deps.now());
-      return ctx.respond({ text: message.text, blocks: message.blocks });
-    }
-    case 'drop': {
-      const found = await service.get(ctx.team, cmd.id);
-      if (!found.ok) return ctx.respond({ text: found.error });
-      if (found.value.status === 'dropped')
-        return ctx.respond({ text: `${cmd.id} is already off the board.` });
-      const updated = await store.update(ctx.team, cmd.id, (f) => ({
-        ...f,
-        status: 'dropped',
-        ...(cmd.reason ? { droppedReason: cmd.reason } : {}),
-      }));
-      if (updated) {
-        await deps.watch.stop(updated);
-        await service.updateCard(updated);
-      }
-      return ctx.respond({ text: `Dropped *${cmd.id}*: it is off the board.` });
-    }
-    default: {
-      const handler = deps.subcommands.get(cmd.name);
-      if (handler) return handler(cmd, ctx);
-      return ctx.respond({
-        text: `\`${cmd.name}\` is not available in this version of donedone yet. \`/donedone help\` lists what is.`,
-      });
-    }
-  }
 }

@@ -1,7 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Command } from '../../../domain/parse-command';
 import { isDecidedForGood } from '../../../domain/stale-flags';
-import type { FeatureStore } from '../../../store/feature-store';
 import type { FeatureService } from '../../../usecases/feature-service';
 import { escapeMrkdwn } from '../../blocks/escape';
 import type { CommandContext, SubcommandHandler } from '../deps';
@@ -12,21 +11,15 @@ import type { CommandContext, SubcommandHandler } from '../deps';
  */
 export function flagHandler(deps: {
   service: FeatureService;
-  store: FeatureStore;
   now: () => DateTime;
   staleFlagDays: number;
 }): SubcommandHandler {
   return async (cmd: Command, ctx: CommandContext): Promise<void> => {
     if (cmd.name !== 'flag') return;
     const since = cmd.since ?? deps.now().toUTC().toISODate()!;
-    const updated = await deps.store.update(ctx.team, cmd.id, (f) => ({
-      ...f,
-      flag: { key: cmd.key, since },
-    }));
-    if (!updated) {
-      const found = await deps.service.get(ctx.team, cmd.id);
-      return ctx.respond({ text: found.ok ? `Could not link the flag to ${cmd.id}.` : found.error });
-    }
+    const linked = await deps.service.linkFlag(ctx.team, cmd.id, cmd.key, since);
+    if (!linked.ok) return ctx.respond({ text: linked.error });
+    const updated = linked.value;
     const key = `\`${escapeMrkdwn(cmd.key)}\``;
     if (isDecidedForGood(updated)) {
       return ctx.respond({

@@ -1,21 +1,21 @@
 import { describeCalibration } from '../../../domain/calibration';
 import type { Command } from '../../../domain/parse-command';
 import { scorecard } from '../../../domain/scorecard';
-import type { FeatureStore } from '../../../store/feature-store';
 import type { CommandGuard } from '../../../usecases/command-guard';
+import type { FeatureService } from '../../../usecases/feature-service';
 import type { LearningService } from '../../../usecases/learning-service';
 import { scorecardBlocks } from '../../blocks/scorecard-blocks';
 import type { CommandContext, SubcommandHandler } from '../deps';
 
 /** `/donedone scorecard [@user]`: how each owner's expectations turned out, and the team's totals. */
 export function scorecardHandler(deps: {
-  store: FeatureStore;
+  service: FeatureService;
   learning?: LearningService;
   guard?: { visible: CommandGuard['visible'] };
 }): SubcommandHandler {
   return async (cmd: Command, ctx: CommandContext): Promise<void> => {
     if (cmd.name !== 'scorecard') return;
-    const all = await deps.store.list(ctx.team);
+    const all = await deps.service.list(ctx.team, { kind: 'all' });
     // Private features count only for those who may see them.
     const features = deps.guard ? await deps.guard.visible(ctx.team, ctx.userId, all) : all;
     const card = scorecard(features);

@@ -3,8 +3,7 @@ import { decodeSlackEntities } from '../../../domain/mentions';
 import { MAX_TITLE } from '../../../domain/parse-command';
 import { actingAs } from '../../../usecases/actor';
 import { escapeMrkdwn, truncate } from '../../blocks/escape';
-import { slackErrorCode } from '../../poster';
-import { classifySlackFailure } from '../../slack-failure';
+import { classifySlackFailure, slackErrorCode } from '../../slack-failure';
 import type { ListenerDeps } from '../deps';
 
 function escapeRegExp(text: string): string {
@@ -37,22 +36,12 @@ export function register(app: App, deps: ListenerDeps): void {
     const title = proposalTitle(decodeSlackEntities(event.text), deps.config.proposalPrefixes);
     if (!title) return;
     const team = body.team_id;
-    if (!(await deps.store.once(`message:${team}:${event.channel}:${event.ts}`))) return;
     try {
       const userId = event.user;
       await actingAs(userId, () =>
-        deps.service.propose({
-          team,
-          channel: event.channel,
-          userId,
-          title,
-          threadTs: event.ts,
-          requestKey: `${event.channel}:${event.ts}`,
-        }),
+        deps.service.proposeFromMessage({ team, channel: event.channel, userId, title, ts: event.ts }),
       );
     } catch (err) {
-      // Give the claim back so the job's retry can try again (the feature it made is reused).
-      await deps.store.release(`message:${team}:${event.channel}:${event.ts}`);
       if (context.lastAttempt === true || classifySlackFailure(err) === 'permanent') {
         // No retry will come (the last try, or a refusal no retry can fix): tell the author
         // rather than lose the proposal silently.

@@ -76,7 +76,7 @@ export function register(app: App, deps: ListenerDeps): void {
     const owner = field(values, 'owner');
     if (deps.guard && !(await deps.guard.fresh(team, `view:${view.id}:${view.hash}`))) return;
     // The form changes the expectation and maybe the owner: only for those who may change the feature.
-    const feature = await deps.store.get(team, ctx.featureId ?? '');
+    const feature = await deps.service.find(team, ctx.featureId ?? '');
     const refusal =
       feature && deps.access ? await changeRefusal(deps.access, team, body.user.id, feature) : null;
     const result = refusal
