@@ -14,7 +14,7 @@ import {
 } from '../../src/store/redis-connection';
 import { type RunningBot, startBot } from '../support/bot';
 import { startLocalCluster } from '../support/redis-cluster';
-import { FakeSlack } from '../support/slack-requests';
+import type { FakeSlack } from '../support/slack-requests';
 import { targetRedis } from '../support/target-redis';
 import { drainedBot, waitFor } from '../support/wait';
 
@@ -56,7 +56,7 @@ it('runs on the cluster: each workspace in its own slot, both queues in one, dat
     return `${s[2][0]}:${s[2][1]}`;
   };
   const teams: string[] = [];
-  for (let i = 1; teams.length < 2 && i < 100; i++) {
+  for (let i = 1; teams.length < 2 && i < 1000; i++) {
     const team = `T${i}`;
     const master = masterOf(await slotOf(`{${team}}`));
     if (![...owner.values()].includes(master)) {
@@ -65,12 +65,17 @@ it('runs on the cluster: each workspace in its own slot, both queues in one, dat
     }
   }
   expect(teams).toHaveLength(2);
-  for (const team of teams) {
-    const slack = new FakeSlack({ botUrl: bot.url, responseBase: bot.slackApi.url, team });
-    await propose(bot, slack, 'Bulk export expect bulk_export_total >= 200 per week within 30 days');
-    await propose(bot, slack, 'Dark mode');
-    await slack.command('launch F-1');
+  // T1 (the bot's own workspace) through Slack; the other workspace (single-workspace mode refuses its
+  // requests) through the same store, whose MULTI and pipelines are what must stay in one slot.
+  await propose(bot, bot.slack, 'Bulk export expect bulk_export_total >= 200 per week within 30 days');
+  await propose(bot, bot.slack, 'Dark mode');
+  await bot.slack.command('launch F-1');
+  const f1 = (await bot.donedone.store.get('T1', 'F-1'))!;
+  for (const title of ['Bulk export', 'Dark mode']) {
+    const { id: _id, team: _team, ...rest } = f1;
+    await bot.donedone.store.create(teams[1]!, () => ({ ...rest, title, ownerId: 'U9', proposedBy: 'U9' }));
   }
+  await bot.donedone.store.update(teams[1]!, 'F-2', (f) => ({ ...f, ownerId: 'U8' }));
   await drainedBot(bot.donedone);
   for (const team of teams) {
     expect((await bot.donedone.store.list(team)).map((f) => f.id)).toEqual(['F-1', 'F-2']);
