@@ -33,6 +33,14 @@ function rewriteJsonText(text: string, epoch: string | undefined): string {
   }
 }
 
+/**
+ * An acknowledgement's body, made safe: the one way out to Slack that is an HTTP response, not a
+ * request through the clients' fetch (a command's mistake, a form's field errors).
+ */
+export function guardAck<T>(response: T): T {
+  return walk(response, undefined) as T;
+}
+
 /** The body of one outgoing request, made safe; anything that is not text (file bytes) passes as it is. */
 export function guardBody(body: unknown, contentType: string, epoch: string | undefined): unknown {
   if (typeof body !== 'string') {

@@ -1,6 +1,7 @@
 import type { AnyMiddlewareArgs, App, Middleware } from '@slack/bolt';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import { guardAck } from '../slack/outgoing';
 import { isQueued, type RequestJob, requestJobId, withoutToken } from './requests';
 
 /**
@@ -78,7 +79,7 @@ export function intake(deps: IntakeDeps): Middleware<AnyMiddlewareArgs> {
         return;
       }
     }
-    if (ack) await ack(decision.ack);
+    if (ack) await ack(decision.ack === undefined ? undefined : guardAck(decision.ack));
   };
 }
 

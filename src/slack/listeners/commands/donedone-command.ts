@@ -1,5 +1,5 @@
 import type { App, RespondFn, webApi } from '@slack/bolt';
-import { decodeSlackEntities, neutraliseMentions } from '../../../domain/mentions';
+import { decodeSlackEntities } from '../../../domain/mentions';
 import type { Expectation } from '../../../domain/model';
 import {
   type Command,
@@ -46,9 +46,8 @@ export type CommandAck =
 
 export function decideAck(raw: string, service: Pick<FeatureService, 'parseExpectation'>): CommandAck {
   // Slack escapes &, < and > in what was typed: decoded once here, escaped once where shown. An answer
-  // may echo what was typed, and the acknowledgement does not pass the outgoing door: no pings in it.
-  const decided = decideText(decodeSlackEntities(raw), service);
-  return decided.kind === 'answer' ? { ...decided, text: neutraliseMentions(decided.text) } : decided;
+  // may echo what was typed: the web tier's intake makes the acknowledgement safe (no pings) as it sends it.
+  return decideText(decodeSlackEntities(raw), service);
 }
 
 function decideText(text: string, service: Pick<FeatureService, 'parseExpectation'>): CommandAck {
