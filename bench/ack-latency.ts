@@ -290,14 +290,13 @@ async function startShippedBot(slackBase: string, telemetryUrl: string): Promise
       stdio: 'inherit',
     },
   );
-  const { default: Redis } = await import('ioredis');
+  const { benchRedis, benchRedisEnv, deleteUnder } = await import('./redis-target');
   const { FeatureStore } = await import('../src/store/feature-store');
   const { generateFeatures } = await import('../test/fixtures/board');
   const { SIGNING_SECRET } = await import('../test/support/slack-requests');
   const { DateTime } = await import('luxon');
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `bench:${randomUUID()}:`;
-  const redis = new Redis(redisUrl);
+  const redis = benchRedis();
   const store = new FeatureStore(redis, prefix);
   // One at a time, so F-n in Redis is F-n of the generator (ids come from Redis' counter).
   for (const f of generateFeatures(FEATURES, DateTime.utc())) {
@@ -317,7 +316,7 @@ async function startShippedBot(slackBase: string, telemetryUrl: string): Promise
         SLACK_SIGNING_SECRET: SIGNING_SECRET,
         SLACK_API_URL: `${slackBase}/api/`,
         PROMETHEUS_URL: telemetryUrl,
-        REDIS_URL: redisUrl,
+        ...benchRedisEnv(),
         DONEDONE_REDIS_PREFIX: prefix,
         DONEDONE_ALLOW_VOLATILE_REDIS: '1',
         DONEDONE_ROLE: role,
@@ -400,10 +399,9 @@ async function startShippedBot(slackBase: string, telemetryUrl: string): Promise
       const final = { features: (await store.list('T1')).length };
       for (const c of [child, worker.child]) c.kill('SIGTERM');
       await Promise.all([child, worker.child].map((c) => new Promise((resolve) => c.once('exit', resolve))));
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
+      const keysDeleted = await deleteUnder(redis, prefix);
       redis.disconnect();
-      return { ...final, keysDeleted: keys.length };
+      return { ...final, keysDeleted };
     },
   };
 }

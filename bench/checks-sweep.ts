@@ -34,11 +34,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Feature } from '../src/domain/model';
+import { bullPrefix, teamKey } from '../src/store/keys';
 import { prng } from '../test/fixtures/board';
 import { readBody } from '../test/support/slack-stand-in';
+import { benchRedis, benchRedisEnv, deleteUnder, redisUse } from './redis-target';
+
+export { deleteUnder as deleteKeys, redisUse };
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 10_000);
 const METRICS = Number(process.env.BENCH_METRICS ?? Math.max(1, Math.round(FEATURES / 10)));
@@ -65,7 +68,6 @@ const TARGETS = {
   floorRatio: 1.05,
   cpuS: 31.5,
 };
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The bot's clock: every feature launched exactly a week before, so its first weekly check is due now. */
 export const NOW = DateTime.fromISO('2026-06-01T09:00:00.000Z', { zone: 'utc' });
 export const LAUNCHED_AT = NOW.minus({ weeks: 1 }).toISO()!;
@@ -359,7 +361,7 @@ async function runBot(): Promise<void> {
     ...(process.env.BENCH_POSTHOG_URL
       ? { POSTHOG_URL: process.env.BENCH_POSTHOG_URL, POSTHOG_API_KEY: POSTHOG_KEY, POSTHOG_PROJECT_ID: '1' }
       : {}),
-    REDIS_URL,
+    ...benchRedisEnv(),
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     DONEDONE_ALLOW_VOLATILE_REDIS: '1',
   });
@@ -548,6 +550,7 @@ export async function transpile(dir: string): Promise<string> {
   // This file and what it imports from test/ (no TypeScript there either).
   const files: string[] = [
     join(root, 'bench', 'checks-sweep.ts'),
+    join(root, 'bench', 'redis-target.ts'),
     join(root, 'test', 'fixtures', 'board.ts'),
     join(root, 'test', 'support', 'slack-stand-in.ts'),
   ];
@@ -585,31 +588,13 @@ export function rssMb(pid: number): number | null {
   }
 }
 
-/** Redis' CPU seconds and commands processed so far (the whole server: run nothing else meanwhile). */
-export async function redisUse(redis: Redis): Promise<{ cpuS: number; commands: number }> {
-  const info = `${await redis.info('cpu')}\n${await redis.info('stats')}`;
-  const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return { cpuS: get('used_cpu_user') + get('used_cpu_sys'), commands: get('total_commands_processed') };
-}
-
-export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 2000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
-
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
 async function main(): Promise<void> {
   const began = Date.now();
   const prefix = `bench:checks:${randomUUID()}:`;
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = benchRedis({ maxRetriesPerRequest: null });
   const children: ChildProcess[] = [];
   const jsDir = process.env.BENCH_TS_NODE ? undefined : mkdtempSync(join(tmpdir(), 'donedone-checks-sweep-'));
   let cleaned = false;
@@ -618,7 +603,7 @@ async function main(): Promise<void> {
     cleaned = true;
     for (const c of children) if (c.exitCode === null) c.kill();
     if (jsDir) rmSync(jsDir, { recursive: true, force: true });
-    return deleteKeys(redis, prefix);
+    return deleteUnder(redis, prefix);
   };
   const hardLimit = setTimeout(async () => {
     console.error(`bench: gave up after ${HARD_LIMIT_MS / 1000} s`);
@@ -689,8 +674,8 @@ async function main(): Promise<void> {
   );
 
   // The sweep: 10,000 check jobs due now, picked up by the bot's running worker.
-  const queueRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = createQueue(queueRedis, { ...DEFAULT_QUEUE_SETTINGS, prefix: `${prefix}bull` });
+  const queueRedis = benchRedis({ maxRetriesPerRequest: null });
+  const queue = createQueue(queueRedis, { ...DEFAULT_QUEUE_SETTINGS, prefix: bullPrefix(prefix) });
   const jobs = features.map((f) => {
     const data = {
       team: f.team,
@@ -749,7 +734,7 @@ async function main(): Promise<void> {
   ]);
   // Cross-check in Redis: every feature has its check stored.
   const pipeline = redis.pipeline();
-  for (const f of features) pipeline.hlen(`${prefix}team:T1:checks:${f.id}`);
+  for (const f of features) pipeline.hlen(teamKey(prefix, 'T1', 'checks', f.id));
   const withCheck = ((await pipeline.exec()) ?? []).filter(([, n]) => Number(n) >= 1).length;
 
   // The PostHog sweep: POSTHOG_FEATURES more features, each its own PostHog event, their weekly
@@ -825,7 +810,7 @@ async function main(): Promise<void> {
   await queue.close();
   queueRedis.disconnect();
   const deleted = await cleanUp();
-  const left = (await redis.keys(`${prefix}*`)).length;
+  const left = await deleteUnder(redis, prefix);
   redis.disconnect();
   clearTimeout(hardLimit);
 

@@ -17,7 +17,6 @@ import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Queue } from 'bullmq';
-import Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import pino from 'pino';
 import type { Feature, Guard } from '../src/domain/model';
@@ -26,11 +25,13 @@ import { Effects } from '../src/jobs/effects';
 import { QUEUE_NAME } from '../src/jobs/queue';
 import type { SlackPort } from '../src/slack/port';
 import { FeatureStore } from '../src/store/feature-store';
+import { bullPrefix, teamKey } from '../src/store/keys';
 import { Marks } from '../src/store/marks';
 import { MeasurementCache } from '../src/telemetry/measurement-cache';
 import { PrometheusClient } from '../src/telemetry/prometheus-client';
 import { Telemetry } from '../src/telemetry/telemetry';
 import { GuardService } from '../src/usecases/guard-service';
+import { benchRedis, deleteUnder } from './redis-target';
 
 const FEATURES = 10_000;
 const GUARDS_PER_FEATURE = 3;
@@ -38,7 +39,6 @@ const QUERIES = 2_000;
 const TELEMETRY_DELAY_MS = 20;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const INTERVAL_MS = 300_000;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const START = DateTime.fromISO('2026-06-01T09:00:00.000Z', { zone: 'utc' });
 const LIMIT = 0.5;
 
@@ -105,9 +105,9 @@ async function main(): Promise<void> {
     });
 
   const prefix = `bench-guards:${randomUUID()}:`;
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
-  const queueRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: `${prefix}bull` });
+  const redis = benchRedis({ maxRetriesPerRequest: 3 });
+  const queueRedis = benchRedis({ maxRetriesPerRequest: null });
+  const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix(prefix) });
   const store = new FeatureStore(redis, prefix);
   const clock = { now: START };
   const telemetry = new Telemetry(
@@ -138,7 +138,9 @@ async function main(): Promise<void> {
     if (!base.ok) throw new Error(base.error);
     const seedStart = Date.now();
     const launchedAt = START.minus({ days: 1 }).toISO()!;
+    await redis.sadd(`${prefix}teams`, 'T1');
     for (let f = 0; f < FEATURES; f += 500) {
+      // One workspace: all its keys share its slot, so one pipeline holds them on a cluster too.
       const pipeline = redis.pipeline();
       for (let i = f; i < Math.min(FEATURES, f + 500); i++) {
         const guardList: Guard[] = [];
@@ -167,10 +169,9 @@ async function main(): Promise<void> {
           expectation: { ...base.value, guards: guardList },
           launchedAt,
         };
-        pipeline.hset(`${prefix}team:T1:f:${id}`, 'v', '1', 'json', JSON.stringify(feature));
-        pipeline.zadd(`${prefix}team:T1:ids`, i + 1, id);
+        pipeline.hset(teamKey(prefix, 'T1', 'f', id), 'v', '1', 'json', JSON.stringify(feature));
+        pipeline.zadd(teamKey(prefix, 'T1', 'ids'), i + 1, id);
       }
-      pipeline.sadd(`${prefix}teams`, 'T1');
       await pipeline.exec();
     }
     console.log(
@@ -200,12 +201,7 @@ async function main(): Promise<void> {
     child.send({ type: 'stop' });
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteUnder(redis, prefix);
     redis.disconnect();
     queueRedis.disconnect();
   }

@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
 
-REDIS_URL="$(bash scripts/local-redis.sh)"
-export REDIS_URL
+if [ -z "${REDIS_CLUSTER_NODES:-}" ]; then
+  REDIS_URL="$(bash scripts/local-redis.sh)"
+  export REDIS_URL
+fi # with REDIS_CLUSTER_NODES the bot checks every master itself at start
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi

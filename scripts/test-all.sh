@@ -16,7 +16,7 @@ need() { # need <command> <debian package>
 }
 
 need redis-server redis-server
-need redis-cli redis-tools
+need redis-cli redis-tools   # also joins the test's own 3-master Redis Cluster (redis-cli --cluster create)
 need prometheus prometheus   # also brings promtool, used to backfill the test history
 need curl curl               # deploy/ci/record-launch.sh is tested for real
 

@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import { App, LogLevel, type Receiver, webApi } from '@slack/bolt';
 import type { ExtendedErrorHandlerArgs } from '@slack/bolt/dist/App';
 import type { Queue, Worker } from 'bullmq';
-import Redis from 'ioredis';
 import type { Logger } from 'pino';
 import { annotations } from './capabilities/annotations';
 import { api } from './capabilities/api';
@@ -32,7 +31,16 @@ import { slackErrorCode } from './slack/slack-failure';
 import type { CheckStore } from './store/check-store';
 import type { DigestSchedules } from './store/digest-schedules';
 import type { FeatureStore } from './store/feature-store';
-import { refuseVolatileRedis } from './store/redis-connection';
+import { migrateKeyLayout } from './store/key-layout';
+import { bullPrefix } from './store/keys';
+import {
+  createRedis,
+  dataNodes,
+  isCluster,
+  nodeName,
+  type RedisClient,
+  refuseVolatileRedis,
+} from './store/redis-connection';
 import type { Telemetry } from './telemetry/telemetry';
 import { NotQueuedError, useIntake } from './tiers/intake';
 import { createRequestQueue, createRequestWorker, isQueued, type RequestJob } from './tiers/requests';
@@ -57,7 +65,7 @@ export interface Donedone {
   requests: Queue<RequestJob>;
   watch: WatchService;
   metrics: BotMetrics;
-  redis: Redis;
+  redis: RedisClient;
   store: FeatureStore;
   checks: CheckStore;
   schedules: DigestSchedules;
@@ -169,11 +177,11 @@ export function createDonedone(opts: AppOptions): Donedone {
   for (const c of all) c.listen?.(bolt, shared);
 
   // -- the web tier: acknowledge from the request alone, queue it for a worker --
-  const requestRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const requestRedis = createRedis(config, { maxRetriesPerRequest: null });
   requestRedis.on('error', (err) => log.warn({ err }, 'redis (requests) connection error'));
   // Bounded: the acknowledgement waits for the queue, so with Redis down or frozen it says within 2 s
   // (inside Slack's 3) that nothing was saved.
-  const requests = boundedQueue(createRequestQueue(requestRedis, `${core.prefix}bull`), 2_000);
+  const requests = boundedQueue(createRequestQueue(requestRedis, bullPrefix(core.prefix)), 2_000);
   useIntake(bolt, {
     queue: requests,
     log,
@@ -206,7 +214,7 @@ export function createDonedone(opts: AppOptions): Donedone {
   let worker: Worker<JobData> | undefined;
   let requestWorker: Worker<RequestJob> | undefined;
   let workerServer: Server | undefined;
-  let workerRedis: Redis | undefined;
+  let workerRedis: RedisClient | undefined;
   let pacingWorker: Worker<PaceJob> | undefined;
   return {
     bolt,
@@ -228,6 +236,8 @@ export function createDonedone(opts: AppOptions): Donedone {
     async start(port = config.port) {
       await warnAboutRedis(redis, log);
       await refuseVolatileRedis(redis, config.allowVolatileRedis);
+      // Before any worker takes a job: a store of the layout before hash tags is moved once.
+      await migrateKeyLayout(redis, core.prefix, log);
       if (tenancy.single) {
         // One workspace: whose token it is (other teams' requests are refused from now on).
         const token = await checkSlackToken(
@@ -251,7 +261,7 @@ export function createDonedone(opts: AppOptions): Donedone {
         );
       }
       if (role !== 'web' && opts.worker !== false) {
-        workerRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+        workerRedis = createRedis(config, { maxRetriesPerRequest: null });
         workerRedis.on('error', (err) => log.warn({ err }, 'redis (worker) connection error'));
         worker = createWorker({
           connection: workerRedis,
@@ -262,7 +272,7 @@ export function createDonedone(opts: AppOptions): Donedone {
         });
         requestWorker = createRequestWorker({
           connection: workerRedis,
-          prefix: `${core.prefix}bull`,
+          prefix: bullPrefix(core.prefix),
           bolt,
           log,
         });
@@ -352,26 +362,29 @@ export async function checkSlackToken(
   }
 }
 
-/** Proposals live in Redis: say so when it could lose them. */
-export async function warnAboutRedis(redis: Redis, log: Logger): Promise<string[]> {
+/** Proposals live in Redis: say so when it could lose them. On a cluster every master is asked, and named. */
+export async function warnAboutRedis(redis: RedisClient, log: Logger): Promise<string[]> {
   const warnings: string[] = [];
   try {
-    const [, appendonly] = (await redis.config('GET', 'appendonly')) as string[];
-    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as string[];
-    const [, save] = (await redis.config('GET', 'save')) as string[];
-    if (appendonly !== 'yes' && !save) {
-      warnings.push(
-        'Redis has no persistence (appendonly off, no RDB snapshots): a restart loses every proposal. Set `appendonly yes`.',
-      );
-    } else if (appendonly !== 'yes') {
-      warnings.push(
-        'Redis persists only by RDB snapshots (appendonly off): a crash loses recent proposals. Set `appendonly yes`.',
-      );
-    }
-    if (policy && policy !== 'noeviction') {
-      warnings.push(
-        `Redis evicts keys under memory pressure (maxmemory-policy ${policy}): set maxmemory-policy noeviction.`,
-      );
+    for (const node of await dataNodes(redis)) {
+      const which = isCluster(redis) ? `Redis Cluster master ${nodeName(node)}` : 'Redis';
+      const [, appendonly] = (await node.config('GET', 'appendonly')) as string[];
+      const [, policy] = (await node.config('GET', 'maxmemory-policy')) as string[];
+      const [, save] = (await node.config('GET', 'save')) as string[];
+      if (appendonly !== 'yes' && !save) {
+        warnings.push(
+          `${which} has no persistence (appendonly off, no RDB snapshots): a restart loses every proposal. Set \`appendonly yes\`.`,
+        );
+      } else if (appendonly !== 'yes') {
+        warnings.push(
+          `${which} persists only by RDB snapshots (appendonly off): a crash loses recent proposals. Set \`appendonly yes\`.`,
+        );
+      }
+      if (policy && policy !== 'noeviction') {
+        warnings.push(
+          `${which} evicts keys under memory pressure (maxmemory-policy ${policy}): set maxmemory-policy noeviction.`,
+        );
+      }
     }
   } catch (err) {
     warnings.push(

@@ -28,6 +28,8 @@ export interface Config {
   };
   port: number;
   redisUrl: string;
+  /** REDIS_CLUSTER_NODES: the store is a Redis Cluster reached through these seed nodes (REDIS_URL unused). */
+  redisCluster?: RedisClusterConfig;
   /** Prefix of every Redis key, so several installs (or tests) can share one server. */
   redisPrefix: string;
   prometheusUrl?: string;
@@ -61,6 +63,14 @@ export interface Config {
   oauth?: OAuthConfig;
   /** DONEDONE_RETENTION_DAYS: how long an uninstalled workspace's features are kept. */
   retentionDays: number;
+}
+
+/** A Redis Cluster's seed nodes and what every node shares: credentials and TLS. */
+export interface RedisClusterConfig {
+  nodes: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+  tls?: boolean;
 }
 
 export const FLAG_PROVIDERS = ['launchdarkly', 'unleash', 'growthbook'] as const;
@@ -143,6 +153,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const redisUrl = get('REDIS_URL') ?? 'redis://127.0.0.1:6379';
   if (!/^rediss?:\/\//.test(redisUrl))
     problems.push('REDIS_URL must look like redis://host:6379 or rediss://…');
+  const clusterText = get('REDIS_CLUSTER_NODES');
+  const redisCluster = clusterText === undefined ? undefined : parseClusterNodes(clusterText, problems);
+  if (clusterText !== undefined && get('REDIS_URL')) {
+    problems.push(
+      'Set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both: unset REDIS_URL to use the cluster',
+    );
+  }
 
   const redisPrefix = get('DONEDONE_REDIS_PREFIX') ?? 'dd:';
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(redisPrefix)) {
@@ -247,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     allowVolatileRedis: volatile === '1',
   };
   if (flags) config.flags = flags;
+  if (redisCluster) config.redisCluster = redisCluster;
   if (oauth) config.oauth = oauth;
   if (signingSecret) config.slack.signingSecret = signingSecret;
   if (appToken) config.slack.appToken = appToken;
@@ -258,6 +276,71 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const metricsFile = get('DONEDONE_METRICS_FILE');
   if (metricsFile) config.metricsFile = metricsFile;
   return config;
+}
+
+const CLUSTER_EXAMPLE = 'REDIS_CLUSTER_NODES=10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379';
+
+/**
+ * REDIS_CLUSTER_NODES: comma-separated seed nodes, each `host:port` or a `redis://[user:password@]host:port`
+ * (`rediss://` for TLS) URL. Credentials and TLS are the cluster's, so every URL entry must give the same.
+ * A problem names the entry by position and never echoes one holding a password.
+ */
+export function parseClusterNodes(text: string, problems: string[]): RedisClusterConfig | undefined {
+  const before = problems.length;
+  const entries = text
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  const cluster: RedisClusterConfig = { nodes: [] };
+  const shared = new Set<string>();
+  entries.forEach((entry, i) => {
+    const shown = entry.includes('@') ? `entry ${i + 1}` : `"${entry}"`;
+    let host: string;
+    let portText: string;
+    if (/^rediss?:\/\//.test(entry)) {
+      let url: URL;
+      try {
+        url = new URL(entry);
+      } catch {
+        problems.push(
+          `REDIS_CLUSTER_NODES: ${shown} is not a valid URL; e.g. redis://:password@10.0.0.1:6379`,
+        );
+        return;
+      }
+      host = url.hostname.replace(/^\[|\]$/g, '');
+      portText = url.port || '6379';
+      const creds = {
+        username: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        tls: url.protocol === 'rediss:',
+      };
+      shared.add(JSON.stringify(creds));
+      if (creds.username) cluster.username = creds.username;
+      if (creds.password) cluster.password = creds.password;
+      if (creds.tls) cluster.tls = true;
+    } else {
+      const m = /^(\[[^\]]+\]|[^:/@\s]+):([^:]*)$/.exec(entry);
+      if (!m) {
+        problems.push(`REDIS_CLUSTER_NODES: ${shown} is not host:port; e.g. ${CLUSTER_EXAMPLE}`);
+        return;
+      }
+      host = m[1]!.replace(/^\[|\]$/g, '');
+      portText = m[2]!;
+    }
+    const port = Number(portText);
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
+      problems.push(`REDIS_CLUSTER_NODES: ${shown} has no valid port (1-65535); e.g. ${CLUSTER_EXAMPLE}`);
+      return;
+    }
+    cluster.nodes.push({ host, port });
+  });
+  if (entries.length === 0) problems.push(`REDIS_CLUSTER_NODES lists no node; e.g. ${CLUSTER_EXAMPLE}`);
+  if (shared.size > 1) {
+    problems.push(
+      'REDIS_CLUSTER_NODES: the redis:// entries disagree on user, password or TLS; a cluster has one of each, give them once or the same in every entry',
+    );
+  }
+  return problems.length > before ? undefined : cluster;
 }
 
 const FLAG_URLS: Partial<Record<FlagProviderName, string>> = {

@@ -1,5 +1,4 @@
 import type { Queue } from 'bullmq';
-import Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
@@ -18,8 +17,9 @@ import { AuditStore } from '../store/audit-store';
 import { CheckStore } from '../store/check-store';
 import { DigestSchedules } from '../store/digest-schedules';
 import { FeatureStore } from '../store/feature-store';
+import { bullPrefix } from '../store/keys';
 import { Marks } from '../store/marks';
-import { installEpoch, STORE_REDIS_OPTIONS } from '../store/redis-connection';
+import { createRedis, installEpoch, type RedisClient, STORE_REDIS_OPTIONS } from '../store/redis-connection';
 import { RetroIndex } from '../store/retro-index';
 import { HoneycombClient } from '../telemetry/honeycomb-client';
 import { MeasurementBatches } from '../telemetry/measurement-batches';
@@ -74,9 +74,9 @@ export interface Core {
   log: Logger;
   now: () => DateTime;
   prefix: string;
-  redis: Redis;
+  redis: RedisClient;
   /** The producers' connection: fails as the store's does, so nobody waits for ever. */
-  queueRedis: Redis;
+  queueRedis: RedisClient;
   queue: Queue<JobData>;
   queueSettings: QueueSettings;
   /** One pacing job per channel with posts waiting. */
@@ -158,11 +158,15 @@ export function createCore(opts: CoreOptions): Core {
   const log = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => DateTime.utc());
   const prefix = opts.keyPrefix ?? config.redisPrefix;
-  const redis = new Redis(config.redisUrl, STORE_REDIS_OPTIONS);
+  const redis = createRedis(config, STORE_REDIS_OPTIONS);
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const queueRedis = new Redis(config.redisUrl, STORE_REDIS_OPTIONS);
+  const queueRedis = createRedis(config, STORE_REDIS_OPTIONS);
   queueRedis.on('error', (err) => log.warn({ err }, 'redis (queue) connection error'));
-  const queueSettings: QueueSettings = { ...DEFAULT_QUEUE_SETTINGS, prefix: `${prefix}bull`, ...opts.queue };
+  const queueSettings: QueueSettings = {
+    ...DEFAULT_QUEUE_SETTINGS,
+    prefix: bullPrefix(prefix),
+    ...opts.queue,
+  };
   const queue = boundedQueue(createQueue(queueRedis, queueSettings));
   const store = new FeatureStore(redis, prefix);
   const marks = new Marks(redis, prefix);

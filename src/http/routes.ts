@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -9,7 +9,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 /** Redis answers PING within `ms`, or the promise rejects. */
-function redisAnswers(redis: Redis, ms = 1000): Promise<unknown> {
+function redisAnswers(redis: RedisClient, ms = 1000): Promise<unknown> {
   const timeout = new Promise<never>((_, reject) =>
     setTimeout(() => reject(new Error('timeout')), ms).unref(),
   );
@@ -17,7 +17,7 @@ function redisAnswers(redis: Redis, ms = 1000): Promise<unknown> {
 }
 
 /** A probe at `path`: 200 when Redis answers within a second, 503 otherwise. */
-function redisProbe(path: string, redis: Redis): CustomRoute {
+function redisProbe(path: string, redis: RedisClient): CustomRoute {
   return {
     path,
     method: ['GET'],
@@ -33,7 +33,7 @@ function redisProbe(path: string, redis: Redis): CustomRoute {
  * `GET /healthz`: 200 when Redis answers within a second, 503 otherwise. Kept as it was for
  * compatibility (Docker HEALTHCHECKs and monitors already point at it); it means what `/readyz` means.
  */
-export function healthRoute(redis: Redis): CustomRoute {
+export function healthRoute(redis: RedisClient): CustomRoute {
   return redisProbe('/healthz', redis);
 }
 
@@ -50,7 +50,7 @@ export function livenessRoute(): CustomRoute {
 }
 
 /** `GET /readyz`: ready to take work, i.e. Redis (the store and the queues) answers; else 503. */
-export function readinessRoute(redis: Redis): CustomRoute {
+export function readinessRoute(redis: RedisClient): CustomRoute {
   return redisProbe('/readyz', redis);
 }
 

@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
 import { retryAfterMs } from '../slack/slack-failure';
+import { channelPaceKeys } from '../store/keys';
 import type { Marks } from '../store/marks';
+import type { RedisClient } from '../store/redis-connection';
 
 /** Work that must wait `delayMs` before being tried again, without holding a worker meanwhile. */
 export class RetryLater extends Error {
@@ -58,7 +59,7 @@ return slot - now`;
 export class Effects {
   constructor(
     private readonly marks: Marks,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly perChannelMs = 1100,
   ) {}
@@ -68,14 +69,15 @@ export class Effects {
     if (state === 'done') return 'already';
     if (state === 'busy') throw new RetryLater(5_000, `effect ${key} is being done by another run`);
     try {
+      const pace = channelPaceKeys(this.prefix, channel, key);
       const wait = Number(
         await this.redis.eval(
           SLOT_SCRIPT,
           4,
-          `${this.prefix}slot:${channel}`,
-          `${this.prefix}slot-reserved:${key}`,
-          `${this.prefix}slot-last:${channel}`,
-          `${this.prefix}outbox:${channel}`,
+          pace.nextFree,
+          pace.reserved,
+          pace.last,
+          pace.outbox,
           Date.now(),
           this.perChannelMs,
         ),

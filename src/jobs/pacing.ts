@@ -1,11 +1,12 @@
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Message } from '../slack/blocks/card-blocks';
 import type { SlackPort } from '../slack/port';
 import { classifySlackFailure, retryAfterMs } from '../slack/slack-failure';
 import type { FeatureStore } from '../store/feature-store';
+import { channelPaceKeys } from '../store/keys';
 import type { Marks } from '../store/marks';
+import type { RedisClient } from '../store/redis-connection';
 import { jobId } from './queue';
 
 export const PACING_QUEUE = 'donedone-pacing';
@@ -65,16 +66,15 @@ const BUSY_WAIT_MS = 5_000;
  * Queues one post: nothing if the effect is done already; otherwise the post in the channel's
  * queue (a sorted set by due time, idempotent by effect key) and its payload, and the channel's
  * pacer generation (made if there is none), which the caller makes sure has its job.
- * KEYS: the effect's claim, the channel's pacer, queue, payloads. ARGV: member, due, payload, new generation.
+ * KEYS: the channel's pacer, queue, payloads (one slot: the channel's). ARGV: member, due, payload, new generation.
  */
 const ENQUEUE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == 'done' then return false end
-redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[1])
-redis.call('HSETNX', KEYS[4], ARGV[1], ARGV[3])
-local gen = redis.call('GET', KEYS[2])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
+redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[3])
+local gen = redis.call('GET', KEYS[1])
 if not gen then
   gen = ARGV[4]
-  redis.call('SET', KEYS[2], gen)
+  redis.call('SET', KEYS[1], gen)
 end
 return gen`;
 
@@ -139,7 +139,7 @@ export class ChannelPacing {
 
   constructor(
     private readonly deps: {
-      redis: Redis;
+      redis: RedisClient;
       prefix: string;
       marks: Marks;
       queue: Queue<PaceJob>;
@@ -153,14 +153,8 @@ export class ChannelPacing {
   }
 
   private keys(channel: string) {
-    const p = this.deps.prefix;
-    return {
-      pacer: `${p}pacer:${channel}`,
-      outbox: `${p}outbox:${channel}`,
-      payloads: `${p}outbox-msg:${channel}`,
-      slot: `${p}slot:${channel}`,
-      last: `${p}slot-last:${channel}`,
-    };
+    const k = channelPaceKeys(this.deps.prefix, channel);
+    return { pacer: k.pacer, outbox: k.outbox, payloads: k.payloads, slot: k.nextFree, last: k.last };
   }
 
   /** The channel's queue key, for other posting paths that must let it go first (`Effects.once`). */
@@ -174,11 +168,12 @@ export class ChannelPacing {
    * pacer has its job; `already` when it was posted before.
    */
   async post(key: string, channel: string, dueMs: number, delivery: Delivery): Promise<'queued' | 'already'> {
+    // Done already: nothing to queue. (Done between here and the script: its pacer finds the claim done.)
+    if (await this.deps.marks.isDone(key)) return 'already';
     const k = this.keys(channel);
     const gen = (await this.deps.redis.eval(
       ENQUEUE_SCRIPT,
-      4,
-      this.deps.marks.effectKey(key),
+      3,
       k.pacer,
       k.outbox,
       k.payloads,
@@ -337,7 +332,7 @@ export function posterDelivery(store: FeatureStore, poster: SlackPort, log: Logg
   };
 }
 
-export function createPacingQueue(connection: Redis, prefix: string): Queue<PaceJob> {
+export function createPacingQueue(connection: RedisClient, prefix: string): Queue<PaceJob> {
   return new Queue<PaceJob>(PACING_QUEUE, {
     connection,
     prefix,
@@ -354,7 +349,7 @@ export function createPacingQueue(connection: Redis, prefix: string): Queue<Pace
 
 /** The worker of the pacing queue: many channels at once, each pacer mostly waiting on a timer. */
 export function createPacingWorker(opts: {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   pacing: ChannelPacing;
   deliver: Deliver;

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection';
 
 export const QUEUE_NAME = 'donedone';
 
@@ -63,7 +63,7 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   firstUseEveryMs: 3_600_000,
 };
 
-export function createQueue(connection: Redis, settings: QueueSettings): Queue<JobData> {
+export function createQueue(connection: RedisClient, settings: QueueSettings): Queue<JobData> {
   return new Queue<JobData>(QUEUE_NAME, {
     connection,
     prefix: settings.prefix,

@@ -1,7 +1,7 @@
 import { DelayedError, type Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { asJobError, retryAfterMs } from '../slack/slack-failure';
+import type { RedisClient } from '../store/redis-connection';
 import type { WatchService } from '../usecases/watch-service';
 import { RetryLater } from './effects';
 import { type CheckJob, type FeatureJob, type JobData, QUEUE_NAME, type QueueSettings } from './queue';
@@ -15,7 +15,7 @@ import { type CheckJob, type FeatureJob, type JobData, QUEUE_NAME, type QueueSet
 export type JobProcessor = (job: Job<JobData>, info: { lastAttempt: boolean }) => Promise<string>;
 
 export function createWorker(opts: {
-  connection: Redis;
+  connection: RedisClient;
   settings: QueueSettings;
   watch: WatchService;
   log: Logger;

@@ -1,21 +1,22 @@
-import type { Redis } from 'ioredis';
 import type { AuditEntry } from '../domain/audit';
+import { teamKey } from './keys';
+import type { RedisClient } from './redis-connection';
 
 /** The newest entries kept per feature: enough for any real feature's life, bounded for a runaway loop. */
 const MAX_ENTRIES = 500;
 
 /**
- * Every change of a feature, oldest first: a Redis list `team:{T}:audit:{id}` (under the store's prefix),
+ * Every change of a feature, oldest first: a Redis list `team:{T}:audit:<id>` (under the store's prefix),
  * appended by the feature store's write hook.
  */
 export class AuditStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'dd:',
   ) {}
 
   private key(team: string, id: string): string {
-    return `${this.prefix}team:${team}:audit:${id}`;
+    return teamKey(this.prefix, team, 'audit', id);
   }
 
   async record(team: string, id: string, entries: AuditEntry[]): Promise<void> {

@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { Check } from '../domain/model';
+import { teamKey } from './keys';
+import type { RedisClient } from './redis-connection';
 
 /** A note taken in a retro thread. */
 export interface Note {
@@ -15,12 +16,12 @@ export interface Note {
  */
 export class CheckStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'dd:',
   ) {}
 
   private key(team: string, ...parts: string[]): string {
-    return `${this.prefix}team:${team}:${parts.join(':')}`;
+    return teamKey(this.prefix, team, ...parts);
   }
 
   /** Stores a check, keyed by its time and kind: storing the same check twice keeps one. */

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { teamKey } from './keys';
+import type { RedisClient } from './redis-connection';
 
 /** What the digest schedule of a channel is stored as: the parsed schedule, its cron pattern, who set it. */
 export interface StoredDigestSchedule {
@@ -11,12 +12,12 @@ export interface StoredDigestSchedule {
 /** Each channel's digest schedule, as `/donedone digest every …` set it (`team:{T}:digest:{channel}`). */
 export class DigestSchedules {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'dd:',
   ) {}
 
   private key(team: string, channel: string): string {
-    return `${this.prefix}team:${team}:digest:${channel}`;
+    return teamKey(this.prefix, team, 'digest', channel);
   }
 
   async get(team: string, channel: string): Promise<StoredDigestSchedule | null> {

@@ -1,14 +1,16 @@
-import type { Redis } from 'ioredis';
 import type { Feature } from '../domain/model';
+import { teamKey } from './keys';
+import type { RedisClient } from './redis-connection';
 
 /**
  * Features in Redis. Each feature is a hash `{v, json}` so updates are compare-and-set on
  * the version (a Lua script), safe with one shared connection and several bot processes.
  *
- * Keys (all under `prefix`): `team:{T}:seq` (the id counter), `team:{T}:f:{id}` (the feature),
- * `team:{T}:ids` (sorted set of ids by number), `team:{T}:owner:{U}` (by owner), `teams` (set of
- * workspaces seen). A feature's checks and notes, the retro index, idempotency marks and digest
- * schedules are stores of their own (check-store.ts, retro-index.ts, marks.ts, digest-schedules.ts).
+ * Keys (all under `prefix`; `{T}` is the workspace's hash tag, see `keys.ts`): `team:{T}:seq` (the id
+ * counter), `team:{T}:f:<id>` (the feature), `team:{T}:ids` (sorted set of ids by number),
+ * `team:{T}:owner:<U>` (by owner), `teams` (set of workspaces seen). A feature's checks and notes,
+ * the retro index, idempotency marks and digest schedules are stores of their own (check-store.ts,
+ * retro-index.ts, marks.ts, digest-schedules.ts).
  */
 export class FeatureStore {
   /** Told of every write of a feature (`before` null on creation): the audit trail listens here. */
@@ -19,12 +21,12 @@ export class FeatureStore {
   }
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'dd:',
   ) {}
 
   private key(team: string, ...parts: string[]): string {
-    return `${this.prefix}team:${team}:${parts.join(':')}`;
+    return teamKey(this.prefix, team, ...parts);
   }
 
   /** Creates a feature with the next id of the workspace. */
@@ -32,12 +34,13 @@ export class FeatureStore {
     const n = await this.redis.incr(this.key(team, 'seq'));
     const id = `F-${n}`;
     const feature: Feature = { id, team, ...make(id) };
+    // `teams` is in no workspace's slot: added on its own (idempotent), before the feature exists.
+    await this.redis.sadd(`${this.prefix}teams`, team);
     await this.redis
       .multi()
       .hset(this.key(team, 'f', id), 'v', '1', 'json', JSON.stringify(feature))
       .zadd(this.key(team, 'ids'), n, id)
       .zadd(this.key(team, 'owner', feature.ownerId), n, id)
-      .sadd(`${this.prefix}teams`, team)
       .exec();
     for (const listener of this.writeListeners) await listener(null, feature);
     return feature;

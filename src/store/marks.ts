@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { teamKey } from './keys';
+import type { RedisClient } from './redis-connection';
 
 /**
  * Idempotency marks: what makes retried events, replayed requests and re-run jobs act once.
@@ -7,7 +8,7 @@ import type { Redis } from 'ioredis';
  */
 export class Marks {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'dd:',
   ) {}
 
@@ -49,6 +50,11 @@ export class Marks {
     return (await this.redis.set(k, '1', 'EX', 30 * 24 * 3600, 'NX')) !== 'OK';
   }
 
+  /** Whether the effect `key` was done. */
+  async isDone(key: string): Promise<boolean> {
+    return (await this.redis.get(this.effectKey(key))) === 'done';
+  }
+
   /** The Redis key of an effect's claim (`done` once it happened): scripts that must see it read it there. */
   effectKey(key: string): string {
     return `${this.prefix}effect:${key}`;
@@ -56,10 +62,10 @@ export class Marks {
 
   /** Remembers `value` under `key` for a week (which feature a retried request already created). */
   async remember(team: string, key: string, value: string): Promise<void> {
-    await this.redis.set(`${this.prefix}team:${team}:made:${key}`, value, 'EX', 7 * 24 * 3600);
+    await this.redis.set(teamKey(this.prefix, team, 'made', key), value, 'EX', 7 * 24 * 3600);
   }
 
   async recall(team: string, key: string): Promise<string | null> {
-    return this.redis.get(`${this.prefix}team:${team}:made:${key}`);
+    return this.redis.get(teamKey(this.prefix, team, 'made', key));
   }
 }

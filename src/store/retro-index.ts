@@ -1,14 +1,15 @@
-import type { Redis } from 'ioredis';
+import { teamKey } from './keys';
+import type { RedisClient } from './redis-connection';
 
 /** Which feature a retro message belongs to (`team:{T}:retro:{channel}:{ts}`), so replies in its thread become notes. */
 export class RetroIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'dd:',
   ) {}
 
   private key(team: string, channel: string, ts: string): string {
-    return `${this.prefix}team:${team}:retro:${channel}:${ts}`;
+    return teamKey(this.prefix, team, 'retro', channel, ts);
   }
 
   async add(team: string, channel: string, ts: string, id: string): Promise<void> {

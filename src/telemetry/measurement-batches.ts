@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { DateTime, Duration } from 'luxon';
 import type { MetricRef } from '../domain/model';
+import type { RedisClient } from '../store/redis-connection';
 import { type MeasurementCache, measurementKey } from './measurement-cache';
 import type { Measurement, TelemetrySource } from './types';
 
@@ -38,7 +38,7 @@ export class MeasurementBatches {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly cache: MeasurementCache,
     settings: Partial<BatchSettings> = {},

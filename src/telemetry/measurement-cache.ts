@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { DateTime, Duration } from 'luxon';
 import type { MetricRef } from '../domain/model';
+import type { RedisClient } from '../store/redis-connection';
 import type { Measurement } from './types';
 
 /** The cache key of a metric's value over a window at a time, from one source (a resolved metric). */
@@ -18,7 +18,7 @@ export class MeasurementCache {
   private readonly inFlight = new Map<string, Promise<Measurement>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSeconds = 600,
   ) {}
@@ -36,17 +36,20 @@ export class MeasurementCache {
   /** Which of `keyParts` are cached. */
   async has(keyParts: unknown[]): Promise<boolean[]> {
     if (keyParts.length === 0) return [];
-    const found = await this.redis.mget(...keyParts.map((p) => this.keyOf(p)));
-    return found.map((v) => v !== null);
+    // One EXISTS a key, not one MGET: on a Redis Cluster the keys lie in many slots.
+    const found = await Promise.all(keyParts.map((p) => this.redis.exists(this.keyOf(p))));
+    return found.map((n) => n > 0);
   }
 
   /** Stores measurements made together (a batched query), for every caller that asks for one of them. */
   async putMany(entries: [keyParts: unknown, value: Measurement][]): Promise<void> {
     if (entries.length === 0) return;
-    const multi = this.redis.multi();
-    for (const [parts, value] of entries)
-      multi.set(this.keyOf(parts), JSON.stringify(value), 'EX', this.ttlSeconds);
-    await multi.exec();
+    // Each answer stands alone (no transaction): on a Redis Cluster the keys lie in many slots.
+    await Promise.all(
+      entries.map(([parts, value]) =>
+        this.redis.set(this.keyOf(parts), JSON.stringify(value), 'EX', this.ttlSeconds),
+      ),
+    );
   }
 
   async get(keyParts: unknown, compute: () => Promise<Measurement>): Promise<Measurement> {

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
+import type { RedisClient } from '../store/redis-connection';
 import { TelemetryUnavailableError } from './types';
 
 /**
@@ -13,7 +13,7 @@ import { TelemetryUnavailableError } from './types';
  * limits are kept in this process only (scripts and tests of a single client).
  */
 export interface SharedLimitsStore {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
 }
 
@@ -327,7 +327,7 @@ export class RedisCircuitStore implements CircuitStore {
   private readonly trialKey: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     source: string,
   ) {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { asJobError } from '../slack/slack-failure';
+import type { RedisClient } from '../store/redis-connection';
 
 /** The queue of Slack requests acknowledged by a web process, for a worker to run. */
 export const REQUESTS_QUEUE = 'donedone-requests';
@@ -45,7 +45,7 @@ export function requestJobId(body: Record<string, unknown>): string {
     .slice(0, 40)}`;
 }
 
-export function createRequestQueue(connection: Redis, prefix: string): Queue<RequestJob> {
+export function createRequestQueue(connection: RedisClient, prefix: string): Queue<RequestJob> {
   return new Queue<RequestJob>(REQUESTS_QUEUE, {
     connection,
     prefix,
@@ -66,7 +66,7 @@ export function createRequestQueue(connection: Redis, prefix: string): Queue<Req
  * A listener that throws fails the job, which BullMQ retries with back-off.
  */
 export function createRequestWorker(opts: {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   bolt: App;
   log: Logger;

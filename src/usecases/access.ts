@@ -1,10 +1,11 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Feature } from '../domain/model';
 import type { ConversationKind, Directory } from '../slack/port';
+import { teamKey } from '../store/keys';
+import type { RedisClient } from '../store/redis-connection';
 
 export interface AccessDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   directory: Directory;
   /** `DONEDONE_ADMINS`. */
@@ -34,7 +35,7 @@ export class AccessService {
   constructor(private readonly deps: AccessDeps) {}
 
   private key(team: string, ...parts: string[]): string {
-    return `${this.deps.prefix}team:${team}:access:${parts.join(':')}`;
+    return teamKey(this.deps.prefix, team, 'access', ...parts);
   }
 
   async isAdmin(team: string, user: string): Promise<boolean> {

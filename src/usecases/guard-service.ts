@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
 import {
@@ -27,6 +26,7 @@ import {
 } from '../slack/blocks/guard-blocks';
 import type { SlackPort } from '../slack/port';
 import type { FeatureStore } from '../store/feature-store';
+import type { RedisClient } from '../store/redis-connection';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { Measurement } from '../telemetry/types';
 import type { Outcome } from './feature-service';
@@ -35,7 +35,7 @@ export interface GuardServiceDeps {
   store: FeatureStore;
   telemetry: Telemetry;
   queue: Queue<JobData>;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Posts from jobs (a client that rejects rate-limited calls), through `effects`. */
   jobPoster: SlackPort;

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { type DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
 import {
@@ -22,13 +21,15 @@ import {
 } from '../domain/suggest-metrics';
 import type { CheckStore } from '../store/check-store';
 import type { FeatureStore } from '../store/feature-store';
+import { teamKey } from '../store/keys';
+import type { RedisClient } from '../store/redis-connection';
 import type { Telemetry } from '../telemetry/telemetry';
 
 export interface LearningDeps {
   store: FeatureStore;
   checks: CheckStore;
   telemetry: Telemetry;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   now: () => DateTime;
   log: Logger;
@@ -163,7 +164,7 @@ export class LearningService {
     const words = describeCalibration((await this.teamCalibration(await this.deps.store.list(team))).team);
     if (!words) return null;
     const month = now.setZone(this.deps.zone).toFormat('yyyy-MM');
-    const key = `${this.deps.prefix}team:${team}:calibration-digest:${channel}:${month}`;
+    const key = teamKey(this.deps.prefix, team, 'calibration-digest', channel, month);
     await this.deps.redis.set(key, slot, 'EX', 40 * 24 * 3600, 'NX');
     if ((await this.deps.redis.get(key)) !== slot) return null;
     return `:bar_chart: This month's look back: the team's judged expectations ${words}.`;

@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { DateTime } from 'luxon';
+import { teamKey } from '../store/keys';
+import type { RedisClient } from '../store/redis-connection';
 
 /** How long a request's trigger is remembered: longer than Slack's 5-minute signature window. */
 export const REPLAY_WINDOW_SECONDS = 600;
@@ -21,7 +22,7 @@ return 0`;
  */
 export class Limits {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly now: () => DateTime,
   ) {}
@@ -32,7 +33,7 @@ export class Limits {
    */
   async firstTime(team: string, trigger: string): Promise<boolean> {
     if (!trigger) return true;
-    const key = `${this.prefix}team:${team}:seen:${trigger}`;
+    const key = teamKey(this.prefix, team, 'seen', trigger);
     return (await this.redis.set(key, '1', 'EX', REPLAY_WINDOW_SECONDS, 'NX')) === 'OK';
   }
 
@@ -42,7 +43,7 @@ export class Limits {
     what: string,
     seconds: number,
   ): Promise<{ ok: true } | { ok: false; retryIn: number }> {
-    const key = `${this.prefix}team:${team}:limit:${what}`;
+    const key = teamKey(this.prefix, team, 'limit', what);
     const now = this.now().toMillis();
     const ms = seconds * 1000;
     const left = Number(await this.redis.eval(TAKE_SCRIPT, 1, key, now, now + ms, ms));

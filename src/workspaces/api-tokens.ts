@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { DateTime } from 'luxon';
+import { teamKey } from '../store/keys';
+import type { RedisClient } from '../store/redis-connection';
 
 /** What is kept of a workspace's API token: never the token, only its hash and its prefix. */
 export interface ApiTokenInfo {
@@ -21,17 +22,19 @@ function hashOf(token: string): string {
 /**
  * Per-workspace API tokens (`/donedone api-token`): 32 random bytes, shown once and stored as
  * their SHA-256 (a high-entropy token needs no slow hash), so Redis never holds one in clear.
- * `api-token:<hash>` finds a token's workspace; `team:<T>:api-tokens` lists a workspace's.
+ * `api-token:<hash>` finds a token's workspace; `team:{T}:api-tokens` lists a workspace's. The two lie in
+ * different hash slots (a token is looked up before its workspace is known), so they are changed one after
+ * the other, the lookup first: a revoked token stops working at once, and a revoke cut short is done again.
  */
 export class ApiTokens {
-  constructor(private readonly deps: { redis: Redis; prefix: string; now: () => DateTime }) {}
+  constructor(private readonly deps: { redis: RedisClient; prefix: string; now: () => DateTime }) {}
 
   private byHash(hash: string): string {
     return `${this.deps.prefix}api-token:${hash}`;
   }
 
   private ofTeam(team: string): string {
-    return `${this.deps.prefix}team:${team}:api-tokens`;
+    return teamKey(this.deps.prefix, team, 'api-tokens');
   }
 
   /** A new token for `team`; the only time it is ever seen in clear. */
@@ -79,7 +82,8 @@ export class ApiTokens {
     const json = await this.deps.redis.hget(this.ofTeam(team), prefix);
     if (!json) return false;
     const { hash } = JSON.parse(json) as { hash: string };
-    await this.deps.redis.multi().del(this.byHash(hash)).hdel(this.ofTeam(team), prefix).exec();
+    await this.deps.redis.del(this.byHash(hash));
+    await this.deps.redis.hdel(this.ofTeam(team), prefix);
     return true;
   }
 
@@ -87,9 +91,8 @@ export class ApiTokens {
   async revokeAll(team: string): Promise<number> {
     const all = await this.deps.redis.hgetall(this.ofTeam(team));
     const hashes = Object.values(all).map((json) => (JSON.parse(json) as { hash: string }).hash);
-    const multi = this.deps.redis.multi().del(this.ofTeam(team));
-    for (const hash of hashes) multi.del(this.byHash(hash));
-    await multi.exec();
+    for (const hash of hashes) await this.deps.redis.del(this.byHash(hash));
+    await this.deps.redis.del(this.ofTeam(team));
     return hashes.length;
   }
 }

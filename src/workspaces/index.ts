@@ -1,8 +1,8 @@
 import type { Authorize, HTTPReceiverOptions, webApi } from '@slack/bolt';
-import type { Redis } from 'ioredis';
 import type { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import type { RedisClient } from '../store/redis-connection';
 import { ApiTokens } from './api-tokens';
 import { installedPage, installFailedPage, installPage } from './install-pages';
 import { NotInstalledError, RedisInstallationStore } from './installation-store';
@@ -51,7 +51,7 @@ export interface Tenancy {
 
 export function tenancyFrom(deps: {
   config: Config;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   now: () => DateTime;
   log: Logger;

@@ -1,7 +1,8 @@
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
-import type { Redis } from 'ioredis';
 import type { DateTime } from 'luxon';
 import type { Logger } from 'pino';
+import { installKey } from '../store/keys';
+import type { RedisClient } from '../store/redis-connection';
 import type { TokenCipher } from './token-cipher';
 import type { Installed, WorkspaceRef, Workspaces } from './types';
 
@@ -50,7 +51,8 @@ return 0`;
  * Slack returned (bot token, any user token, webhook URL) is one AES-256-GCM ciphertext bound to
  * its record's id; only ids and dates are stored in clear.
  *
- * An installation is `install:T-<team>`, or `install:E-<enterprise>` for an Enterprise Grid
+ * An installation is `{installs}:install:T-<team>` (all installation keys share the `{installs}` hash
+ * tag: they change together, see `keys.ts`), or `install:E-<enterprise>` for an Enterprise Grid
  * org-wide install, which serves every team of that enterprise: the teams seen through it are
  * remembered, so work that knows only its team (a scheduled job) finds the enterprise's install.
  *
@@ -61,7 +63,7 @@ return 0`;
 export class RedisInstallationStore implements InstallationStore, Workspaces {
   constructor(
     private readonly deps: {
-      redis: Redis;
+      redis: RedisClient;
       prefix: string;
       cipher: TokenCipher;
       now: () => DateTime;
@@ -70,7 +72,7 @@ export class RedisInstallationStore implements InstallationStore, Workspaces {
   ) {}
 
   private key(...parts: string[]): string {
-    return `${this.deps.prefix}${parts.join(':')}`;
+    return installKey(this.deps.prefix, ...parts);
   }
 
   private static idOf(installation: AnyInstallation): string {

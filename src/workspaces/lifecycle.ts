@@ -1,8 +1,9 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import { jobId } from '../jobs/queue';
+import { teamKey } from '../store/keys';
+import { type RedisClient, scanKeys } from '../store/redis-connection';
 import type { ApiTokens } from './api-tokens';
 import type { AuthorizeSource, RedisInstallationStore } from './installation-store';
 
@@ -23,7 +24,7 @@ function ownSchedulers(team: string): string[] {
 export class WorkspaceLifecycle {
   constructor(
     private readonly deps: {
-      redis: Redis;
+      redis: RedisClient;
       prefix: string;
       queue: Queue;
       /** Absent in single-workspace mode: nothing is installed, only forgetting applies. */
@@ -60,18 +61,9 @@ export class WorkspaceLifecycle {
       if (page.length < 1000) break;
     }
     // The schedules' records go too, so `digest schedule` does not name a digest that will not come.
-    let cursor = '0';
-    do {
-      const [next, found] = await this.deps.redis.scan(
-        cursor,
-        'MATCH',
-        `${this.deps.prefix}team:${team}:digest:*`,
-        'COUNT',
-        500,
-      );
-      cursor = next;
-      if (found.length > 0) await this.deps.redis.unlink(...found);
-    } while (cursor !== '0');
+    // On every master of a cluster; the keys share the workspace's slot, so one UNLINK takes them.
+    const found = await scanKeys(this.deps.redis, teamKey(this.deps.prefix, team, 'digest', '*'));
+    for (let i = 0; i < found.length; i += 500) await this.deps.redis.unlink(...found.slice(i, i + 500));
     return removed;
   }
 
@@ -85,12 +77,8 @@ export class WorkspaceLifecycle {
     const schedulers = await this.stopSchedules(team);
     const apiTokens = (await this.deps.apiTokens?.revokeAll(team)) ?? 0;
     let keys = 0;
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}team:${team}:*`, 'COUNT', 500);
-      cursor = next;
-      if (found.length > 0) keys += await redis.unlink(...found);
-    } while (cursor !== '0');
+    const found = await scanKeys(redis, teamKey(prefix, team, '*'));
+    for (let i = 0; i < found.length; i += 500) keys += await redis.unlink(...found.slice(i, i + 500));
     await redis.srem(`${prefix}teams`, team);
     await this.deps.installations?.forgetTeam(team);
     this.deps.log.info({ team, keys, schedulers, apiTokens }, 'workspace forgotten: its data is deleted');

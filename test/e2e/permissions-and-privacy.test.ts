@@ -1,8 +1,10 @@
-import Redis from 'ioredis';
 import type { AuditEntry } from '../../src/domain/audit';
 import type { Feature } from '../../src/domain/model';
+import { dataNodes } from '../../src/store/redis-connection';
 import { type RunningBot, startBot } from '../support/bot';
 import { proposedOn } from '../support/proposed-on';
+import { deleteKeysUnder } from '../support/redis-cluster';
+import { targetRedis } from '../support/target-redis';
 import { drainedBot } from '../support/wait';
 
 /**
@@ -442,9 +444,8 @@ describe('replays, epochs and store failures', () => {
     const oldValue = values[0]!;
 
     // The store is reset (a Redis without persistence restarted): F-1 is issued again, to another feature.
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const keys = await redis.keys(`${bot.prefix}*`);
-    await redis.del(...keys);
+    const redis = targetRedis();
+    await deleteKeysUnder(redis, bot.prefix);
     redis.disconnect();
     await propose('Dark mode');
     const newValue = [
@@ -466,14 +467,20 @@ describe('replays, epochs and store failures', () => {
   });
 
   it('refuses to start on a Redis without persistence unless DONEDONE_ALLOW_VOLATILE_REDIS=1', async () => {
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const [, appendonly] = (await redis.config('GET', 'appendonly')) as string[];
-    const [, save] = (await redis.config('GET', 'save')) as string[];
+    // On a cluster, every master is asked: one without persistence is enough to refuse.
+    const redis = targetRedis();
+    let volatile = false;
+    for (const node of await dataNodes(redis)) {
+      const [, appendonly] = (await node.config('GET', 'appendonly')) as string[];
+      const [, save] = (await node.config('GET', 'save')) as string[];
+      if (appendonly !== 'yes' && !save) volatile = true;
+    }
     redis.disconnect();
-    const volatile = appendonly !== 'yes' && !save;
     const attempt = startBot({ env: { DONEDONE_ALLOW_VOLATILE_REDIS: '0' } });
     if (volatile) {
-      await expect(attempt).rejects.toThrow(/Redis has no persistence.*DONEDONE_ALLOW_VOLATILE_REDIS=1/s);
+      await expect(attempt).rejects.toThrow(
+        /Redis (Cluster master [\d.:, ]+ )?has no persistence.*DONEDONE_ALLOW_VOLATILE_REDIS=1/s,
+      );
     } else {
       await (await attempt).stop();
     }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { DateTime } from 'luxon';
+import { bullPrefix, teamKey } from '../../src/store/keys';
 import { REQUESTS_QUEUE } from '../../src/tiers/requests';
 import { FakeSlack, SIGNING_SECRET } from '../support/slack-requests';
 import { SlackStandIn } from '../support/slack-stand-in';
@@ -67,7 +68,7 @@ afterEach(async () => {
 /** A launch cannot precede its proposal: the feature is said to have been proposed `days` ago. */
 async function proposedDaysAgo(id: string, days: number): Promise<void> {
   const redis = new Redis(REDIS_URL);
-  const key = `${prefix}team:T1:f:${id}`;
+  const key = teamKey(prefix, 'T1', 'f', id);
   const feature = JSON.parse((await redis.hget(key, 'json'))!);
   feature.createdAt = DateTime.utc().minus({ days }).toISO();
   await redis.hset(key, 'json', JSON.stringify(feature));
@@ -77,7 +78,7 @@ async function proposedDaysAgo(id: string, days: number): Promise<void> {
 /** Waits until the request queue under `prefix` has nothing waiting, active or due. */
 async function drainedOf(keyPrefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
-  const queue = new Queue(REQUESTS_QUEUE, { connection: redis, prefix: `${keyPrefix}bull` });
+  const queue = new Queue(REQUESTS_QUEUE, { connection: redis, prefix: bullPrefix(keyPrefix) });
   try {
     await drained(queue);
   } finally {
@@ -218,7 +219,7 @@ it('commands acknowledged while no worker runs, and one killed -9, are all answe
   for (let i = 0; i < 10; i++) sent.push((await slack.command(`propose Queued ${i}`)).responseId);
   // Acknowledged, nothing answered yet: the ten requests wait in Redis for a worker.
   const redis = new Redis(REDIS_URL);
-  const queue = new Queue(REQUESTS_QUEUE, { connection: redis, prefix: `${prefix}bull` });
+  const queue = new Queue(REQUESTS_QUEUE, { connection: redis, prefix: bullPrefix(prefix) });
   expect(await queue.getWaitingCount()).toBe(10);
   await queue.close();
   redis.disconnect();

@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import { NOW } from '../fixtures/history';
 import { type RunningBot, startBot } from '../support/bot';
 import { proposedOn } from '../support/proposed-on';
-import { drained as drainedQueue, waitFor } from '../support/wait';
+import { drainedBot, waitFor } from '../support/wait';
 
 const API_TOKEN = 'test-api-token-0123456789abcdef';
 let bot: RunningBot;
@@ -16,7 +16,8 @@ afterEach(async () => {
   await bot?.stop();
 });
 
-const drained = () => drainedQueue(bot.donedone.queue);
+// Both queues: a card is posted by the request's job, after its feature is stored.
+const drained = () => drainedBot(bot.donedone);
 
 async function ask(text: string, user = 'U1'): Promise<string> {
   const before = bot.slackApi.responses.length;

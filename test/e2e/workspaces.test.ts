@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import Redis from 'ioredis';
 import pino from 'pino';
+import { installKey } from '../../src/store/keys';
+import { scanKeys } from '../../src/store/redis-connection';
 import { RETENTION_JOB, RETENTION_SCHEDULER_ID } from '../../src/workspaces/lifecycle';
 import { type RunningBot, startBot } from '../support/bot';
 import { FakeSlack } from '../support/slack-requests';
 import type { Grant } from '../support/slack-stand-in';
+import { targetRedis } from '../support/target-redis';
 import { drainedBot, waitFor } from '../support/wait';
 
 /**
@@ -107,9 +109,9 @@ async function openHome(bot: RunningBot, slack: FakeSlack, user = 'U1') {
 
 /** Every key under the bot's prefix with its value, whatever its type: what an intruder in Redis reads. */
 async function redisDump(prefix: string): Promise<string> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const redis = targetRedis();
   const out: string[] = [];
-  for (const key of await redis.keys(`${prefix}*`)) {
+  for (const key of await scanKeys(redis, `${prefix}*`)) {
     const type = await redis.type(key);
     const value =
       type === 'string'
@@ -132,8 +134,8 @@ async function redisDump(prefix: string): Promise<string> {
 }
 
 async function installRecord(prefix: string, id: string): Promise<Record<string, string>> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const record = await redis.hgetall(`${prefix}install:${id}`);
+  const redis = targetRedis();
+  const record = await redis.hgetall(installKey(prefix, 'install', id));
   redis.disconnect();
   return record;
 }
@@ -253,8 +255,8 @@ describe('when the installation store fails', () => {
     const bot = await start();
     const { token } = await install(bot, { team: 'T2' });
     const slack2 = slackOf(bot, 'T2');
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const key = `${bot.prefix}install:T-T2`;
+    const redis = targetRedis();
+    const key = installKey(bot.prefix, 'install', 'T-T2');
     try {
       // The record answers every read with an error (WRONGTYPE), as a store in trouble would.
       await redis.rename(key, `${key}:aside`);

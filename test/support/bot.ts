@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
 import type { DateTime } from 'luxon';
 import pino from 'pino';
 import { createDonedone, type Donedone } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import type { CatalogEntry } from '../../src/domain/catalog';
 import type { QueueSettings } from '../../src/jobs/queue';
+import { createRedis } from '../../src/store/redis-connection';
 import type { TelemetrySource } from '../../src/telemetry/types';
 import { NOW } from '../fixtures/history';
+import { deleteKeysUnder } from './redis-cluster';
 import { FakeSlack, SIGNING_SECRET } from './slack-requests';
 import { SlackStandIn } from './slack-stand-in';
+import { targetRedisEnv } from './target-redis';
 
 export interface RunningBot {
   donedone: Donedone;
@@ -54,7 +56,8 @@ export async function startBot(
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: `${slackApi.url}/api/`,
     PROMETHEUS_URL: process.env.TEST_PROMETHEUS_URL ?? 'http://127.0.0.1:9',
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    // REDIS_URL, or the cluster's nodes in the cluster project (the two are exclusive).
+    ...(opts.env?.REDIS_CLUSTER_NODES || opts.env?.REDIS_URL ? {} : targetRedisEnv()),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // The test Redis is shared and throwaway: no persistence needed.
     DONEDONE_ALLOW_VOLATILE_REDIS: '1',
@@ -92,9 +95,8 @@ export async function startBot(
       await donedone.stop();
       if (ownStandIn) await slackApi.stop();
       if (stopOpts.keepData) return;
-      const redis = new Redis(config.redisUrl);
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
+      const redis = createRedis(config);
+      await deleteKeysUnder(redis, prefix);
       redis.disconnect();
     },
   };

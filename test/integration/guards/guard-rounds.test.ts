@@ -14,6 +14,7 @@ import { Effects } from '../../../src/jobs/effects';
 import { QUEUE_NAME } from '../../../src/jobs/queue';
 import type { SlackPort } from '../../../src/slack/port';
 import { FeatureStore } from '../../../src/store/feature-store';
+import { bullPrefix } from '../../../src/store/keys';
 import { Marks } from '../../../src/store/marks';
 import { MeasurementCache } from '../../../src/telemetry/measurement-cache';
 import { Telemetry } from '../../../src/telemetry/telemetry';
@@ -64,7 +65,7 @@ function service(clock: { now: DateTime }): GuardService {
   const redis = new Redis(REDIS_URL);
   const queueRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   connections.push(redis, queueRedis);
-  const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: `${prefix}bull` });
+  const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix(prefix) });
   queues.push(queue);
   const store = new FeatureStore(redis, prefix);
   const poster = {} as SlackPort;
