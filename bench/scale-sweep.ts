@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import type { Feature } from '../src/domain/model';
+import { bullPrefix, teamKey } from '../src/store/keys';
 import {
   CHECK_AT,
   type Child,
@@ -132,7 +133,7 @@ async function sweep(workers: number, botJs: string): Promise<RunResult> {
 
     const { createQueue, DEFAULT_QUEUE_SETTINGS, checkJobId } = await import('../src/jobs/queue');
     const queueRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-    const queue = createQueue(queueRedis, { ...DEFAULT_QUEUE_SETTINGS, prefix: `${prefix}bull` });
+    const queue = createQueue(queueRedis, { ...DEFAULT_QUEUE_SETTINGS, prefix: bullPrefix(prefix) });
     const peakRss = bots.map(() => 0);
     const peakHeap = bots.map(() => 0);
     const rssTimer = setInterval(() => {
@@ -186,7 +187,7 @@ async function sweep(workers: number, botJs: string): Promise<RunResult> {
       telemetry.ask('stats'),
     ]);
     const pipeline = redis.pipeline();
-    for (const f of features) pipeline.hlen(`${prefix}team:${f.team}:checks:${f.id}`);
+    for (const f of features) pipeline.hlen(teamKey(prefix, f.team, 'checks', f.id));
     const withCheck = ((await pipeline.exec()) ?? []).filter(([, n]) => Number(n) >= 1).length;
     await Promise.all(bots.map((b) => b.ask('stop')));
     await queue.close();

@@ -252,20 +252,23 @@ export class WatchService {
       throw err;
     }
     const used = before !== null && before > 0;
+    // The note is queued before the answer is stored (a retry after a failure in between finds it
+    // unstored and queues it again; its key keeps it once).
+    if (used) {
+      const noted = { ...feature, usedBeforeLaunch: used };
+      await this.deps.pacing.post(
+        `pre-launch:${job.team}:${job.id}:${job.launchedAt}`,
+        feature.channel ?? feature.ownerId,
+        launch.toMillis(),
+        { kind: 'thread', team: job.team, id: job.id, message: usedBeforeLaunchMessage(noted, before!) },
+      );
+    }
     const updated = await this.deps.store.update(job.team, job.id, (f) =>
       f.launchedAt === job.launchedAt && f.usedBeforeLaunch === undefined
         ? { ...f, usedBeforeLaunch: used }
         : null,
     );
-    if (used && updated) {
-      await this.deps.pacing.post(
-        `pre-launch:${job.team}:${job.id}:${job.launchedAt}`,
-        updated.channel ?? updated.ownerId,
-        launch.toMillis(),
-        { kind: 'thread', team: job.team, id: job.id, message: usedBeforeLaunchMessage(updated, before!) },
-      );
-      await this.updateCard(updated);
-    }
+    if (used && updated) await this.updateCard(updated);
     return used;
   }
 
@@ -322,14 +325,19 @@ export class WatchService {
         ? null
         : { ...f, firstUseAt: at.toUTC().toISO()!, status: f.status === 'launched' ? 'in use' : f.status },
     );
-    if (!updated || updated.launchedAt !== job.launchedAt) return true;
+    // Recorded before (by this job's earlier try, whose post may not have been queued): the post is
+    // queued again; it is kept once by its key, so a post that was queued is not doubled.
+    const current = updated ?? (await this.deps.store.get(job.team, job.id));
+    if (!current?.firstUseAt || current.launchedAt !== job.launchedAt || current.status === 'dropped')
+      return true;
+    const firstUse = DateTime.fromISO(current.firstUseAt, { zone: 'utc' });
     await this.deps.pacing.post(
       `first-use:${job.team}:${job.id}:${job.launchedAt}`,
-      updated.channel ?? updated.ownerId,
-      at.toMillis(),
-      { kind: 'thread', team: job.team, id: job.id, message: doneDoneMessage(updated, at) },
+      current.channel ?? current.ownerId,
+      firstUse.toMillis(),
+      { kind: 'thread', team: job.team, id: job.id, message: doneDoneMessage(current, firstUse) },
     );
-    await this.updateCard(updated);
+    if (updated) await this.updateCard(updated);
     return true;
   }
 

@@ -109,6 +109,24 @@ describe('a launch in the past', () => {
     expect(checks).toEqual(['2026-10-27 scheduled']);
   });
 
+  it('two features launched in one channel: each gets its done-done post once (the channel paces them)', async () => {
+    const first = await propose(
+      'Bulk export expect bulk_export_total{app="web"} >= 200 per week within 30 days',
+    );
+    const second = await propose(
+      'Bulk export API expect bulk_export_total{app="web"} >= 100 per week within 30 days',
+    );
+    await bot.slack.command(`launch ${first} 2026-10-01`);
+    await bot.slack.command(`launch ${second} 2026-10-01`);
+    await waitForStatus(first, 'met');
+    await waitForStatus(second, 'met');
+    await drainedBot(bot.donedone);
+    for (const id of [first, second]) {
+      const posts = threadPosts(await cardTs(id)).map((c) => String(c.body.text));
+      expect(posts.filter((t) => t.includes('done-done: first customer use on 2026-10-05'))).toHaveLength(1);
+    }
+  });
+
   it('a launched feature nobody uses stays waiting for first use, and show says so', async () => {
     const id = await propose('Legacy report expect legacy_report_total >= 1 per week within 60 days');
     await bot.slack.command(`launch ${id} 2026-10-01`);

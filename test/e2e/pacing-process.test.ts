@@ -7,6 +7,7 @@ import { parseExpectation } from '../../src/domain/parse-expectation';
 import { createPacingQueue } from '../../src/jobs/pacing';
 import { checkJobId, createQueue, DEFAULT_QUEUE_SETTINGS } from '../../src/jobs/queue';
 import { FeatureStore } from '../../src/store/feature-store';
+import { bullPrefix } from '../../src/store/keys';
 import { SIGNING_SECRET } from '../support/slack-requests';
 import { SlackStandIn } from '../support/slack-stand-in';
 import { drained } from '../support/wait';
@@ -98,8 +99,8 @@ it('a worker killed -9 in the middle of a sweep: the next one finishes it, every
   const first = startWorker(env);
   children.push(first.child);
   await first.ready;
-  const queue = createQueue(redis, { ...DEFAULT_QUEUE_SETTINGS, prefix: `${prefix}bull` });
-  const pacing = createPacingQueue(redis, `${prefix}bull`);
+  const queue = createQueue(redis, { ...DEFAULT_QUEUE_SETTINGS, prefix: bullPrefix(prefix) });
+  const pacing = createPacingQueue(redis, bullPrefix(prefix));
   try {
     await queue.addBulk(
       features.map((f) => {
