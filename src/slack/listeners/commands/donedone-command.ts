@@ -195,7 +195,16 @@ export function ephemeral(
   respond: RespondFn,
 ): (message: { text: string; blocks?: unknown[] }) => Promise<void> {
   return async (message) => {
-    await respond({ response_type: 'ephemeral', replace_original: false, ...message } as never);
+    const res: unknown = await respond({
+      response_type: 'ephemeral',
+      replace_original: false,
+      ...message,
+    } as never);
+    // Bolt's respond hands back fetch's Response unread: read it, so the connection goes back to
+    // the pool instead of waiting for the garbage collector (a busy worker ran out of them).
+    await (res as { arrayBuffer?: () => Promise<unknown> } | undefined)
+      ?.arrayBuffer?.()
+      .catch(() => undefined);
   };
 }
 
