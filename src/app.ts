@@ -296,19 +296,51 @@ export function createDonedone(opts: AppOptions): Donedone {
     async stop() {
       if (takesRequests) await bolt.stop().catch(() => undefined);
       workerServer?.close();
-      if (requestWorker) await requestWorker.close();
-      if (pacingWorker) await pacingWorker.close();
-      if (worker) await worker.close();
+      // Work under way may finish; a worker still closing after the grace is closed by force (its
+      // jobs are taken over by another process once their locks lapse), so a stop never hangs.
+      await Promise.all(
+        [requestWorker, pacingWorker, worker].map((w) =>
+          w ? closeWithin(w, STOP_GRACE_MS, log) : undefined,
+        ),
+      );
       // BullMQ closes only the connections it made; these are ours.
       workerRedis?.disconnect();
-      await requests.close();
+      await closeWithin(requests, STOP_GRACE_MS, log);
       requestRedis.disconnect();
-      await core.pacingQueue.close();
-      await core.queue.close();
+      await closeWithin(core.pacingQueue, STOP_GRACE_MS, log);
+      await closeWithin(core.queue, STOP_GRACE_MS, log);
       core.queueRedis.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** How long a stop waits for work under way before it closes the workers by force. */
+const STOP_GRACE_MS = 20_000;
+
+/** Closes a BullMQ worker or queue, by force when it has not closed within `ms`. */
+async function closeWithin(
+  closable: { close(force?: boolean): Promise<void>; name: string },
+  ms: number,
+  log: Logger,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const closed = closable.close().then(
+    () => 'closed' as const,
+    () => 'closed' as const,
+  );
+  const outcome = await Promise.race([closed, late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    log.warn({ queue: closable.name }, 'still closing after the grace: closing by force');
+    await Promise.race([
+      closable.close(true).catch(() => undefined),
+      new Promise((r) => setTimeout(r, 2_000)),
+    ]);
+  }
 }
 
 /** Whether an authorization failure is "not installed" (Bolt and its OAuth wrap the error once each). */
