@@ -296,19 +296,12 @@ export function createDonedone(opts: AppOptions): Donedone {
     async stop() {
       if (takesRequests) await bolt.stop().catch(() => undefined);
       workerServer?.close();
-      // Work under way may finish; a worker still closing after the grace is closed by force (its
-      // jobs are taken over by another process once their locks lapse), so a stop never hangs.
-      await Promise.all(
-        [requestWorker, pacingWorker, worker].map((w) =>
-          w ? closeWithin(w, STOP_GRACE_MS, log) : undefined,
-        ),
-      );
+      // Work under way may finish; a worker still closing after the grace has its connections
+      // disconnected (its jobs are taken over once their locks lapse), so a stop never hangs.
+      for (const w of [requestWorker, pacingWorker, worker]) await closeAllWithin([w], STOP_GRACE_MS, log);
       // BullMQ closes only the connections it made; these are ours.
       workerRedis?.disconnect();
-      await closeWithin(requests, STOP_GRACE_MS, log);
-      requestRedis.disconnect();
-      await closeWithin(core.pacingQueue, STOP_GRACE_MS, log);
-      await closeWithin(core.queue, STOP_GRACE_MS, log);
+      for (const q of [requests, core.pacingQueue, core.queue]) await closeAllWithin([q], 3_000, log);
       core.queueRedis.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },
@@ -316,31 +309,44 @@ export function createDonedone(opts: AppOptions): Donedone {
 }
 
 /** How long a stop waits for work under way before it closes the workers by force. */
-const STOP_GRACE_MS = 20_000;
+const STOP_GRACE_MS = 10_000;
 
-/** Closes a BullMQ worker or queue, by force when it has not closed within `ms`. */
-async function closeWithin(
-  closable: { close(force?: boolean): Promise<void>; name: string },
-  ms: number,
-  log: Logger,
-): Promise<void> {
+type Closable = { close(): Promise<void>; disconnect(): Promise<void>; name: string };
+
+/** Resolves after `ms` without keeping the process alive; `cancel` ends the wait early. */
+function pause(ms: number): { done: Promise<'late'>; cancel: () => void } {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
+  const done = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), ms);
+    timer.unref();
   });
-  const closed = closable.close().then(
-    () => 'closed' as const,
-    () => 'closed' as const,
+  return { done, cancel: () => clearTimeout(timer) };
+}
+
+/**
+ * Closes BullMQ workers or queues together; those still closing after `ms` (a worker whose
+ * connections a Redis restart cut can wait on them for ever) have their connections disconnected.
+ */
+async function closeAllWithin(closables: (Closable | undefined)[], ms: number, log: Logger): Promise<void> {
+  const open = closables.filter((c): c is Closable => c !== undefined);
+  const settled = new Set<Closable>();
+  const closing = Promise.all(
+    open.map((c) =>
+      c.close().then(
+        () => settled.add(c),
+        () => settled.add(c),
+      ),
+    ),
   );
-  const outcome = await Promise.race([closed, late]);
-  clearTimeout(timer);
-  if (outcome === 'late') {
-    log.warn({ queue: closable.name }, 'still closing after the grace: closing by force');
-    await Promise.race([
-      closable.close(true).catch(() => undefined),
-      new Promise((r) => setTimeout(r, 2_000)),
-    ]);
-  }
+  const grace = pause(ms);
+  await Promise.race([closing, grace.done]);
+  grace.cancel();
+  const late = open.filter((c) => !settled.has(c));
+  if (late.length === 0) return;
+  log.warn({ queues: late.map((c) => c.name) }, 'still closing after the grace: disconnecting them');
+  const cut = pause(2_000);
+  await Promise.race([Promise.allSettled(late.map((c) => c.disconnect())), cut.done]);
+  cut.cancel();
 }
 
 /** Whether an authorization failure is "not installed" (Bolt and its OAuth wrap the error once each). */
