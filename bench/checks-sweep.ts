@@ -36,6 +36,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DateTime } from 'luxon';
 import type { Feature } from '../src/domain/model';
+import { checkJobId } from '../src/jobs/queue';
 import { bullPrefix, teamKey } from '../src/store/keys';
 import { prng } from '../test/fixtures/board';
 import { readBody } from '../test/support/slack-stand-in';
@@ -72,6 +73,19 @@ const TARGETS = {
 export const NOW = DateTime.fromISO('2026-06-01T09:00:00.000Z', { zone: 'utc' });
 export const LAUNCHED_AT = NOW.minus({ weeks: 1 }).toISO()!;
 export const CHECK_AT = DateTime.fromISO(LAUNCHED_AT, { zone: 'utc' }).plus({ weeks: 1 }).toISO()!;
+
+/** A feature's weekly check job due at CHECK_AT, as the watch queues it (the sweeps queue these). */
+export function checkJob(f: Feature) {
+  const data = {
+    team: f.team,
+    id: f.id,
+    launchedAt: f.launchedAt!,
+    expectation: f.expectation!.text,
+    at: CHECK_AT,
+    kind: 'scheduled' as const,
+  };
+  return { name: 'check', data, opts: { jobId: checkJobId(data) } };
+}
 
 type Role = 'telemetry' | 'slack' | 'posthog' | 'bot';
 export type Stats = Record<string, number>;
@@ -627,7 +641,7 @@ async function main(): Promise<void> {
   // Seed: 10,000 launched features, concurrently in batches (not part of the sweep).
   const { FeatureStore } = await import('../src/store/feature-store');
   const { parseExpectation } = await import('../src/domain/parse-expectation');
-  const { createQueue, DEFAULT_QUEUE_SETTINGS, checkJobId } = await import('../src/jobs/queue');
+  const { createQueue, DEFAULT_QUEUE_SETTINGS } = await import('../src/jobs/queue');
   const store = new FeatureStore(redis, prefix);
   const expectationOf = (text: string) => {
     const parsed = parseExpectation(text);
@@ -676,17 +690,7 @@ async function main(): Promise<void> {
   // The sweep: 10,000 check jobs due now, picked up by the bot's running worker.
   const queueRedis = benchRedis({ maxRetriesPerRequest: null });
   const queue = createQueue(queueRedis, { ...DEFAULT_QUEUE_SETTINGS, prefix: bullPrefix(prefix) });
-  const jobs = features.map((f) => {
-    const data = {
-      team: f.team,
-      id: f.id,
-      launchedAt: f.launchedAt!,
-      expectation: f.expectation!.text,
-      at: CHECK_AT,
-      kind: 'scheduled' as const,
-    };
-    return { name: 'check', data, opts: { jobId: checkJobId(data) } };
-  });
+  const jobs = features.map(checkJob);
   const rss: number[] = [];
   const rssTimer = setInterval(() => {
     const r = rssMb(botPid);
@@ -763,17 +767,7 @@ async function main(): Promise<void> {
     }
     const before = await slack.ask('progress');
     const p0 = Date.now();
-    const phJobs = made.map((f) => {
-      const data = {
-        team: f.team,
-        id: f.id,
-        launchedAt: f.launchedAt!,
-        expectation: f.expectation!.text,
-        at: CHECK_AT,
-        kind: 'scheduled' as const,
-      };
-      return { name: 'check', data, opts: { jobId: checkJobId(data) } };
-    });
+    const phJobs = made.map(checkJob);
     for (let i = 0; i < phJobs.length; i += 1000) await queue.addBulk(phJobs.slice(i, i + 1000));
     let measuredMs = Number.NaN;
     for (;;) {

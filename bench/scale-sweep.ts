@@ -26,8 +26,8 @@ import Redis from 'ioredis';
 import type { Feature } from '../src/domain/model';
 import { bullPrefix, teamKey } from '../src/store/keys';
 import {
-  CHECK_AT,
   type Child,
+  checkJob,
   deleteKeys,
   LAUNCHED_AT,
   NOW,
@@ -131,7 +131,7 @@ async function sweep(workers: number, botJs: string): Promise<RunResult> {
         `${perChannel.size} channels (${busiest} posts in the busiest: ≥ ${s(floorMs)}); seeded in ${s(seedMs)}`,
     );
 
-    const { createQueue, DEFAULT_QUEUE_SETTINGS, checkJobId } = await import('../src/jobs/queue');
+    const { createQueue, DEFAULT_QUEUE_SETTINGS } = await import('../src/jobs/queue');
     const queueRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const queue = createQueue(queueRedis, { ...DEFAULT_QUEUE_SETTINGS, prefix: bullPrefix(prefix) });
     const peakRss = bots.map(() => 0);
@@ -144,19 +144,7 @@ async function sweep(workers: number, botJs: string): Promise<RunResult> {
     await Promise.all(bots.map((b) => b.ask('mark')));
     const t0 = Date.now();
     for (let i = 0; i < features.length; i += 1000) {
-      await queue.addBulk(
-        features.slice(i, i + 1000).map((f) => {
-          const data = {
-            team: f.team,
-            id: f.id,
-            launchedAt: f.launchedAt!,
-            expectation: f.expectation!.text,
-            at: CHECK_AT,
-            kind: 'scheduled' as const,
-          };
-          return { name: 'check', data, opts: { jobId: checkJobId(data) } };
-        }),
-      );
+      await queue.addBulk(features.slice(i, i + 1000).map(checkJob));
     }
     let storedMs = Number.NaN;
     let nextReport = t0 + 15_000;
