@@ -261,6 +261,9 @@ async function runSlack(): Promise<void> {
   let updates = 0;
   let otherCalls = 0;
   let last = 0;
+  // bench:scale's workspaces each have their own token (`xoxb-bench-T0042` for channels `C0042X…`):
+  // a post into a channel with another workspace's token is counted.
+  let wrongToken = 0;
   const server = createServer(async (req, res) => {
     const body = fields(await readBody(req), req.headers['content-type']);
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
@@ -276,6 +279,9 @@ async function runSlack(): Promise<void> {
       times.push(now);
       posts++;
       last = now;
+      const token = /^Bearer xoxb-bench-T(\d+)$/.exec(String(req.headers.authorization ?? ''));
+      const team = /^C(\d+)X/.exec(channel);
+      if (token && team?.[1] !== token[1]) wrongToken++;
       if (body.thread_ts) {
         threadPosts++;
         const thread = `${channel}/${body.thread_ts}`;
@@ -316,6 +322,7 @@ async function runSlack(): Promise<void> {
         threadPosts,
         threads: threads.size,
         duplicates,
+        wrongToken,
         channels: postsByChannel.size,
         maxPerChannel,
         maxIn1s,
@@ -367,8 +374,18 @@ async function runBot(): Promise<void> {
       throw err;
     }
   };
+  // BENCH_ENCRYPTION_KEY: many-workspace mode (bench:scale), each workspace served with the token
+  // of its own installation, seeded by the bench into the installation store; otherwise one token.
+  const oauthKey = process.env.BENCH_ENCRYPTION_KEY;
   const config = loadConfig({
-    SLACK_BOT_TOKEN: 'xoxb-bench-token',
+    ...(oauthKey
+      ? {
+          SLACK_CLIENT_ID: 'bench-client',
+          SLACK_CLIENT_SECRET: 'bench-client-secret',
+          SLACK_STATE_SECRET: 'bench-state-secret',
+          DONEDONE_ENCRYPTION_KEY: oauthKey,
+        }
+      : { SLACK_BOT_TOKEN: 'xoxb-bench-token' }),
     SLACK_SIGNING_SECRET: 'bench-signing-secret',
     SLACK_API_URL: `${process.env.BENCH_SLACK_URL}/api/`,
     PROMETHEUS_URL: process.env.BENCH_TELEMETRY_URL!,

@@ -17,7 +17,7 @@
  * BENCH_LOG_LEVEL (warn). A full run needs several idle cores; a reduced one, e.g.
  * `BENCH_FEATURES=10000 BENCH_TEAMS=100 BENCH_METRICS=1000`, finishes in a few minutes.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +97,48 @@ async function seed(redis: Redis, prefix: string): Promise<Feature[]> {
   return features;
 }
 
+/**
+ * Installs every workspace as Bolt's OAuth flow does at its end (`storeInstallation` with the token
+ * `oauth.v2.access` returned), each with its own bot token, encrypted under the run's key.
+ */
+async function install(redis: Redis, prefix: string, key: string): Promise<void> {
+  const { loadConfig } = await import('../src/config');
+  const { RedisInstallationStore } = await import('../src/workspaces/installation-store');
+  const { TokenCipher } = await import('../src/workspaces/token-cipher');
+  const { createLogger } = await import('../src/log');
+  const oauth = loadConfig({
+    SLACK_CLIENT_ID: 'bench-client',
+    SLACK_CLIENT_SECRET: 'bench-client-secret',
+    SLACK_STATE_SECRET: 'bench-state-secret',
+    SLACK_SIGNING_SECRET: 'bench-signing-secret',
+    DONEDONE_ENCRYPTION_KEY: key,
+    PROMETHEUS_URL: 'http://127.0.0.1:9',
+  }).oauth!;
+  const store = new RedisInstallationStore({
+    redis,
+    prefix,
+    cipher: new TokenCipher(oauth.key),
+    now: () => NOW,
+    log: createLogger('warn'),
+  });
+  for (let t = 0; t < TEAMS; t += 100) {
+    await Promise.all(
+      Array.from({ length: Math.min(100, TEAMS - t) }, (_, i) => {
+        const team = `T${String(t + i).padStart(4, '0')}`;
+        return store.storeInstallation({
+          team: { id: team, name: `Bench ${team}` },
+          enterprise: undefined,
+          user: { id: 'U0000', token: undefined, scopes: undefined },
+          bot: { id: `B${team}`, userId: `UBOT${team}`, token: `xoxb-bench-${team}`, scopes: ['chat:write'] },
+          tokenType: 'bot',
+          isEnterpriseInstall: false,
+          appId: 'ABENCH',
+        });
+      }),
+    );
+  }
+}
+
 async function sweep(workers: number, botJs: string): Promise<RunResult> {
   const prefix = `bench:scale:${randomUUID()}:`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -105,6 +147,8 @@ async function sweep(workers: number, botJs: string): Promise<RunResult> {
     const [telemetry, slack] = await Promise.all([startChild('telemetry'), startChild('slack')]);
     children.push(telemetry, slack);
     const seedStart = Date.now();
+    const encryptionKey = randomBytes(32).toString('base64');
+    await install(redis, prefix, encryptionKey);
     const features = await seed(redis, prefix);
     const seedMs = Date.now() - seedStart;
     const bots: Child[] = [];
@@ -113,6 +157,7 @@ async function sweep(workers: number, botJs: string): Promise<RunResult> {
         'bot',
         {
           BENCH_PREFIX: prefix,
+          BENCH_ENCRYPTION_KEY: encryptionKey,
           BENCH_SLACK_URL: slack.url,
           BENCH_TELEMETRY_URL: telemetry.url,
           NODE_PATH: join(__dirname, '..', 'node_modules'),
@@ -227,6 +272,7 @@ async function main(): Promise<void> {
     'peak RSS per process (JS heap)',
     'job runs/post',
     'bot CPU',
+    'duplicates / wrong token',
   ];
   const rows = results.map((r) => [
     String(r.workers),
@@ -237,6 +283,7 @@ async function main(): Promise<void> {
     `${r.peakRss.map((m, i) => `${m.toFixed(0)} (${r.peakHeap[i]!.toFixed(0)})`).join(' / ')} MB${r.peakRss.every((m) => m < TARGETS.rssMb) ? '' : ' NOT MET'}`,
     (r.runs / Math.max(1, r.slack.threadPosts!)).toFixed(2),
     `${r.cpuS.toFixed(1)} s`,
+    `${r.slack.duplicates} / ${r.slack.wrongToken}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
