@@ -10,7 +10,7 @@
  *
  * Run with `npm run bench` (node -r ts-node/register/transpile-only bench/ack-latency.ts).
  * `BENCH_MIX=ack-only` sends only `help` (no work after the ack); `BENCH_CPU_PROF=<dir>` writes a
- * CPU profile of the donedone process there.
+ * CPU profile of the web process there (`BENCH_CPU_PROF_ROLE=worker` or `web,worker` profiles the worker).
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -28,7 +28,7 @@ const FEATURES = 1000;
 const WARM_UP_MS = Number(process.env.BENCH_WARM_UP_MS ?? 3_000);
 /** The telemetry stand-in's answer time. */
 const TELEMETRY_MS = Number(process.env.BENCH_TELEMETRY_MS ?? 20);
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** Load sent to a server before each measured phase and discarded: the other server may still be busy. */
 const LEAD_IN_MS = Number(process.env.BENCH_LEAD_IN_MS ?? 3_000);
 const MEASURED_MS = 5_000;
@@ -308,10 +308,13 @@ async function startShippedBot(slackBase: string, telemetryUrl: string): Promise
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : [];
   const launch = (role: 'web' | 'worker') => {
-    const child = spawn(process.execPath, [...(role === 'web' ? profile : []), join(root, 'dist/main.js')], {
+    const profiled = (process.env.BENCH_CPU_PROF_ROLE ?? 'web').split(',').includes(role);
+    const child = spawn(process.execPath, [...(profiled ? profile : []), join(root, 'dist/main.js')], {
       cwd: root,
       env: {
         PATH: process.env.PATH ?? '',
+        // Node's flags as a deployment sets them (the Dockerfile's NODE_OPTIONS), to compare.
+        ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
         SLACK_BOT_TOKEN: 'xoxb-bench',
         SLACK_SIGNING_SECRET: SIGNING_SECRET,
         SLACK_API_URL: `${slackBase}/api/`,

@@ -6,6 +6,7 @@ import { auditEntries } from '../domain/audit';
 import type { CatalogEntry } from '../domain/catalog';
 import type { Check, Feature } from '../domain/model';
 import { BotMetrics } from '../http/metrics';
+import { nodeFetch } from '../http/node-fetch';
 import { boundedQueue } from '../jobs/bounded-queue';
 import { Effects } from '../jobs/effects';
 import { ChannelPacing, createPacingQueue, type PaceJob, type PacingSettings } from '../jobs/pacing';
@@ -202,7 +203,7 @@ export function createCore(opts: CoreOptions): Core {
     retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
     timeout: 10_000,
     // Every request to Slack (Web API and response_url) passes one door: no pings, epoch on buttons.
-    fetch: guardedFetch(globalThis.fetch, epoch),
+    fetch: guardedFetch(nodeFetch, epoch),
   };
   const hooks: Hooks = {};
   const tenancy = tenancyFrom({ config, redis, prefix, now, log, clientOptions });

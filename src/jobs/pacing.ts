@@ -19,8 +19,15 @@ export type Delivery =
   | { kind: 'thread'; team: string; id: string; message: Message }
   | { kind: 'dm'; team: string; user: string; message: Message };
 
-/** Posts one queued post; `attempt.retried` when an earlier run may have posted it already. */
-export type Deliver = (delivery: Delivery, attempt?: { key: string; retried: boolean }) => Promise<void>;
+/**
+ * Posts one queued post; `attempt.retried` when an earlier run may have posted it already. The
+ * pacer passes it still on its way (the attempt is recorded in the same round trip as the
+ * delivery's first read): a delivery must await it before it posts.
+ */
+export type Deliver = (
+  delivery: Delivery,
+  attempt?: { key: string; retried: boolean | Promise<boolean> },
+) => Promise<void>;
 
 /** A channel's pacing job: `gen` is the pacer generation it belongs to (see `ChannelPacing`). */
 export interface PaceJob {
@@ -259,7 +266,9 @@ export class ChannelPacing {
       }
       try {
         // A post attempted before (its run died between Slack's answer and `done`) is looked for first.
-        await deliver(delivery, { key, retried: await this.deps.marks.attempt(key) });
+        const retried = this.deps.marks.attempt(key);
+        retried.catch(() => undefined); // awaited by `deliver`, which fails with it
+        await deliver(delivery, { key, retried });
       } catch (err) {
         await this.deps.marks.unclaim(key);
         const waitMs = retryAfterMs(err);
@@ -285,10 +294,10 @@ export class ChannelPacing {
           `post ${key} failed (${failures} of ${this.settings.attempts})`,
         );
       }
-      await this.deps.marks.done(key);
       // The interval runs from when Slack answered, not from when the slot was taken: a post held up
       // on its way (a busy event loop, a slow connection) never lands less than the interval after the last.
-      await this.finish(channel, key, Date.now());
+      // Both in one round trip: the claim's `done` is what makes the post once; `finish` only tidies.
+      await Promise.all([this.deps.marks.done(key), this.finish(channel, key, Date.now())]);
       if (job.data.failures) await job.updateData({ channel, gen });
       posted++;
     }
@@ -307,10 +316,11 @@ export class ChannelPacing {
 export function posterDelivery(store: FeatureStore, poster: SlackPort, log: Logger): Deliver {
   return async (delivery, attempt) => {
     if (delivery.kind === 'dm') {
+      await attempt?.retried;
       await poster.dm(delivery.team, delivery.user, delivery.message);
       return;
     }
-    const feature = await store.get(delivery.team, delivery.id);
+    const [feature, retried] = await Promise.all([store.get(delivery.team, delivery.id), attempt?.retried]);
     // Dropped while its post waited: nothing more is said in its thread.
     if (!feature || feature.status === 'dropped') {
       log.info({ feature: delivery.id }, 'a queued post of a dropped feature was not posted');
@@ -318,7 +328,7 @@ export function posterDelivery(store: FeatureStore, poster: SlackPort, log: Logg
     }
     // Each thread post carries its effect key in Slack's message metadata: a post attempted before
     // is posted again only if the thread does not hold it (PRODUCT.md: every check posted once).
-    if (attempt?.retried && feature.channel && feature.cardTs) {
+    if (attempt && retried && feature.channel && feature.cardTs) {
       const found = await poster.findInThread(feature.team, feature.channel, feature.cardTs, attempt.key);
       if (found) {
         log.info(

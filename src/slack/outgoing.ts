@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { neutraliseMentions } from '../domain/mentions';
 
 /** A feature id as a button carries it, optionally stamped with the install's epoch: `F-3|a1b2c3d4`. */
@@ -86,8 +87,22 @@ function contentTypeOf(headers: RequestInit['headers']): string {
 export function guardedFetch(base: typeof fetch, epoch: () => Promise<string | undefined>): typeof fetch {
   return (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     if (!init?.body) return base(input, init);
-    const stamp = await epoch().catch(() => undefined);
-    const body = guardBody(init.body, contentTypeOf(init.headers), stamp) as RequestInit['body'];
+    const contentType = contentTypeOf(init.headers);
+    // Stamped with a placeholder first: the epoch is read from Redis only when a button needs it
+    // (a card, not a thread post or an answer), and written in where the placeholder stands.
+    let body = guardBody(init.body, contentType, EPOCH_PLACEHOLDER) as RequestInit['body'];
+    if (typeof body === 'string' && body.includes(EPOCH_PLACEHOLDER)) {
+      const stamp = await epoch().catch(() => undefined);
+      body = stamp
+        ? body.replaceAll(EPOCH_PLACEHOLDER, stamp)
+        : (guardBody(init.body, contentType, undefined) as RequestInit['body']);
+    }
     return base(input, { ...init, body });
   }) as typeof fetch;
 }
+
+/**
+ * Stands for the epoch in a body until it is known: hex, like an epoch, so neither JSON nor form
+ * encoding changes it, and random per process, so no text a person wrote can hold it.
+ */
+const EPOCH_PLACEHOLDER = randomBytes(12).toString('hex');

@@ -91,6 +91,7 @@ export const STORE_REDIS_OPTIONS: RedisOptions = {
   connectTimeout: 5_000,
   maxRetriesPerRequest: 1,
   enableOfflineQueue: true,
+  enableAutoPipelining: true,
 };
 
 /** True when `err` is the store failing (down, frozen, refusing), not a bug or Slack. */

@@ -1,3 +1,4 @@
+import { nodeFetch } from '../http/node-fetch';
 import {
   type CircuitStore,
   MemoryCircuitStore,
@@ -6,6 +7,7 @@ import {
   type SharedLimitsStore,
   VendorGate,
 } from './shared-limits';
+
 import { TelemetryUnavailableError } from './types';
 
 /** The part of a pino-like logger this module uses. Fields never carry credentials. */
@@ -141,7 +143,7 @@ export function createResilientFetch(options: ResilientFetchOptions): typeof fet
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const doFetch = options.fetch ?? globalThis.fetch;
+  const doFetch = options.fetch ?? nodeFetch;
   const log = options.log;
   const limit = options.rateLimit;
   const maxWaitMs = limit?.maxWaitMs ?? 3000;

@@ -380,10 +380,10 @@ export class WatchService {
     job: CheckJob,
     opts: { post: boolean; lastAttempt: boolean; manual?: boolean },
   ): Promise<Check | null> {
-    const feature = await this.current(job);
+    // Read together (one round trip): most checkpoints find their feature current.
+    const [feature, stored] = await Promise.all([this.current(job), this.deps.checks.list(job.team, job.id)]);
     if (!feature?.expectation) return null;
     const at = DateTime.fromISO(job.at, { zone: 'utc' });
-    const stored = await this.deps.checks.list(job.team, job.id);
     // A rerun (a post that had to wait its turn) finds its check stored: no second measurement.
     let check = stored.find(
       (c) =>
@@ -405,13 +405,14 @@ export class WatchService {
         }
       }
       check = measured;
-      await this.deps.checks.add(job.team, job.id, measured);
-      this.deps.metrics.checks.inc({ verdict: measured.verdict, kind: measured.kind });
       const latest = !stored.some(
         (c) => c.at > measured.at && (c.expectation ?? job.expectation) === job.expectation,
       );
-      updated =
-        (await this.deps.store.update(job.team, job.id, (f) => {
+      // The check and the feature's last verdict are written together; a retry after a failure of
+      // either finds the check stored and writes the verdict again (it is the same).
+      const [, written] = await Promise.all([
+        this.deps.checks.add(job.team, job.id, measured),
+        this.deps.store.update(job.team, job.id, (f) => {
           if (f.launchedAt !== job.launchedAt) return null;
           const next: Feature = latest ? { ...f, lastVerdict: measured.verdict } : { ...f };
           if (job.kind === 'final') {
@@ -419,7 +420,10 @@ export class WatchService {
             if (measured.verdict === 'met' || measured.verdict === 'missed') next.status = measured.verdict;
           }
           return next;
-        })) ?? feature;
+        }),
+      ]);
+      this.deps.metrics.checks.inc({ verdict: measured.verdict, kind: measured.kind });
+      updated = written ?? feature;
     }
     const earlier = stored.filter((c) => c.at < check.at && c.verdict !== 'unknown');
     if (!opts.post) return check;
@@ -434,25 +438,35 @@ export class WatchService {
       user: updated.ownerId,
       message,
     });
-    await this.deps.pacing.post(
-      `check:${key}`,
-      channel,
-      due,
-      thread(checkMessage(updated, check, this.deps.telemetry.unitOf(feature.expectation!.metric))),
-    );
-    await this.updateCard(updated);
-    if (isAlarming(check.verdict)) {
-      await this.deps.pacing.post(`dm:${key}`, updated.ownerId, due, dm(ownerAlertMessage(updated, check)));
-    }
+    // The thread post, the card and the owner's DMs do not depend on each other: queued and
+    // updated together (each is once by its key; a retried job redoes only what is missing).
     const before = earlier[earlier.length - 1];
-    if (check.verdict === 'no data' && before && before.value !== null) {
-      await this.deps.pacing.post(
-        `dm-data:${key}`,
-        updated.ownerId,
+    const measuredCheck = check;
+    await Promise.all([
+      this.deps.pacing.post(
+        `check:${key}`,
+        channel,
         due,
-        dm(dataStoppedMessage(updated, check)),
-      );
-    }
+        thread(checkMessage(updated, measuredCheck, this.deps.telemetry.unitOf(feature.expectation!.metric))),
+      ),
+      this.updateCard(updated),
+      isAlarming(measuredCheck.verdict)
+        ? this.deps.pacing.post(
+            `dm:${key}`,
+            updated.ownerId,
+            due,
+            dm(ownerAlertMessage(updated, measuredCheck)),
+          )
+        : null,
+      measuredCheck.verdict === 'no data' && before && before.value !== null
+        ? this.deps.pacing.post(
+            `dm-data:${key}`,
+            updated.ownerId,
+            due,
+            dm(dataStoppedMessage(updated, measuredCheck)),
+          )
+        : null,
+    ]);
     if (job.kind === 'final') for (const listener of this.finalListeners) await listener(updated, check);
     return check;
   }

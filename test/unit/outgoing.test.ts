@@ -58,4 +58,60 @@ describe('guardBody', () => {
     });
     expect(new URLSearchParams(sent[0]!).get('text')).toBe('&lt;!here&gt;');
   });
+
+  it('reads the epoch only for a body with a feature button, and stamps it there (form and JSON)', async () => {
+    const sent: string[] = [];
+    const base = (async (_url: unknown, init?: RequestInit) => {
+      sent.push(String(init?.body));
+      return new Response('{}');
+    }) as typeof fetch;
+    let reads = 0;
+    const guarded = guardedFetch(base, async () => {
+      reads++;
+      return 'a1b2c3d4';
+    });
+    // A thread post (text only), then a card whose only button carries no feature id.
+    const blocks = JSON.stringify([{ type: 'section', text: { type: 'mrkdwn', text: 'F-7 checked' } }]);
+    const otherButton = JSON.stringify([
+      { type: 'actions', elements: [{ type: 'button', action_id: 'open', value: 'settings' }] },
+    ]);
+    await guarded('http://x/api/chat.postMessage', {
+      method: 'POST',
+      headers: { 'Content-Type': FORM },
+      body: new URLSearchParams({ channel: 'C1', text: 'F-7', blocks }).toString(),
+    });
+    expect(reads).toBe(0);
+    await guarded('http://x/api/chat.update', {
+      method: 'POST',
+      headers: { 'Content-Type': FORM },
+      body: new URLSearchParams({ channel: 'C1', text: 'plain', blocks: otherButton }).toString(),
+    });
+    expect(reads).toBe(0);
+    const withButton = JSON.stringify([
+      { type: 'actions', elements: [{ type: 'button', action_id: 'mark_launched', value: 'F-7' }] },
+    ]);
+    await guarded('http://x/api/chat.update', {
+      method: 'POST',
+      headers: { 'Content-Type': FORM },
+      body: new URLSearchParams({ channel: 'C1', text: 'card', blocks: withButton }).toString(),
+    });
+    await guarded('http://x/hooks/response', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ text: 'card', blocks: JSON.parse(withButton) }),
+    });
+    expect(reads).toBe(2);
+    expect(new URLSearchParams(sent[2]!).get('blocks')).toContain('"value":"F-7|a1b2c3d4"');
+    expect(sent[3]).toContain('"value":"F-7|a1b2c3d4"');
+    // The epoch cannot be read: the button goes out bare, as before epochs existed.
+    const unreadable = guardedFetch(base, async () => {
+      throw new Error('redis down');
+    });
+    await unreadable('http://x/hooks/response', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ blocks: JSON.parse(withButton) }),
+    });
+    expect(sent[4]).toContain('"value":"F-7"');
+  });
 });
