@@ -16,7 +16,7 @@ import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { cpus, setPriority } from 'node:os';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -138,8 +138,7 @@ async function serve(target: 'bare' | 'slack'): Promise<void> {
   if (target === 'slack') {
     // Slack runs on Slack's machines, not beside the bot: here it yields the CPU to the servers
     // measured (nice 10) rather than compete with them as an equal.
-    // Pinned beside the worker (not the servers measured), it runs at the worker's priority.
-    if (process.env.BENCH_SLACK_NICE !== '0' && process.env.BENCH_PINNED !== '1') setPriority(10);
+    if (process.env.BENCH_SLACK_NICE !== '0') setPriority(10);
     const { SlackStandIn } = await import('../test/support/slack-stand-in');
     const slackApi = new SlackStandIn();
     await slackApi.start();
@@ -239,27 +238,11 @@ interface Target {
   ask(type: ToChild['type']): Promise<Record<string, number>>;
 }
 
-/**
- * Deployed, the web tier has a machine (a pod) of its own, away from the workers; on this bench's
- * machine each server measured (bare Bolt, the web process) and the load generator share CPU 0,
- * and the worker with the Slack and telemetry stand-ins CPU 1, so the worker's CPU is not charged to
- * the web tier's acknowledgements. `BENCH_PIN=0` lets every process run anywhere (one core: no pinning).
- */
-const PIN = process.env.BENCH_PIN !== '0' && cpus().length >= 2;
-const CPU_MEASURED = 0;
-const CPU_WORK = 1;
-
-function pin(pid: number | undefined, cpu: number): void {
-  if (!PIN || pid === undefined) return;
-  execFileSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });
-}
-
 function startTarget(name: 'bare' | 'slack'): Promise<Target> {
   const child = fork(__filename, ['--serve', name], {
-    env: { ...process.env, ...(PIN ? { BENCH_PINNED: '1' } : {}) },
+    env: process.env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  pin(child.pid, name === 'bare' ? CPU_MEASURED : CPU_WORK);
   let nextId = 0;
   const waiting = new Map<number, (data: Record<string, number>) => void>();
   return new Promise((resolve, reject) => {
@@ -357,7 +340,6 @@ async function startShippedBot(slackBase: string, telemetryUrl: string): Promise
         reject(new Error(`donedone (${role}) exited early (code ${code}):\n${output}`)),
       );
     });
-    pin(child.pid, role === 'web' ? CPU_MEASURED : CPU_WORK);
     return { child, port };
   };
   // The web tier acknowledges and queues; the worker (its own process) does the work and answers.
@@ -473,7 +455,6 @@ async function main(): Promise<void> {
     );
   }
   const began = Date.now();
-  pin(process.pid, CPU_MEASURED);
   const children: ChildProcess[] = [];
   const hardLimit = setTimeout(() => {
     console.error(`bench: gave up after ${HARD_LIMIT_MS / 1000} s`);
@@ -504,11 +485,6 @@ async function main(): Promise<void> {
       `per server, then ${ROUNDS} rounds of ${MEASURED_MS / 1000} s measured per server (order alternating, ` +
       `each after a ${LEAD_IN_MS / 1000} s discarded lead-in); latency = request sent → HTTP response (the ack) ` +
       `received, keep-alive node:http`,
-  );
-  console.log(
-    PIN
-      ? `CPUs: the load generator, bare Bolt and the web process on CPU ${CPU_MEASURED}; the worker and the Slack/telemetry stand-ins on CPU ${CPU_WORK}; Redis anywhere (BENCH_PIN=0: no pinning)`
-      : 'CPUs: not pinned (BENCH_PIN=0 or one CPU): the worker shares the CPUs of the servers measured',
   );
   console.log(`mix: ${MIX_TEXT}`);
   console.log(`donedone: ${donedone.features} features stored in T1 before the load`);
