@@ -7,6 +7,7 @@ import type { FeatureStore } from '../store/feature-store';
 import { channelPaceKeys } from '../store/keys';
 import type { Marks } from '../store/marks';
 import type { RedisClient } from '../store/redis-connection';
+import { runScript, script } from '../store/scripts';
 import { jobId } from './queue';
 
 export const PACING_QUEUE = 'donedone-pacing';
@@ -65,6 +66,8 @@ export const DEFAULT_PACING: PacingSettings = {
 };
 
 const SLOT_TTL_MS = 3_600_000;
+/** How long a pacer's job this process added is taken to be there without adding it again. */
+const ADDED_FOR_MS = 10_000;
 const MAX_BACKOFF_MS = 6 * 3600_000;
 /** How long to wait when another run holds the head post's claim (it is being posted, or was killed mid-way). */
 const BUSY_WAIT_MS = 5_000;
@@ -123,6 +126,9 @@ if tonumber(redis.call('GET', KEYS[1]) or '0') < resume then
 end
 return 1`;
 
+const ENQUEUE = script(ENQUEUE_SCRIPT);
+const NEXT = script(NEXT_SCRIPT);
+
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -178,21 +184,35 @@ export class ChannelPacing {
     // Done already: nothing to queue. (Done between here and the script: its pacer finds the claim done.)
     if (await this.deps.marks.isDone(key)) return 'already';
     const k = this.keys(channel);
-    const gen = (await this.deps.redis.eval(
-      ENQUEUE_SCRIPT,
-      3,
-      k.pacer,
-      k.outbox,
-      k.payloads,
-      key,
-      dueMs,
-      JSON.stringify(delivery),
-      `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+    const gen = (await runScript(
+      this.deps.redis,
+      ENQUEUE,
+      [k.pacer, k.outbox, k.payloads],
+      [
+        key,
+        dueMs,
+        JSON.stringify(delivery),
+        `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+      ],
     )) as string | null;
     if (!gen) return 'already';
+    // A pacer this process gave its job moments ago has it still (a pacer that found its queue empty
+    // ended its generation, so a new post makes a new one): not added again for the next posts of a
+    // sweep. After ADDED_FOR_MS the add is repeated, which repairs a pacer whose job was lost.
+    const added = `${channel}\n${gen}`;
+    const now = Date.now();
+    if ((this.added.get(added) ?? 0) > now) return 'queued';
     await this.deps.queue.add('pace', { channel, gen }, { jobId: jobId('pace', channel, gen) });
+    if (this.added.size >= 10_000) {
+      for (const [k, until] of this.added) if (until <= now) this.added.delete(k);
+      if (this.added.size >= 10_000) this.added.clear();
+    }
+    this.added.set(added, now + ADDED_FOR_MS);
     return 'queued';
   }
+
+  /** Pacer generations this process added a job for, until when that add is trusted. */
+  private readonly added = new Map<string, number>();
 
   /** Posts waiting in `channel`'s queue (tests, benches, metrics). */
   async waiting(channel: string): Promise<number> {
@@ -221,18 +241,11 @@ export class ChannelPacing {
     };
     for (;;) {
       const now = Date.now();
-      const step = (await this.deps.redis.eval(
-        NEXT_SCRIPT,
-        5,
-        k.pacer,
-        k.outbox,
-        k.payloads,
-        k.slot,
-        k.last,
-        gen,
-        now,
-        perChannelMs,
-        holdMs,
+      const step = (await runScript(
+        this.deps.redis,
+        NEXT,
+        [k.pacer, k.outbox, k.payloads, k.slot, k.last],
+        [gen, now, perChannelMs, holdMs],
       )) as string[];
       const [what, a, b] = step;
       if (what === 'stale') return `a newer pacer has ${channel}: ${posted} posted`;

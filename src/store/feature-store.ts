@@ -1,6 +1,12 @@
 import type { Feature } from '../domain/model';
 import { teamKey } from './keys';
 import type { RedisClient } from './redis-connection';
+import { runScript, script } from './scripts';
+
+/** Writes a feature if its version is still the one read. KEYS: the feature. ARGV: version read, next, json. */
+const COMPARE_AND_SET = script(
+  "if redis.call('HGET', KEYS[1], 'v') == ARGV[1] then redis.call('HSET', KEYS[1], 'v', ARGV[2], 'json', ARGV[3]) return 1 end return 0",
+);
 
 /**
  * Features in Redis. Each feature is a hash `{v, json}` so updates are compare-and-set on
@@ -85,13 +91,11 @@ export class FeatureStore {
       if (!version || !json) return null;
       const next = change(JSON.parse(json) as Feature);
       if (next === null) return JSON.parse(json) as Feature;
-      const written = await this.redis.eval(
-        "if redis.call('HGET', KEYS[1], 'v') == ARGV[1] then redis.call('HSET', KEYS[1], 'v', ARGV[2], 'json', ARGV[3]) return 1 end return 0",
-        1,
-        key,
-        version,
-        String(Number(version) + 1),
-        JSON.stringify(next),
+      const written = await runScript(
+        this.redis,
+        COMPARE_AND_SET,
+        [key],
+        [version, String(Number(version) + 1), JSON.stringify(next)],
       );
       if (written === 1) {
         const before = JSON.parse(json) as Feature;
