@@ -55,8 +55,11 @@ export function guardBody(body: unknown, contentType: string, epoch: string | un
     }
     return body;
   }
-  if (contentType.includes('application/json')) return rewriteJsonText(body, epoch);
+  if (contentType.includes('application/json')) {
+    return nothingToGuard(body, epoch) ? body : rewriteJsonText(body, epoch);
+  }
   if (contentType.includes('application/x-www-form-urlencoded')) {
+    if (nothingToGuard(formText(body), epoch)) return body;
     const params = new URLSearchParams(body);
     const out = new URLSearchParams();
     for (const [k, v] of params) {
@@ -66,6 +69,26 @@ export function guardBody(body: unknown, contentType: string, epoch: string | un
     return out.toString();
   }
   return body;
+}
+
+/**
+ * True when `text` can hold neither a special mention (every one starts with `<!`, which JSON may
+ * also write as `\u003c!`) nor, when stamping, a feature button's value: the body goes out as it
+ * is, without being parsed and written again (most thread posts and answers).
+ */
+function nothingToGuard(text: string | null, epoch: string | undefined): boolean {
+  if (text === null) return false;
+  if (/<!|\\u003c/i.test(text)) return false;
+  return !(epoch && /"value"\s*:\s*"F-\d+"/i.test(text));
+}
+
+/** A form body's text as its fields read (percent-decoding, `+` as space); null if it is not valid. */
+function formText(body: string): string | null {
+  try {
+    return decodeURIComponent(body.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
 }
 
 function contentTypeOf(headers: RequestInit['headers']): string {

@@ -114,4 +114,27 @@ describe('guardBody', () => {
     });
     expect(sent[4]).toContain('"value":"F-7"');
   });
+
+  it('passes a body with nothing to guard as it is, and still finds a mention however it is encoded', () => {
+    const plain = new URLSearchParams({ channel: 'C1', text: 'F-7: 120 a week (target 100)' }).toString();
+    expect(guardBody(plain, FORM, 'e1')).toBe(plain);
+    const json = JSON.stringify({
+      text: 'checked',
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'ok' } }],
+    });
+    expect(guardBody(json, 'application/json', undefined)).toBe(json);
+    // `<` written as JSON's \u003c, and `<!` and `!` percent-encoded in a form: neutralised all the same.
+    const escaped = '{"text":"\\u003c!here> look"}';
+    expect(JSON.parse(guardBody(escaped, 'application/json', undefined) as string).text).toBe(
+      '&lt;!here&gt; look',
+    );
+    const encoded = 'channel=C1&text=%3C%21channel%3E+now';
+    expect(new URLSearchParams(guardBody(encoded, FORM, undefined) as string).get('text')).toBe(
+      '&lt;!channel&gt; now',
+    );
+    // A malformed form body is not trusted to be clean: it goes through the full guard.
+    expect(
+      new URLSearchParams(guardBody('text=%E0%A4%A&x=<!everyone>', FORM, undefined) as string).get('x'),
+    ).toBe('&lt;!everyone&gt;');
+  });
 });
