@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prng } from '../test/fixtures/board';
+import { deployedNodeFlags } from './lib/node-flags';
 import { keepAliveAgent, type PreparedRequest, runPhase, type Sample, summarize } from './lib/open-loop';
 
 const RATE = 200;
@@ -309,25 +310,29 @@ async function startShippedBot(slackBase: string, telemetryUrl: string): Promise
     : [];
   const launch = (role: 'web' | 'worker') => {
     const profiled = (process.env.BENCH_CPU_PROF_ROLE ?? 'web').split(',').includes(role);
-    const child = spawn(process.execPath, [...(profiled ? profile : []), join(root, 'dist/main.js')], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        // Node's flags as a deployment sets them (the Dockerfile's NODE_OPTIONS), to compare.
-        ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
-        SLACK_BOT_TOKEN: 'xoxb-bench',
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: `${slackBase}/api/`,
-        PROMETHEUS_URL: telemetryUrl,
-        ...benchRedisEnv(),
-        DONEDONE_REDIS_PREFIX: prefix,
-        DONEDONE_ALLOW_VOLATILE_REDIS: '1',
-        DONEDONE_ROLE: role,
-        PORT: '0',
-        LOG_LEVEL: 'info',
+    const child = spawn(
+      process.execPath,
+      [...deployedNodeFlags(), ...(profiled ? profile : []), join(root, 'dist/main.js')],
+      {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? '',
+          // Node's flags as a deployment sets them (the Dockerfile's NODE_OPTIONS), to compare.
+          ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+          SLACK_BOT_TOKEN: 'xoxb-bench',
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          SLACK_API_URL: `${slackBase}/api/`,
+          PROMETHEUS_URL: telemetryUrl,
+          ...benchRedisEnv(),
+          DONEDONE_REDIS_PREFIX: prefix,
+          DONEDONE_ALLOW_VOLATILE_REDIS: '1',
+          DONEDONE_ROLE: role,
+          PORT: '0',
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    );
     let output = '';
     const port = new Promise<number>((resolve, reject) => {
       child.stdout!.on('data', (chunk: Buffer) => {

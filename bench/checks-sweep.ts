@@ -40,6 +40,7 @@ import { checkJobId } from '../src/jobs/queue';
 import { bullPrefix, teamKey } from '../src/store/keys';
 import { prng } from '../test/fixtures/board';
 import { readBody } from '../test/support/slack-stand-in';
+import { deployedNodeFlags } from './lib/node-flags';
 import { benchRedis, benchRedisEnv, deleteUnder, redisUse } from './redis-target';
 
 export { deleteUnder as deleteKeys, redisUse };
@@ -513,6 +514,8 @@ export function startChild(role: Role, env: Record<string, string> = {}, js?: st
     env: { ...process.env, ...env },
     execArgv: [
       ...(js ? [] : process.execArgv),
+      // The bot runs with the heap flags of `npm start` (young generation 4 MB, heap grown by 150%).
+      ...(role === 'bot' ? deployedNodeFlags() : []),
       ...(process.env.BENCH_CPU_PROF && role === 'bot'
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
         : []),

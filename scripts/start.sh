@@ -16,4 +16,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build
 export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--enable-source-maps"
-exec node dist/main.js
+# `npm start`: node with the heap flags donedone is deployed with (package.json); exec, so signals reach it.
+exec npm start --silent
