@@ -514,7 +514,7 @@ export function startChild(role: Role, env: Record<string, string> = {}, js?: st
     env: { ...process.env, ...env },
     execArgv: [
       ...(js ? [] : process.execArgv),
-      // The bot runs with the heap flags of `npm start` (young generation 4 MB, heap grown by 150%).
+      // The bot runs with the heap flag of `npm start` (the heap grown by 100%, not V8's up to 300%).
       ...(role === 'bot' ? deployedNodeFlags() : []),
       ...(process.env.BENCH_CPU_PROF && role === 'bot'
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
@@ -585,6 +585,7 @@ export async function transpile(dir: string): Promise<string> {
   const files: string[] = [
     join(root, 'bench', 'checks-sweep.ts'),
     join(root, 'bench', 'redis-target.ts'),
+    join(root, 'bench', 'lib', 'node-flags.ts'),
     join(root, 'test', 'fixtures', 'board.ts'),
     join(root, 'test', 'support', 'slack-stand-in.ts'),
   ];
