@@ -16,5 +16,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build
 export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--enable-source-maps"
-# `npm start`: node with the heap flags donedone is deployed with (package.json); exec, so signals reach it.
-exec npm start --silent
+# `npm start`'s command (package.json: node with the heap flag donedone is deployed with), run with
+# exec rather than through npm, so a SIGTERM reaches node itself (npm would exit and leave it running).
+read -r -a START <<<"$(node -p "require('./package.json').scripts.start")"
+exec "${START[@]}"
