@@ -73,46 +73,40 @@ export interface SlackPortOptions {
   cardLine?: (feature: Feature) => Promise<string | null>;
 }
 
-/** One WebClient per token, made on first use (a workspace's token changes only on reinstall). */
-class ClientsByToken {
-  private readonly clients = new Map<string, WebClient>();
-  constructor(private readonly options: webApi.WebClientOptions) {}
-
-  get(token: string): WebClient {
-    let client = this.clients.get(token);
-    if (!client) {
-      if (this.clients.size >= 10_000) this.clients.clear();
-      client = new webApi.WebClient(token, this.options);
-      this.clients.set(token, client);
-    }
-    return client;
-  }
-}
-
+/**
+ * One WebClient for every workspace, each call carrying its workspace's token (the Web API's `token`
+ * argument). A WebClient per token held about 30 KB of bound methods each and kept every decrypted
+ * token in memory: with 1,000 workspaces that was most of a worker's heap.
+ */
 /** The Slack port over the Web API. */
 export class WebApiPort implements SlackPort {
-  private readonly clients: ClientsByToken;
+  private readonly client: WebClient;
   readonly directory: Directory;
 
   constructor(private readonly opts: SlackPortOptions) {
-    this.clients = new ClientsByToken(opts.clientOptions);
+    this.client = new webApi.WebClient(undefined, opts.clientOptions);
     this.directory = {
-      conversationKind: (team, channel) => this.call(team, (c) => conversationKind(c, channel)),
-      members: (team, channel) => this.call(team, (c) => members(c, channel)),
+      conversationKind: (team, channel) => this.call(team, (c, token) => conversationKind(c, token, channel)),
+      members: (team, channel) => this.call(team, (c, token) => members(c, token, channel)),
       isWorkspaceAdmin: (team, user) =>
-        this.call(team, async (c) => {
-          const u = (await c.users.info({ user })).user;
+        this.call(team, async (c, token) => {
+          const u = (
+            await c.users.info({
+              token,
+              user,
+            })
+          ).user;
           return Boolean(u?.is_admin || u?.is_owner || u?.is_primary_owner);
         }),
     };
   }
 
   /** Runs `fn` with the workspace's client; every failure leaves as a `SlackError`. */
-  private async call<T>(team: string, fn: (client: WebClient) => Promise<T>): Promise<T> {
+  private async call<T>(team: string, fn: (client: WebClient, token: string) => Promise<T>): Promise<T> {
     const installed = await this.opts.workspaces.installed({ team });
     if (!installed) throw new SlackError('permanent', NOT_INSTALLED);
     try {
-      return await fn(this.clients.get(installed.botToken));
+      return await fn(this.client, installed.botToken);
     } catch (err) {
       throw asSlackError(err);
     }
@@ -136,8 +130,9 @@ export class WebApiPort implements SlackPort {
   async inThread(feature: Feature, message: Message, effectKey?: string): Promise<string | undefined> {
     if (!feature.channel || !feature.cardTs) return undefined;
     const { channel, cardTs, team } = feature;
-    const res = await this.call(team, (c) =>
+    const res = await this.call(team, (c, token) =>
       c.chat.postMessage({
+        token,
         channel,
         thread_ts: cardTs,
         text: message.text,
@@ -155,10 +150,11 @@ export class WebApiPort implements SlackPort {
     threadTs: string,
     effectKey: string,
   ): Promise<string | null> {
-    return this.call(team, async (c) => {
+    return this.call(team, async (c, token) => {
       let cursor: string | undefined;
       do {
         const res = await c.conversations.replies({
+          token,
           channel,
           ts: threadTs,
           include_all_metadata: true,
@@ -178,8 +174,13 @@ export class WebApiPort implements SlackPort {
   }
 
   async dm(team: string, user: string, message: Message): Promise<void> {
-    await this.call(team, (c) =>
-      c.chat.postMessage({ channel: user, text: message.text, blocks: message.blocks }),
+    await this.call(team, (c, token) =>
+      c.chat.postMessage({
+        token,
+        channel: user,
+        text: message.text,
+        blocks: message.blocks,
+      }),
     );
   }
 
@@ -189,8 +190,9 @@ export class WebApiPort implements SlackPort {
     message: Message,
     threadTs?: string,
   ): Promise<{ channel: string; ts: string }> {
-    const res = await this.call(team, (c) =>
+    const res = await this.call(team, (c, token) =>
       c.chat.postMessage({
+        token,
         channel,
         text: message.text,
         blocks: message.blocks as never,
@@ -202,14 +204,21 @@ export class WebApiPort implements SlackPort {
   }
 
   async update(team: string, channel: string, ts: string, message: Message): Promise<void> {
-    await this.call(team, (c) =>
-      c.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never }),
+    await this.call(team, (c, token) =>
+      c.chat.update({
+        token,
+        channel,
+        ts,
+        text: message.text,
+        blocks: message.blocks as never,
+      }),
     );
   }
 
   async upload(team: string, f: UploadArgs): Promise<void> {
-    await this.call(team, (c) =>
+    await this.call(team, (c, token) =>
       c.files.uploadV2({
+        token,
         channel_id: f.channel,
         ...(f.threadTs ? { thread_ts: f.threadTs } : {}),
         file: f.file,
@@ -222,29 +231,49 @@ export class WebApiPort implements SlackPort {
   }
 
   async permalink(team: string, channel: string, ts: string): Promise<string | undefined> {
-    const res = await this.call(team, (c) => c.chat.getPermalink({ channel, message_ts: ts }));
+    const res = await this.call(team, (c, token) =>
+      c.chat.getPermalink({
+        token,
+        channel,
+        message_ts: ts,
+      }),
+    );
     return res.permalink;
   }
 
   async timezoneOf(team: string, user: string): Promise<string | undefined> {
-    const res = await this.call(team, (c) => c.users.info({ user }));
+    const res = await this.call(team, (c, token) =>
+      c.users.info({
+        token,
+        user,
+      }),
+    );
     return res.user?.tz;
   }
 }
 
-async function conversationKind(client: WebClient, channel: string): Promise<ConversationKind> {
-  const c = (await client.conversations.info({ channel })).channel;
+async function conversationKind(
+  client: WebClient,
+  token: string,
+  channel: string,
+): Promise<ConversationKind> {
+  const c = (await client.conversations.info({ token, channel })).channel;
   if (!c) throw new Error(`conversations.info said nothing about ${channel}`);
   if (c.is_im) return 'im';
   if (c.is_mpim) return 'mpim';
   return c.is_private ? 'private' : 'public';
 }
 
-async function members(client: WebClient, channel: string): Promise<string[]> {
+async function members(client: WebClient, token: string, channel: string): Promise<string[]> {
   const out: string[] = [];
   let cursor: string | undefined;
   do {
-    const res = await client.conversations.members({ channel, limit: 1000, ...(cursor ? { cursor } : {}) });
+    const res = await client.conversations.members({
+      token,
+      channel,
+      limit: 1000,
+      ...(cursor ? { cursor } : {}),
+    });
     out.push(...(res.members ?? []));
     cursor = res.response_metadata?.next_cursor || undefined;
   } while (cursor);
