@@ -45,11 +45,7 @@ describe('guardBody', () => {
   });
 
   it('is what fetch sends', async () => {
-    const sent: string[] = [];
-    const base = (async (_url: unknown, init?: RequestInit) => {
-      sent.push(String(init?.body));
-      return new Response('{}');
-    }) as typeof fetch;
+    const { sent, base } = recordingFetch();
     const guarded = guardedFetch(base, async () => 'e1');
     await guarded('http://x/api/chat.postMessage', {
       method: 'POST',
@@ -60,11 +56,7 @@ describe('guardBody', () => {
   });
 
   it('reads the epoch only for a body with a feature button, and stamps it there (form and JSON)', async () => {
-    const sent: string[] = [];
-    const base = (async (_url: unknown, init?: RequestInit) => {
-      sent.push(String(init?.body));
-      return new Response('{}');
-    }) as typeof fetch;
+    const { sent, base } = recordingFetch();
     let reads = 0;
     const guarded = guardedFetch(base, async () => {
       reads++;
@@ -138,3 +130,13 @@ describe('guardBody', () => {
     ).toBe('&lt;!everyone&gt;');
   });
 });
+
+/** A fetch that records the body of each request it is given, and answers `{}`. */
+function recordingFetch(): { sent: string[]; base: typeof fetch } {
+  const sent: string[] = [];
+  const base = (async (_url: unknown, init?: RequestInit) => {
+    sent.push(String(init?.body));
+    return new Response('{}');
+  }) as typeof fetch;
+  return { sent, base };
+}
