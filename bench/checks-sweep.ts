@@ -543,7 +543,13 @@ export function startChild(role: Role, env: Record<string, string> = {}, js?: st
           const id = ++nextId;
           return new Promise((res) => {
             waiting.set(id, res);
-            proc.send({ id, type, arg } satisfies FromParent);
+            // A child that is exiting (asked to stop twice) closes its pipe: the send fails with EPIPE,
+            // which without a callback is an unhandled 'error' event on the child.
+            proc.send({ id, type, arg } satisfies FromParent, (err) => {
+              if (!err) return;
+              waiting.delete(id);
+              res({});
+            });
           });
         },
       });

@@ -26,11 +26,15 @@ export class CommandGuard {
   constructor(private readonly deps: { access: AccessService; limits: Limits; store: FeatureStore }) {}
 
   async check(cmd: Command, asker: Asker): Promise<GuardVerdict> {
-    if (!(await this.deps.limits.firstTime(asker.team, asker.triggerId))) return { kind: 'replay' };
     const id = 'id' in cmd && typeof cmd.id === 'string' ? cmd.id : undefined;
-    let feature: Feature | null = null;
+    // Read together (one write to Redis, one round trip): reading the feature changes nothing, so a
+    // replay that read it is still a replay that did nothing.
+    const [first, feature] = await Promise.all([
+      this.deps.limits.firstTime(asker.team, asker.triggerId),
+      id ? this.deps.store.get(asker.team, id) : Promise.resolve<Feature | null>(null),
+    ]);
+    if (!first) return { kind: 'replay' };
     if (id) {
-      feature = await this.deps.store.get(asker.team, id);
       // A feature that does not exist is answered by the command itself, as before.
       if (feature && !(await this.deps.access.canSee(asker.team, asker.userId, feature))) {
         return { kind: 'refused', text: this.deps.access.notFound(id) };

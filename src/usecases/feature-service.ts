@@ -206,10 +206,13 @@ export class FeatureService {
         ...(args.threadTs ? { parentTs: args.threadTs } : {}),
       })));
     if (madeKey && !earlier) await this.deps.marks.remember(args.team, madeKey, feature.id);
+    // The metric is looked for while the card is posted: neither waits for the other.
+    const measured = args.expectation ? this.instrumentation(feature) : null;
+    measured?.catch(() => undefined); // awaited below, after the card
     const cardTs = await this.deps.poster.postCard(feature, args.channel, args.threadTs);
     feature = (await this.deps.store.update(args.team, feature.id, (f) => ({ ...f, cardTs }))) ?? feature;
-    if (!args.expectation) return { ok: true, value: feature };
-    return this.checkInstrumented(feature);
+    if (!measured) return { ok: true, value: feature };
+    return this.checkInstrumented(feature, measured);
   }
 
   /** Records or replaces the expectation, then checks the metric and updates the card. */
@@ -240,25 +243,35 @@ export class FeatureService {
    * Queries the metric over its window. No data → the card warns it is not instrumented;
    * unreachable → kept, checked later. Never loses the expectation.
    */
-  private async checkInstrumented(feature: Feature): Promise<Outcome<Feature>> {
+  /** Whether the expectation's metric has data now; a telemetry failure is `unknown`, with its words. */
+  private async instrumentation(feature: Feature): Promise<{ instrumented: Instrumented; error?: string }> {
     const e = feature.expectation!;
-    let instrumented: Instrumented;
-    let error: string | undefined;
     try {
       const m = await this.deps.telemetry.valueOver(e.metric, windowDuration(e.window), this.deps.now());
-      instrumented = m.value === null ? 'no' : 'yes';
+      return { instrumented: m.value === null ? 'no' : 'yes' };
     } catch (err) {
-      instrumented = 'unknown';
-      if (err instanceof TelemetryQueryError) error = err.message;
-      else if (!(err instanceof TelemetryUnavailableError)) throw err;
+      if (!(err instanceof TelemetryQueryError) && !(err instanceof TelemetryUnavailableError)) throw err;
       this.deps.log.warn({ feature: feature.id, err }, 'instrumentation check failed');
+      return {
+        instrumented: 'unknown',
+        ...(err instanceof TelemetryQueryError ? { error: err.message } : {}),
+      };
     }
+  }
+
+  private async checkInstrumented(
+    feature: Feature,
+    measured = this.instrumentation(feature),
+  ): Promise<Outcome<Feature>> {
+    const { instrumented, error } = await measured;
     const updated =
       (await this.deps.store.update(feature.team, feature.id, (f) => ({ ...f, instrumented }))) ?? feature;
-    await this.deps.poster.updateCard(updated);
     let note = instrumentationNote(updated) ?? undefined;
     if (error) note = `${note ?? ''}\n:warning: ${error}`.trim();
-    const calibration = await this.deps.expectationNote?.(updated).catch(() => null);
+    const [, calibration] = await Promise.all([
+      this.deps.poster.updateCard(updated),
+      this.deps.expectationNote?.(updated).catch(() => null),
+    ]);
     if (calibration) note = `${note ?? ''}\n${calibration}`.trim();
     return note ? { ok: true, value: updated, note } : { ok: true, value: updated };
   }
@@ -287,17 +300,23 @@ export class FeatureService {
       if (settled) return { ok: true, value: settled };
     }
     const check = await this.measure(feature, at ?? this.deps.now(), kind);
-    await this.deps.checks.add(team, id, check);
-    const updated = await this.deps.store.update(team, id, (f) => ({
-      ...f,
-      lastVerdict: check.verdict,
-      ...(check.value !== null && f.instrumented !== 'yes' ? { instrumented: 'yes' as const } : {}),
-    }));
-    await this.deps.poster.inThread(
-      updated ?? feature,
-      checkMessage(updated ?? feature, check, this.deps.telemetry.unitOf(feature.expectation.metric)),
-    );
-    if (updated) await this.deps.poster.updateCard(updated);
+    // The check and the verdict on the feature are written together, then the thread post and the
+    // card update go out together: the asker's answer waits for one round trip of each, not two.
+    const [, updated] = await Promise.all([
+      this.deps.checks.add(team, id, check),
+      this.deps.store.update(team, id, (f) => ({
+        ...f,
+        lastVerdict: check.verdict,
+        ...(check.value !== null && f.instrumented !== 'yes' ? { instrumented: 'yes' as const } : {}),
+      })),
+    ]);
+    await Promise.all([
+      this.deps.poster.inThread(
+        updated ?? feature,
+        checkMessage(updated ?? feature, check, this.deps.telemetry.unitOf(feature.expectation.metric)),
+      ),
+      updated ? this.deps.poster.updateCard(updated) : undefined,
+    ]);
     return { ok: true, value: check };
   }
 
@@ -346,8 +365,18 @@ export class FeatureService {
     const deadline = this.deadlineOf(feature);
     const launchedAt = feature.launchedAt ? DateTime.fromISO(feature.launchedAt, { zone: 'utc' }) : null;
     try {
-      const m = await this.deps.telemetry.valueOver(e.metric, windowDuration(e.window), at);
-      const history: Reading[] = (await this.deps.checks.list(feature.team, feature.id))
+      // The value, the history and the first-use search are asked for at once (two telemetry
+      // queries and a Redis read that do not depend on one another).
+      const [m, checks, firstUseAt] = await Promise.all([
+        this.deps.telemetry.valueOver(e.metric, windowDuration(e.window), at),
+        this.deps.checks.list(feature.team, feature.id),
+        feature.usedBeforeLaunch
+          ? launchedAt
+          : feature.firstUseAt
+            ? DateTime.fromISO(feature.firstUseAt, { zone: 'utc' })
+            : this.firstUseUpTo(feature, launchedAt, at),
+      ]);
+      const history: Reading[] = checks
         .filter(
           (c) =>
             c.value !== null &&
@@ -355,11 +384,6 @@ export class FeatureService {
             (!feature.launchedAt || c.at >= feature.launchedAt),
         )
         .map((c) => ({ at: DateTime.fromISO(c.at, { zone: 'utc' }), value: c.value! }));
-      const firstUseAt = feature.usedBeforeLaunch
-        ? launchedAt
-        : feature.firstUseAt
-          ? DateTime.fromISO(feature.firstUseAt, { zone: 'utc' })
-          : await this.firstUseUpTo(feature, launchedAt, at);
       const j = judge({
         expectation: e,
         value: m.value,

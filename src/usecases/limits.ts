@@ -1,6 +1,7 @@
 import type { DateTime } from 'luxon';
 import { teamKey } from '../store/keys';
 import type { RedisClient } from '../store/redis-connection';
+import { runScript, script } from '../store/scripts';
 
 /** How long a request's trigger is remembered: longer than Slack's 5-minute signature window. */
 export const REPLAY_WINDOW_SECONDS = 600;
@@ -9,11 +10,11 @@ export const REPLAY_WINDOW_SECONDS = 600;
  * Claims a slot until `until` (ms, by the bot's clock) unless it is held past `now`: returns 0 when
  * claimed, else the milliseconds left. Redis expires the key too, so nothing is left behind.
  */
-const TAKE_SCRIPT = `
+const TAKE_SCRIPT = script(`
 local held = tonumber(redis.call('GET', KEYS[1]))
 if held and held > tonumber(ARGV[1]) then return held - tonumber(ARGV[1]) end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 0`;
+return 0`);
 
 /**
  * Replays and limits on one person, in Redis (shared by every process). Replays are remembered with
@@ -46,7 +47,7 @@ export class Limits {
     const key = teamKey(this.prefix, team, 'limit', what);
     const now = this.now().toMillis();
     const ms = seconds * 1000;
-    const left = Number(await this.redis.eval(TAKE_SCRIPT, 1, key, now, now + ms, ms));
+    const left = Number(await runScript(this.redis, TAKE_SCRIPT, [key], [now, now + ms, ms]));
     return left <= 0 ? { ok: true } : { ok: false, retryIn: Math.max(1, Math.ceil(left / 1000)) };
   }
 }

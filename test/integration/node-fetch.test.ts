@@ -70,6 +70,41 @@ describe('nodeFetch', () => {
     expect(await empty.text()).toBe('');
   });
 
+  it('answers with a Response whose body reads once, as a stream or a clone', async () => {
+    const f = createNodeFetch();
+    const post = () => f(`${base}/echo`, { method: 'POST', body: 'abc' });
+    const expected = JSON.stringify({ method: 'POST', body: 'abc' });
+
+    const once = await post();
+    expect(once).toBeInstanceOf(Response);
+    expect(once.url).toBe(`${base}/echo`);
+    expect(once.bodyUsed).toBe(false);
+    const copy = once.clone();
+    expect(await once.text()).toBe(expected);
+    expect(once.bodyUsed).toBe(true);
+    await expect(once.json()).rejects.toThrow(TypeError);
+    expect(() => once.clone()).toThrow(TypeError);
+    expect(await copy.json()).toEqual({ method: 'POST', body: 'abc' });
+
+    const streamed = await post();
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of streamed.body!) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString()).toBe(expected);
+    expect(streamed.bodyUsed).toBe(true);
+    await expect(streamed.text()).rejects.toThrow(TypeError);
+
+    const bytes = await post();
+    expect(Buffer.from(await bytes.arrayBuffer()).toString()).toBe(expected);
+    const blob = await (await post()).blob();
+    expect(blob.type).toBe('application/json');
+    expect(await blob.text()).toBe(expected);
+
+    const empty = await f(`${base}/empty`, { method: 'POST', body: '' });
+    expect(empty.status).toBe(204);
+    expect(empty.body).toBeNull();
+    expect(await empty.text()).toBe('');
+  });
+
   it('takes a Request (as openapi-fetch gives one), decodes gzip and follows a redirect', async () => {
     const f = createNodeFetch();
     const request = new Request(`${base}/echo?q=1`, {
