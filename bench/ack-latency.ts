@@ -1,7 +1,7 @@
 /**
  * Slash-command acknowledgement latency at 200 signed requests a second: donedone as shipped
  * (`dist/main.js`, built first; real Redis, 1,000 features in T1) against a bare Bolt app that
- * only acknowledges, in the same run. Target: donedone's p99 within 1.5× of bare Bolt's.
+ * only acknowledges, in the same run. Target: donedone's p99 within 1.2× of bare Bolt's (`TARGET_RATIO`).
  *
  * Each server runs in its own process, and Slack's Web API stand-in in a third one, so the
  * load generator's event loop is not the one being measured; the parent sends open-loop load
@@ -11,6 +11,9 @@
  * Run with `npm run bench` (node -r ts-node/register/transpile-only bench/ack-latency.ts).
  * `BENCH_MIX=ack-only` sends only `help` (no work after the ack); `BENCH_CPU_PROF=<dir>` writes a
  * CPU profile of the web process there (`BENCH_CPU_PROF_ROLE=worker` or `web,worker` profiles the worker).
+ * `BENCH_WORKER_NICE=<n>` runs the worker process at that nice level (the web tier given the CPU
+ * first, as on machines of its own); `BENCH_ANSWERS_FILE=<path>` writes every answer's send time,
+ * latency, kind and whether it was in a measured round, tab-separated.
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
