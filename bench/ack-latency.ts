@@ -3,10 +3,18 @@
  * (`dist/main.js`, built first; real Redis, 1,000 features in T1) against a bare Bolt app that
  * only acknowledges, in the same run. Target: donedone's p99 within 1.2× of bare Bolt's (`TARGET_RATIO`).
  *
- * Each server runs in its own process, and Slack's Web API stand-in in a third one, so the
- * load generator's event loop is not the one being measured; the parent sends open-loop load
- * (a fixed schedule whatever the responses) to one server at a time, alternating servers in
- * rounds so both see the same machine conditions, and both get the same command sequence.
+ * Each server runs in its own process, and Slack's Web API stand-in in another, so the load
+ * generator's event loop is not the one being measured; the parent sends open-loop load (a fixed
+ * schedule whatever the responses) to one server at a time, rotating in rounds so each sees the
+ * same machine conditions, and each gets the same command sequence.
+ *
+ * Three targets are measured. `donedone` is the web tier, with its worker process running the
+ * commands it queues. `bare` is bare Bolt while a `shadow` process queues the same commands, on
+ * the same schedule, straight into donedone's request queue, so the worker, Redis and the
+ * stand-ins carry the same load beside bare Bolt as beside the web tier: the target is judged
+ * against it (on a 2-core machine the worker's CPU otherwise counts against the web tier only).
+ * `alone` is bare Bolt on an otherwise idle machine, the comparison this bench made before; its
+ * ratio is printed too.
  *
  * Run with `npm run bench` (node -r ts-node/register/transpile-only bench/ack-latency.ts).
  * `BENCH_MIX=ack-only` sends only `help` (no work after the ack); `BENCH_CPU_PROF=<dir>` writes a
@@ -38,22 +46,30 @@ const LEAD_IN_MS = Number(process.env.BENCH_LEAD_IN_MS ?? 3_000);
 const MEASURED_MS = 5_000;
 const TARGET_RATIO = 1.2;
 /** Nothing here may run longer than this, whatever goes wrong. */
-const HARD_LIMIT_MS = 240_000;
+const HARD_LIMIT_MS = 360_000;
 
-type TargetName = 'bare' | 'donedone';
-const LABEL: Record<TargetName, string> = { bare: 'bare Bolt', donedone: 'donedone' };
+/** `bare`: bare Bolt beside the worker's load; `alone`: bare Bolt with the machine otherwise idle. */
+type TargetName = 'bare' | 'alone' | 'donedone';
+const NAMES: readonly TargetName[] = ['bare', 'alone', 'donedone'];
+const LABEL: Record<TargetName, string> = { bare: 'bare Bolt', alone: 'bare alone', donedone: 'donedone' };
 
 // ---------------------------------------------------------------------------------------------
 // The command mix: the same seeded sequence for both servers.
 
-type MixEntry = { weight: number; kind: string; text: (r: () => number, n: number) => string };
+type MixEntry = {
+  weight: number;
+  kind: string;
+  text: (r: () => number, n: number) => string;
+  /** Answered in the acknowledgement itself: the web tier queues nothing for it. */
+  answeredInAck?: true;
+};
 const MIXES: Record<string, { entries: MixEntry[]; description: string }> = {
   realistic: {
     entries: [
       { weight: 30, kind: 'list mine', text: () => 'list mine' },
       { weight: 30, kind: 'show', text: (r) => `show F-${1 + Math.floor(r() * FEATURES)}` },
       { weight: 15, kind: 'check', text: (r) => `check F-${1 + Math.floor(r() * FEATURES)}` },
-      { weight: 20, kind: 'help', text: () => 'help' },
+      { weight: 20, kind: 'help', text: () => 'help', answeredInAck: true },
       {
         weight: 5,
         kind: 'propose',
@@ -68,7 +84,7 @@ const MIXES: Record<string, { entries: MixEntry[]; description: string }> = {
   },
   // The acknowledgement path alone: `help` is answered in the ack and does nothing after it.
   'ack-only': {
-    entries: [{ weight: 1, kind: 'help', text: () => 'help' }],
+    entries: [{ weight: 1, kind: 'help', text: () => 'help', answeredInAck: true }],
     description: 'ack-only: 100% `help` (answered in the ack itself, no work after it)',
   },
 };
@@ -78,10 +94,12 @@ const ONLY = MIX_NAME.startsWith('only:') ? MIX_NAME.slice('only:'.length) : und
 const MIX = ONLY ? MIXES.realistic!.entries.filter((e) => e.kind === ONLY) : (MIXES[MIX_NAME]?.entries ?? []);
 const MIX_TEXT = ONLY ? `only \`${ONLY}\` from the realistic mix` : (MIXES[MIX_NAME]?.description ?? '');
 
-function commandsFor(seed: number, count: number): { kind: string; text: string; user: string }[] {
+type Command = { kind: string; text: string; user: string; answeredInAck: boolean };
+
+function commandsFor(seed: number, count: number): Command[] {
   const r = prng(seed);
   const totalWeight = MIX.reduce((s, m) => s + m.weight, 0);
-  const out: { kind: string; text: string; user: string }[] = [];
+  const out: Command[] = [];
   for (let i = 0; i < count; i++) {
     let x = r() * totalWeight;
     let entry = MIX[MIX.length - 1]!;
@@ -93,7 +111,12 @@ function commandsFor(seed: number, count: number): { kind: string; text: string;
       }
     }
     const user = `U${String(1 + Math.floor(r() * 20)).padStart(3, '0')}`;
-    out.push({ kind: entry.kind, text: entry.text(r, seed * 100_000 + i), user });
+    out.push({
+      kind: entry.kind,
+      text: entry.text(r, seed * 100_000 + i),
+      user,
+      answeredInAck: entry.answeredInAck === true,
+    });
   }
   return out;
 }
@@ -127,19 +150,66 @@ async function startTelemetryStandIn(): Promise<{ url: string; close(): void }> 
 // ---------------------------------------------------------------------------------------------
 // Child processes: one server each, answering the parent over IPC.
 
-type ToChild = { id: number; type: 'mark' | 'sample' | 'stop' };
+type ToChild = { id: number; type: 'mark' | 'sample' | 'stop' | 'feed'; seed?: number; durationMs?: number };
 type Ready = { type: 'ready'; port: number; responseBase: string; features: number; telemetryUrl?: string };
 type Reply = { type: 'reply'; id: number; data: Record<string, number> };
 
-async function serve(target: 'bare' | 'slack'): Promise<void> {
+type ChildKind = 'bare' | 'slack' | 'shadow';
+
+async function serve(target: ChildKind): Promise<void> {
   const send = (m: Ready | Reply) => process.send?.(m);
   // 10 ms, as prom-client samples donedone's own, so the two figures compare.
   const eld = monitorEventLoopDelay({ resolution: 10 });
   let cpuMark = process.cpuUsage();
   let timeMark = performance.now();
   let stop: () => Promise<Record<string, number>>;
+  let feed: (seed: number, durationMs: number) => Promise<number> = async () => 0;
 
-  if (target === 'slack') {
+  if (target === 'shadow') {
+    // The worker's load without the web tier: while bare Bolt is measured, the same commands on the
+    // same schedule go straight into donedone's request queue as the web tier would queue them, so
+    // the worker, Redis and the stand-ins do the same work beside bare Bolt as beside the web tier.
+    const { benchRedis } = await import('./redis-target');
+    const { createRequestQueue, requestJobId, withoutToken } = await import('../src/tiers/requests');
+    const { bullPrefix } = await import('../src/store/keys');
+    const redis = benchRedis({ maxRetriesPerRequest: null });
+    const queue = createRequestQueue(redis, bullPrefix(process.env.BENCH_SHADOW_PREFIX!));
+    const responseBase = process.env.BENCH_SHADOW_RESPONSE_BASE!;
+    let seq = 0;
+    let fed = 0;
+    feed = (seed, durationMs) => {
+      const commands = commandsFor(seed, Math.round((RATE * durationMs) / 1000));
+      const intervalMs = 1000 / RATE;
+      const adds: Promise<unknown>[] = [];
+      return new Promise((resolve) => {
+        const start = performance.now();
+        let i = 0;
+        const tick = () => {
+          // Open loop, as the generator: whatever is due, whatever the adds do.
+          while (i < commands.length && start + i * intervalMs <= performance.now()) {
+            const c = commands[i++]!;
+            if (c.answeredInAck) continue;
+            const body = withoutToken(commandFields(c, `s${++seq}`, responseBase));
+            adds.push(queue.add('request', { body, receivedAt: Date.now() }, { jobId: requestJobId(body) }));
+          }
+          if (i < commands.length) setTimeout(tick, Math.max(0, start + i * intervalMs - performance.now()));
+          else
+            void Promise.allSettled(adds).then((settled) => {
+              const ok = settled.filter((x) => x.status === 'fulfilled').length;
+              fed += ok;
+              resolve(ok);
+            });
+        };
+        tick();
+      });
+    };
+    stop = async () => {
+      await queue.close();
+      redis.disconnect();
+      return { fed };
+    };
+    send({ type: 'ready', port: 0, responseBase, features: 0 });
+  } else if (target === 'slack') {
     // Slack runs on Slack's machines, not beside the bot: here it yields the CPU to the servers
     // measured (nice 10) rather than compete with them as an equal.
     if (process.env.BENCH_SLACK_NICE !== '0') setPriority(10);
@@ -222,6 +292,10 @@ async function serve(target: 'bare' | 'slack'): Promise<void> {
           eldMax: eld.max / 1e6,
         },
       });
+    } else if (m.type === 'feed') {
+      void feed(m.seed ?? 0, m.durationMs ?? 0).then((fed) =>
+        send({ type: 'reply', id: m.id, data: { fed } }),
+      );
     } else if (m.type === 'stop') {
       void shutDown(m.id);
     }
@@ -232,19 +306,21 @@ async function serve(target: 'bare' | 'slack'): Promise<void> {
 // The parent: starts both servers, sends the load, prints the figures.
 
 interface Target {
-  name: TargetName | 'slack';
+  name: TargetName | 'slack' | 'shadow';
   child: ChildProcess;
   port: number;
   responseBase: string;
   features: number;
   /** The Slack child's telemetry stand-in. */
   telemetryUrl?: string;
-  ask(type: ToChild['type']): Promise<Record<string, number>>;
+  /** donedone's Redis key prefix. */
+  prefix?: string;
+  ask(type: ToChild['type'], extra?: Omit<ToChild, 'id' | 'type'>): Promise<Record<string, number>>;
 }
 
-function startTarget(name: 'bare' | 'slack'): Promise<Target> {
+function startTarget(name: ChildKind, env: Record<string, string> = {}): Promise<Target> {
   const child = fork(__filename, ['--serve', name], {
-    env: process.env,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 0;
@@ -264,11 +340,11 @@ function startTarget(name: 'bare' | 'slack'): Promise<Target> {
         responseBase: m.responseBase,
         features: m.features,
         ...(m.telemetryUrl ? { telemetryUrl: m.telemetryUrl } : {}),
-        ask(type) {
+        ask(type, extra) {
           const id = ++nextId;
           return new Promise((res) => {
             waiting.set(id, res);
-            child.send({ id, type } satisfies ToChild);
+            child.send({ ...extra, id, type } satisfies ToChild);
           });
         },
       });
@@ -388,6 +464,7 @@ async function startShippedBot(slackBase: string, telemetryUrl: string): Promise
     name: 'donedone',
     child,
     port,
+    prefix,
     responseBase: slackBase,
     features,
     async ask(type) {
@@ -426,7 +503,28 @@ const sentAt = new Map<string, { at: number; kind: string; measured: boolean }>(
 /** Whether the requests being sent are a measured round's (not a warm-up or a lead-in). */
 let measuring = false;
 
-function preparer(target: Target, commands: { kind: string; text: string; user: string }[]) {
+/**
+ * A slash command's form fields as Slack sends them; `id` names its response_url and trigger
+ * (never reused: the web tier's job id is a digest of the body).
+ */
+function commandFields(c: Command, id: string, responseBase: string): Record<string, string> {
+  return {
+    token: 'legacy',
+    team_id: 'T1',
+    team_domain: 'acme',
+    channel_id: 'C1',
+    channel_name: 'planning',
+    user_id: c.user,
+    user_name: 'maria',
+    command: '/donedone',
+    text: c.text,
+    api_app_id: 'A1',
+    response_url: `${responseBase}/response/${id}`,
+    trigger_id: `trigger-${id}`,
+  };
+}
+
+function preparer(target: Target, commands: Command[]) {
   // Loaded lazily so the children do not pay for it twice.
   const { sign } =
     require('../test/support/slack-requests') as typeof import('../test/support/slack-requests');
@@ -434,20 +532,7 @@ function preparer(target: Target, commands: { kind: string; text: string; user: 
     const c = commands[i % commands.length]!;
     // One sequence across phases: response ids (and trigger ids) are never reused.
     const seq = ++requestSeq;
-    const body = new URLSearchParams({
-      token: 'legacy',
-      team_id: 'T1',
-      team_domain: 'acme',
-      channel_id: 'C1',
-      channel_name: 'planning',
-      user_id: c.user,
-      user_name: 'maria',
-      command: '/donedone',
-      text: c.text,
-      api_app_id: 'A1',
-      response_url: `${target.responseBase}/response/b${seq}`,
-      trigger_id: `trigger-${seq}`,
-    }).toString();
+    const body = new URLSearchParams(commandFields(c, `b${seq}`, target.responseBase)).toString();
     if (target.name === 'donedone')
       sentAt.set(`b${seq}`, { at: Date.now(), kind: c.kind, measured: measuring });
     return {
@@ -481,10 +566,15 @@ async function main(): Promise<void> {
     startShippedBot(slackApi.responseBase, slackApi.telemetryUrl!),
   ]);
   children.push(bare.child, donedone.child);
-  const targets = { bare, donedone };
-  const agents = { bare: keepAliveAgent(), donedone: keepAliveAgent() };
-  const phase = (name: TargetName, durationMs: number, seed: number) =>
-    runPhase({
+  const shadow = await startTarget('shadow', {
+    BENCH_SHADOW_PREFIX: donedone.prefix!,
+    BENCH_SHADOW_RESPONSE_BASE: slackApi.responseBase,
+  });
+  children.push(shadow.child);
+  const targets: Record<TargetName, Target> = { bare, alone: bare, donedone };
+  const agents = { bare: keepAliveAgent(), alone: keepAliveAgent(), donedone: keepAliveAgent() };
+  const phase = async (name: TargetName, durationMs: number, seed: number) => {
+    const sending = runPhase({
       host: '127.0.0.1',
       port: targets[name].port,
       ratePerSecond: RATE,
@@ -492,59 +582,80 @@ async function main(): Promise<void> {
       make: preparer(targets[name], commandsFor(seed, Math.round((RATE * durationMs) / 1000))),
       agent: agents[name],
     });
+    // Beside bare Bolt, the worker gets the same commands on the same schedule from the shadow.
+    if (name === 'bare') await shadow.ask('feed', { seed, durationMs });
+    return sending;
+  };
 
   console.log(
     `ack latency, open loop at ${RATE} signed requests/s to one server at a time: ${WARM_UP_MS / 1000} s warm-up ` +
-      `per server, then ${ROUNDS} rounds of ${MEASURED_MS / 1000} s measured per server (order alternating, ` +
+      `per server, then ${ROUNDS} rounds of ${MEASURED_MS / 1000} s measured per server (order rotating, ` +
       `each after a ${LEAD_IN_MS / 1000} s discarded lead-in); latency = request sent → HTTP response (the ack) ` +
       `received, keep-alive node:http`,
   );
   console.log(`mix: ${MIX_TEXT}`);
   console.log(`donedone: ${donedone.features} features stored in T1 before the load`);
+  console.log(
+    `bare Bolt is measured twice: "${LABEL.bare}" beside the same worker load as donedone's web tier (while it is ` +
+      `sent a command, the same command goes into donedone's request queue from a third process, so the worker, ` +
+      `Redis and the stand-ins work as they do beside the web tier), and "${LABEL.alone}" with the rest of the machine idle`,
+  );
 
-  for (const name of ['bare', 'donedone'] as const) await phase(name, WARM_UP_MS, 999);
+  for (const name of NAMES) await phase(name, WARM_UP_MS, 999);
 
-  const measured: Record<TargetName, Sample[][]> = { bare: [], donedone: [] };
-  const server: Record<TargetName, Record<string, number>[]> = { bare: [], donedone: [] };
+  const measured: Record<TargetName, Sample[][]> = { bare: [], alone: [], donedone: [] };
+  const server: Record<TargetName, Record<string, number>[]> = { bare: [], alone: [], donedone: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    const order: TargetName[] = round % 2 === 0 ? ['bare', 'donedone'] : ['donedone', 'bare'];
+    const order = NAMES.map((_, i) => NAMES[(i + round) % NAMES.length]!);
     for (const name of order) {
       const t = targets[name];
       await phase(name, LEAD_IN_MS, 500 + round);
       await t.ask('mark');
+      if (name === 'bare') await donedone.ask('mark');
       measuring = true;
       measured[name].push(await phase(name, MEASURED_MS, round + 1));
       measuring = false;
-      server[name].push(await t.ask('sample'));
+      const sample = await t.ask('sample');
+      if (name === 'bare') sample.workerCpuPercent = (await donedone.ask('sample')).workerCpuPercent!;
+      server[name].push(sample);
     }
   }
 
-  const summaries = { bare: summarize(measured.bare), donedone: summarize(measured.donedone) };
+  const summaries = Object.fromEntries(NAMES.map((n) => [n, summarize(measured[n])])) as Record<
+    TargetName,
+    ReturnType<typeof summarize>
+  >;
   console.log('');
   console.log(
-    `${'server'.padEnd(10)}${'requests'.padStart(9)}${'rate/s'.padStart(8)}${'p50 ms'.padStart(8)}` +
+    `${'server'.padEnd(12)}${'requests'.padStart(9)}${'rate/s'.padStart(8)}${'p50 ms'.padStart(8)}` +
       `${'p90 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'max ms'.padStart(8)}${'errors'.padStart(8)}`,
   );
-  for (const name of ['bare', 'donedone'] as const) {
+  for (const name of NAMES) {
     const s = summaries[name];
     console.log(
-      `${LABEL[name].padEnd(10)}${String(s.requests).padStart(9)}${s.achievedRate.toFixed(1).padStart(8)}` +
+      `${LABEL[name].padEnd(12)}${String(s.requests).padStart(9)}${s.achievedRate.toFixed(1).padStart(8)}` +
         `${ms(s.p50)}${ms(s.p90)}${ms(s.p99)}${ms(s.max)}${String(s.errors).padStart(8)}`,
     );
   }
   const ratio = summaries.donedone.p99 / summaries.bare.p99;
   console.log(
-    `\np99 donedone / bare Bolt = ${ratio.toFixed(2)}× (target ≤ ${TARGET_RATIO}×): ${ratio <= TARGET_RATIO ? 'MET' : 'NOT MET'}`,
+    `\np99 donedone / ${LABEL.bare} (the same worker load beside each) = ${ratio.toFixed(2)}× ` +
+      `(target ≤ ${TARGET_RATIO}×): ${ratio <= TARGET_RATIO ? 'MET' : 'NOT MET'}`,
   );
-  const perRound = measured.bare.map((b, i) => {
-    const d = measured.donedone[i]!;
-    const pb = summarize([b]).p99;
-    const pd = summarize([d]).p99;
-    return `round ${i + 1}: ${pd.toFixed(2)} / ${pb.toFixed(2)} ms = ${(pd / pb).toFixed(2)}×`;
-  });
-  console.log(`p99 per round (donedone / bare): ${perRound.join('; ')}`);
+  console.log(
+    `p99 donedone / ${LABEL.alone} (the worker's load beside donedone only) = ` +
+      `${(summaries.donedone.p99 / summaries.alone.p99).toFixed(2)}×`,
+  );
+  for (const other of ['bare', 'alone'] as const) {
+    const perRound = measured[other].map((b, i) => {
+      const pb = summarize([b]).p99;
+      const pd = summarize([measured.donedone[i]!]).p99;
+      return `round ${i + 1}: ${pd.toFixed(2)} / ${pb.toFixed(2)} ms = ${(pd / pb).toFixed(2)}×`;
+    });
+    console.log(`p99 per round (donedone / ${LABEL[other]}): ${perRound.join('; ')}`);
+  }
 
-  for (const name of ['bare', 'donedone'] as const) {
+  for (const name of NAMES) {
     const kinds = [...new Set(measured[name].flat().map((s) => s.kind))];
     const perKind = kinds.map((k) => {
       const s = summarize([measured[name].flat().filter((x) => x.kind === k)]);
@@ -552,7 +663,7 @@ async function main(): Promise<void> {
     });
     console.log(`${LABEL[name]} p50/p99 ms by command: ${perKind.join(', ')}`);
   }
-  for (const name of ['bare', 'donedone'] as const) {
+  for (const name of NAMES) {
     const rows = server[name];
     const avg = (k: string) => rows.reduce((s, r) => s + (r[k] ?? 0), 0) / rows.length;
     const max = (k: string) => Math.max(...rows.map((r) => r[k] ?? 0));
@@ -560,24 +671,26 @@ async function main(): Promise<void> {
       `${LABEL[name]} process while measured: CPU ${avg('cpuPercent').toFixed(0)}% of a core` +
         (name === 'donedone'
           ? ` (web tier; the worker process ${avg('workerCpuPercent').toFixed(0)}%, RSS peak ${max('workerRssMb').toFixed(0)} MB)`
-          : '') +
+          : name === 'bare'
+            ? ` (the worker process beside it ${avg('workerCpuPercent').toFixed(0)}%)`
+            : '') +
         `, main event-loop delay ` +
         `p99 ${max('eldP99').toFixed(1)} ms / max ${max('eldMax').toFixed(1)} ms, RSS ${rows[rows.length - 1]!.rssMb!.toFixed(0)} MB ` +
         `(peak ${max('rssMb').toFixed(0)} MB)`,
     );
   }
-  for (const name of ['bare', 'donedone'] as const) {
+  for (const name of NAMES) {
     const s = summaries[name];
     console.log(
       `generator lag sending to ${LABEL[name]}: p99 ${s.lagP99.toFixed(2)} ms, max ${s.lagMax.toFixed(2)} ms`,
     );
   }
 
-  agents.bare.destroy();
-  agents.donedone.destroy();
+  for (const agent of Object.values(agents)) agent.destroy();
   // Let donedone finish its work after the last acks before counting it and stopping it.
   await sleep(1_000);
-  const [, done, slackCounts] = await Promise.all([
+  const [, , done, slackCounts] = await Promise.all([
+    shadow.ask('stop'),
     bare.ask('stop'),
     donedone.ask('stop'),
     slackApi.ask('stop'),
@@ -630,7 +743,7 @@ async function main(): Promise<void> {
       .join(', ')}`,
   );
   console.log(
-    `donedone after its acks: ${final.responses} response_url posts, ${final.calls} Web API calls; ` +
+    `donedone after its acks (and the shadow's commands): ${final.responses} response_url posts, ${final.calls} Web API calls; ` +
       `${final.features} features at the end (propose adds some); ` +
       `Redis keys under its prefix, deleted after: ${final.keysDeleted}`,
   );
@@ -639,7 +752,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--serve') {
-  serve(process.argv[3] as 'bare' | 'slack').catch((err) => {
+  serve(process.argv[3] as ChildKind).catch((err) => {
     console.error(err);
     process.exit(1);
   });

@@ -316,7 +316,10 @@ export class SlackStandIn {
       const value = predicate();
       if (value) return value;
       if (Date.now() > deadline)
-        throw new Error(`timed out waiting; calls so far: ${this.calls.map((c) => c.method).join(', ')}`);
+        throw new Error(
+          `timed out waiting; calls so far: ${this.calls.map((c) => c.method).join(', ')}; ` +
+            `response_url answers: ${this.responses.map((r) => JSON.stringify(r.body.text ?? r.body)).join(' | ') || 'none'}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }
