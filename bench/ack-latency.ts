@@ -687,14 +687,18 @@ async function main(): Promise<void> {
   }
 
   for (const agent of Object.values(agents)) agent.destroy();
-  // Let donedone finish its work after the last acks before counting it and stopping it.
+  // Let donedone finish its work after the last acks before counting it and stopping it; the Slack
+  // stand-in goes last, so that no answer still on its way finds it gone.
   await sleep(1_000);
-  const [, , done, slackCounts] = await Promise.all([
-    shadow.ask('stop'),
-    bare.ask('stop'),
-    donedone.ask('stop'),
-    slackApi.ask('stop'),
-  ]);
+  const stopped = async (t: Target) => {
+    const t0 = Date.now();
+    const data = await t.ask('stop');
+    if (process.env.BENCH_DEBUG) console.log(`${t.name} stopped in ${Date.now() - t0} ms`);
+    return data;
+  };
+  await Promise.all([stopped(shadow), stopped(bare)]);
+  const done = await stopped(donedone);
+  const slackCounts = await stopped(slackApi);
   const final = { ...done, ...slackCounts };
   // Request sent → its answer posted to the response_url by the worker (commands answered in the
   // ack itself, like `help`, post nothing), for the requests of the measured rounds, as the acks are;
