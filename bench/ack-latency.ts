@@ -267,8 +267,9 @@ async function serve(target: ChildKind): Promise<void> {
     if (stopping) return;
     stopping = true;
     const data = await stop().catch(() => ({}));
-    if (id !== undefined) send({ type: 'reply', id, data });
-    process.exit(0);
+    // process.send is asynchronous: exit once the reply is written, or it may never reach the parent.
+    if (id !== undefined && process.send) process.send({ type: 'reply', id, data }, () => process.exit(0));
+    else process.exit(0);
   };
   // If the parent dies, still clean up Redis and go.
   process.on('disconnect', () => void shutDown());
@@ -326,7 +327,13 @@ function startTarget(name: ChildKind, env: Record<string, string> = {}): Promise
   let nextId = 0;
   const waiting = new Map<number, (data: Record<string, number>) => void>();
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${name} server exited early (code ${code})`)));
+    child.once('exit', (code) => {
+      reject(new Error(`${name} server exited early (code ${code})`));
+      // Whatever was asked and not answered is answered with nothing, never waited for forever.
+      if (waiting.size > 0) console.error(`${name} exited with ${waiting.size} question(s) unanswered`);
+      for (const answer of waiting.values()) answer({});
+      waiting.clear();
+    });
     child.on('message', (m: Ready | Reply) => {
       if (m.type === 'reply') {
         waiting.get(m.id)?.(m.data);
@@ -693,7 +700,7 @@ async function main(): Promise<void> {
   const stopped = async (t: Target) => {
     const t0 = Date.now();
     const data = await t.ask('stop');
-    if (process.env.BENCH_DEBUG) console.log(`${t.name} stopped in ${Date.now() - t0} ms`);
+    console.log(`${t.name} stopped in ${Date.now() - t0} ms`);
     return data;
   };
   await Promise.all([stopped(shadow), stopped(bare)]);
