@@ -28,6 +28,9 @@ export function createRedis(
       ...(cluster.tls ? { tls: {} } : {}),
     },
     enableOfflineQueue: options.enableOfflineQueue ?? true,
+    // A cluster pipelines by its own option: the nodes' one is never read, as the cluster sends
+    // each command to its node directly.
+    ...(options.enableAutoPipelining ? { enableAutoPipelining: true } : {}),
     // A failover moves slots: ask again where they are rather than fail the command at once.
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 500,
