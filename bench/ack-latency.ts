@@ -33,7 +33,14 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prng } from '../test/fixtures/board';
 import { deployedNodeFlags } from './lib/node-flags';
-import { keepAliveAgent, type PreparedRequest, runPhase, type Sample, summarize } from './lib/open-loop';
+import {
+  keepAliveAgent,
+  onSchedule,
+  type PreparedRequest,
+  runPhase,
+  type Sample,
+  summarize,
+} from './lib/open-loop';
 
 const RATE = 200;
 const FEATURES = 1000;
@@ -170,7 +177,7 @@ async function serve(target: ChildKind): Promise<void> {
     // same schedule go straight into donedone's request queue as the web tier would queue them, so
     // the worker, Redis and the stand-ins do the same work beside bare Bolt as beside the web tier.
     const { benchRedis } = await import('./redis-target');
-    const { createRequestQueue, requestJobId, withoutToken } = await import('../src/tiers/requests');
+    const { createRequestQueue, enqueueRequest } = await import('../src/tiers/requests');
     const { bullPrefix } = await import('../src/store/keys');
     const redis = benchRedis({ maxRetriesPerRequest: null });
     const queue = createRequestQueue(redis, bullPrefix(process.env.BENCH_SHADOW_PREFIX!));
@@ -179,28 +186,21 @@ async function serve(target: ChildKind): Promise<void> {
     let fed = 0;
     feed = (seed, durationMs) => {
       const commands = commandsFor(seed, Math.round((RATE * durationMs) / 1000));
-      const intervalMs = 1000 / RATE;
       const adds: Promise<unknown>[] = [];
       return new Promise((resolve) => {
-        const start = performance.now();
-        let i = 0;
-        const tick = () => {
-          // Open loop, as the generator: whatever is due, whatever the adds do.
-          while (i < commands.length && start + i * intervalMs <= performance.now()) {
-            const c = commands[i++]!;
-            if (c.answeredInAck) continue;
-            const body = withoutToken(commandFields(c, `s${++seq}`, responseBase));
-            adds.push(queue.add('request', { body, receivedAt: Date.now() }, { jobId: requestJobId(body) }));
-          }
-          if (i < commands.length) setTimeout(tick, Math.max(0, start + i * intervalMs - performance.now()));
-          else
-            void Promise.allSettled(adds).then((settled) => {
-              const ok = settled.filter((x) => x.status === 'fulfilled').length;
-              fed += ok;
-              resolve(ok);
-            });
-        };
-        tick();
+        const finish = () =>
+          void Promise.allSettled(adds).then((settled) => {
+            const ok = settled.filter((x) => x.status === 'fulfilled').length;
+            fed += ok;
+            resolve(ok);
+          });
+        if (commands.length === 0) return finish();
+        // Open loop, as the generator: whatever is due, whatever the adds do.
+        onSchedule(RATE, commands.length, (i) => {
+          const c = commands[i]!;
+          if (!c.answeredInAck) adds.push(enqueueRequest(queue, commandFields(c, `s${++seq}`, responseBase)));
+          if (i === commands.length - 1) finish();
+        });
       });
     };
     stop = async () => {

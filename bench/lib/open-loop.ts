@@ -41,24 +41,44 @@ export function keepAliveAgent(): Agent {
   return new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
 }
 
+/**
+ * Calls `act(i, dueAt)` for i = 0 … total − 1 at `start + i / ratePerSecond`, catching up on
+ * whatever is due: the schedule, not the timer, sets the rate.
+ */
+export function onSchedule(
+  ratePerSecond: number,
+  total: number,
+  act: (i: number, dueAt: number) => void,
+): void {
+  const intervalMs = 1000 / ratePerSecond;
+  const start = performance.now();
+  let next = 0;
+  const tick = () => {
+    const now = performance.now();
+    while (next < total && start + next * intervalMs <= now) {
+      const i = next++;
+      act(i, start + i * intervalMs);
+    }
+    if (next < total) setTimeout(tick, Math.max(0, start + next * intervalMs - performance.now()));
+  };
+  tick();
+}
+
 /** Sends `ratePerSecond × durationMs` requests on schedule; resolves when every one has finished. */
 export function runPhase(opts: PhaseOptions): Promise<Sample[]> {
   const total = Math.round((opts.ratePerSecond * opts.durationMs) / 1000);
-  const intervalMs = 1000 / opts.ratePerSecond;
   const timeoutMs = opts.timeoutMs ?? 5_000;
   const samples: Sample[] = [];
-  let sent = 0;
   let done = 0;
   return new Promise((resolve) => {
-    const start = performance.now();
     const finishOne = (sample: Sample) => {
       samples.push(sample);
       if (++done === total) resolve(samples);
     };
-    const send = (i: number) => {
+    const send = (i: number, dueAt: number) => {
       const prepared = opts.make(i);
       const sentAt = performance.now();
-      const lagMs = sentAt - (start + i * intervalMs);
+      const lagMs = sentAt - dueAt;
       let settled = false;
       const settle = (status: number) => {
         if (settled) return;
@@ -86,14 +106,8 @@ export function runPhase(opts: PhaseOptions): Promise<Sample[]> {
       req.on('error', () => settle(0));
       req.end(prepared.body);
     };
-    const tick = () => {
-      const now = performance.now();
-      // Catch up on every request that is due: the schedule, not the timer, sets the rate.
-      while (sent < total && start + sent * intervalMs <= now) send(sent++);
-      if (sent < total) setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()));
-    };
     if (total === 0) resolve(samples);
-    else tick();
+    else onSchedule(opts.ratePerSecond, total, send);
   });
 }
 

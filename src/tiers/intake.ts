@@ -2,7 +2,7 @@ import type { AnyMiddlewareArgs, App, Middleware } from '@slack/bolt';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { guardAck } from '../slack/outgoing';
-import { isQueued, type RequestJob, requestJobId, withoutToken } from './requests';
+import { enqueueRequest, isQueued, type RequestJob } from './requests';
 
 /**
  * What the web process answers in the acknowledgement: `ack` is sent as is (an ephemeral answer
@@ -67,11 +67,7 @@ export function intake(deps: IntakeDeps): Middleware<AnyMiddlewareArgs> {
     const decision = decide(body, deps.deciders);
     if (decision.enqueue) {
       try {
-        await deps.queue.add(
-          'request',
-          { body: withoutToken(body), receivedAt },
-          { jobId: requestJobId(body) },
-        );
+        await enqueueRequest(deps.queue, body, receivedAt);
       } catch (err) {
         deps.log.error({ err }, 'could not queue a Slack request');
         if (!ack) throw new NotQueuedError(err);

@@ -45,6 +45,15 @@ export function requestJobId(body: Record<string, unknown>): string {
     .slice(0, 40)}`;
 }
 
+/** Queues one Slack request for a worker, under its job id (a replay is the same job, queued once). */
+export function enqueueRequest(
+  queue: Queue<RequestJob>,
+  body: Record<string, unknown>,
+  receivedAt = Date.now(),
+): Promise<unknown> {
+  return queue.add('request', { body: withoutToken(body), receivedAt }, { jobId: requestJobId(body) });
+}
+
 export function createRequestQueue(connection: RedisClient, prefix: string): Queue<RequestJob> {
   return new Queue<RequestJob>(REQUESTS_QUEUE, {
     connection,
