@@ -95,6 +95,31 @@ export function judgedCycles(feature: Feature, checks: readonly Check[] = []): J
   return out;
 }
 
+/**
+ * What of a feature its judged cycles are made of (with the final checks `judged` reads for it):
+ * two versions with the same fingerprint give the same cycles. A write that keeps it (a weekly
+ * check's verdict, a card's timestamp) cannot change anyone's calibration.
+ */
+export function judgedFingerprint(feature: Feature): string {
+  const { ownerId, status, launchedAt, expectation: e, retro } = feature;
+  const history = (feature.history ?? []).map((h) => [
+    h.expectation?.op,
+    h.expectation?.target,
+    h.verdict,
+    h.retro?.actual.value,
+  ]);
+  return JSON.stringify([
+    ownerId,
+    status,
+    launchedAt,
+    e?.op,
+    e?.target,
+    retro?.launchedAt,
+    retro?.actual,
+    history,
+  ]);
+}
+
 function median(sorted: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;

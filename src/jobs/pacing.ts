@@ -310,9 +310,15 @@ export class ChannelPacing {
       // The interval runs from when Slack answered, not from when the slot was taken: a post held up
       // on its way (a busy event loop, a slow connection) never lands less than the interval after the last.
       // Both in one round trip: the claim's `done` is what makes the post once; `finish` only tidies.
-      await Promise.all([this.deps.marks.done(key), this.finish(channel, key, Date.now())]);
+      const postedAt = Date.now();
+      await Promise.all([this.deps.marks.done(key), this.finish(channel, key, postedAt)]);
       if (job.data.failures) await job.updateData({ channel, gen });
       posted++;
+      // The channel's next slot is an interval from now at the soonest: waited here, rather than
+      // asked for (one script a post fewer). The next step still checks the slot, which another
+      // posting path may have taken meanwhile.
+      const rest = perChannelMs - (Date.now() - postedAt);
+      if (rest > 0 && rest <= holdMs && !closing()) await this.sleep(rest);
     }
   }
 

@@ -360,7 +360,13 @@ export class FeatureService {
    * since first use (or since launch, when the metric was in use before it), from this
    * expectation's own earlier checks of this launch only.
    */
-  async measure(feature: Feature, at: DateTime, kind: Check['kind']): Promise<Check> {
+  async measure(
+    feature: Feature,
+    at: DateTime,
+    kind: Check['kind'],
+    /** The feature's checks, when the caller has just read them (a sweep's checkpoint does). */
+    stored?: readonly Check[],
+  ): Promise<Check> {
     const e = feature.expectation!;
     const deadline = this.deadlineOf(feature);
     const launchedAt = feature.launchedAt ? DateTime.fromISO(feature.launchedAt, { zone: 'utc' }) : null;
@@ -369,7 +375,7 @@ export class FeatureService {
       // queries and a Redis read that do not depend on one another).
       const [m, checks, firstUseAt] = await Promise.all([
         this.deps.telemetry.valueOver(e.metric, windowDuration(e.window), at),
-        this.deps.checks.list(feature.team, feature.id),
+        stored ?? this.deps.checks.list(feature.team, feature.id),
         feature.usedBeforeLaunch
           ? launchedAt
           : feature.firstUseAt

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
 import {
@@ -6,6 +7,7 @@ import {
   describeCalibration,
   type JudgedCycle,
   judgedCycles,
+  judgedFingerprint,
 } from '../domain/calibration';
 import type { Expectation, Feature } from '../domain/model';
 import { formatMetric, parseMetric } from '../domain/parse-expectation';
@@ -75,6 +77,8 @@ interface Corpus {
 }
 
 const WEEK = Duration.fromObject({ days: 7 });
+/** Owners' calibrations one process keeps (each a few numbers); past this many, the cache starts again. */
+const CALIBRATIONS_KEPT = 10_000;
 const CORPUS_TTL_MS = 60_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -117,8 +121,57 @@ export class LearningService {
     return lists.flat();
   }
 
+  /**
+   * An owner's calibration. Every card of a feature waiting for its verdict shows it, and a sweep
+   * updates every card: so it is kept per process against the owner's calibration version in Redis,
+   * which `featureWritten` changes (after the write) whenever a feature's judged cycles may have
+   * changed, in any process. A card then costs one GET, not a read of all the owner's features.
+   */
   async ownerCalibration(team: string, ownerId: string): Promise<Calibration> {
-    return calibrate(await this.judged(await this.deps.store.listByOwner(team, ownerId)));
+    const cacheKey = `${team}\n${ownerId}`;
+    const version = await this.calibrationVersion(team, ownerId);
+    const cached = this.calibrations.get(cacheKey);
+    if (cached?.version === version) return cached.value;
+    // Read after the version: a write in between makes the version newer than what is kept here.
+    const value = calibrate(await this.judged(await this.deps.store.listByOwner(team, ownerId)));
+    if (this.calibrations.size >= CALIBRATIONS_KEPT) this.calibrations.clear();
+    this.calibrations.set(cacheKey, { version, value });
+    return value;
+  }
+
+  private readonly calibrations = new Map<string, { version: string; value: Calibration }>();
+
+  private calibrationKey(team: string, ownerId: string): string {
+    return teamKey(this.deps.prefix, team, 'calibration-version', ownerId);
+  }
+
+  /**
+   * The owner's calibration version: a random token, made when there is none, so a store that was
+   * reset (a flush, a Redis restarted without persistence) never matches what a process kept.
+   */
+  private async calibrationVersion(team: string, ownerId: string): Promise<string> {
+    const key = this.calibrationKey(team, ownerId);
+    const version = await this.deps.redis.get(key);
+    if (version) return version;
+    await this.deps.redis.set(key, randomBytes(6).toString('hex'), 'NX');
+    return (await this.deps.redis.get(key)) ?? '';
+  }
+
+  /**
+   * Told of every write of a feature (`FeatureStore.onWrite`, after it is stored): a write that may
+   * change the owner's judged cycles (a verdict at the deadline, a retro, a relaunch, a new owner)
+   * gives the owner, and a previous owner, a new calibration version. A final check is stored before
+   * the status it moves (watch-service), so whoever sees the new version also sees the check.
+   */
+  async featureWritten(before: Feature | null, after: Feature): Promise<void> {
+    if (before ? judgedFingerprint(before) === judgedFingerprint(after) : judgedCycles(after).length === 0)
+      return;
+    const owners = new Set([after.ownerId, before?.ownerId ?? after.ownerId]);
+    await Promise.all(
+      [...owners].map((owner) =>
+        this.deps.redis.set(this.calibrationKey(after.team, owner), randomBytes(6).toString('hex')),
+      ),
+    );
   }
 
   /**

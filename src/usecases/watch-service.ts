@@ -394,7 +394,7 @@ export class WatchService {
     );
     let updated = feature;
     if (!check) {
-      const measured = await this.deps.features.measure(feature, at, job.kind);
+      const measured = await this.deps.features.measure(feature, at, job.kind, stored);
       if (measured.verdict === 'unknown') {
         this.deps.metrics.telemetryErrors.inc({ source: measured.error?.split(':')[0] ?? 'unknown' });
         if (job.kind === 'final') {
@@ -409,9 +409,12 @@ export class WatchService {
         (c) => c.at > measured.at && (c.expectation ?? job.expectation) === job.expectation,
       );
       // The check and the feature's last verdict are written together; a retry after a failure of
-      // either finds the check stored and writes the verdict again (it is the same).
+      // either finds the check stored and writes the verdict again (it is the same). A final check
+      // goes first: the status it moves renews the owner's calibration (learning-service), and
+      // whoever reads the new calibration must find the check that gives its number.
+      if (job.kind === 'final') await this.deps.checks.add(job.team, job.id, measured);
       const [, written] = await Promise.all([
-        this.deps.checks.add(job.team, job.id, measured),
+        job.kind === 'final' ? null : this.deps.checks.add(job.team, job.id, measured),
         this.deps.store.update(job.team, job.id, (f) => {
           if (f.launchedAt !== job.launchedAt) return null;
           const next: Feature = latest ? { ...f, lastVerdict: measured.verdict } : { ...f };

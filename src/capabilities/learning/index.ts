@@ -14,6 +14,8 @@ export function learningService(core: Core): LearningService {
     zone: core.config.timezone,
     visibleTo: (team, user, features) => access.visibleTo(team, user, features),
   });
+  // Kept calibrations are checked against a version that every write changing judged cycles renews.
+  store.onWrite((before, after) => learning.featureWritten(before, after));
   hooks.cardLine = (feature) => learning.cardLine(feature);
   hooks.expectationNote = (feature) => learning.expectationNote(feature);
   return learning;
