@@ -1,4 +1,5 @@
-import { DateTime, Duration } from 'luxon';
+import { type DateTime, Duration } from 'luxon';
+import { plusCalendarDays } from './instants';
 import type { Expectation, MetricRef, Op, Verdict } from './model';
 
 export function compare(value: number, op: Op, target: number): boolean {
@@ -32,7 +33,7 @@ export function windowDuration(window: Expectation['window']): Duration {
  * wall-clock time across a daylight-saving change.
  */
 export function deadlineOf(expectation: Expectation, launchedAt: string, zone = 'utc'): DateTime {
-  return DateTime.fromISO(launchedAt, { zone }).plus({ days: expectation.deadlineDays }).toUTC();
+  return plusCalendarDays(launchedAt, expectation.deadlineDays, zone);
 }
 
 /** Data since first use needed before a verdict other than `too early`: 7 days, or the window if shorter. */

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { dayIn } from '../../src/domain/instants';
 import type { Expectation } from '../../src/domain/model';
 import { parseExpectation } from '../../src/domain/parse-expectation';
 import { compare, deadlineOf, fitLine, isCumulative, isGood, judge } from '../../src/domain/verdict';
@@ -38,6 +39,30 @@ describe('verdicts', () => {
     const e = expectation('x_total >= 1 per week within 30 days');
     const deadline = deadlineOf(e, '2026-10-10T07:00:00.000Z', 'Europe/Berlin');
     expect(deadline.toISO()).toBe('2026-11-09T08:00:00.000Z');
+  });
+
+  it('gives the same deadline and days in UTC by its shortcut as by calendar arithmetic, whatever the writing of the launch', () => {
+    const launches = [
+      '2026-10-10T07:00:00.000Z',
+      '2024-02-28T23:59:59.999Z',
+      '2026-03-29T01:30:00+02:00',
+      '2026-10-25T00:30:00.000-0300',
+      '2026-06-01T09:00Z',
+    ];
+    for (const launchedAt of launches) {
+      for (const days of [1, 7, 14, 30, 365]) {
+        const e = { ...weekly, deadlineDays: days };
+        const calendar = DateTime.fromISO(launchedAt, { zone: 'utc' }).plus({ days }).toUTC();
+        for (const zone of ['utc', 'UTC', 'Etc/UTC']) {
+          const deadline = deadlineOf(e, launchedAt, zone);
+          expect(deadline.toISO()).toBe(calendar.toISO());
+          expect(deadline.zone.isUniversal && deadline.offset).toBe(0);
+          expect(dayIn(launchedAt, zone)).toBe(DateTime.fromISO(launchedAt).toUTC().toISODate());
+        }
+      }
+    }
+    // A launch written without its offset is read in the zone (luxon), never in the machine's own.
+    expect(deadlineOf(weekly, '2026-10-01T00:00:00', 'utc').toISO()).toBe('2026-10-31T00:00:00.000Z');
   });
 
   it('a steady rate below the target is at risk, whatever the ramp before first use', () => {

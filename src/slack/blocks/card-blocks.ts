@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { DateTime } from 'luxon';
 import { formatNumber } from '../../domain/format-number';
 import { guardsOf } from '../../domain/guard';
+import { dayIn } from '../../domain/instants';
 import type { Check, Feature } from '../../domain/model';
 import { describeExpectation, formatMetric } from '../../domain/parse-expectation';
 import { deadlineOf } from '../../domain/verdict';
@@ -44,7 +45,7 @@ export function instrumentationNote(feature: Feature): string | null {
 
 function statusLine(feature: Feature): string {
   const zone = feature.zone ?? 'UTC';
-  const day = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' }).setZone(zone).toISODate();
+  const day = (iso: string) => dayIn(iso, zone);
   const parts = [`*Owner* <@${feature.ownerId}>`, `*Status* ${feature.status}`];
   if (feature.launchedAt) parts.push(`*Launched* ${day(feature.launchedAt)}`);
   if (feature.expectation && feature.launchedAt) {
