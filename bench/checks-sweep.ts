@@ -41,6 +41,7 @@ import { bullPrefix, teamKey } from '../src/store/keys';
 import { prng } from '../test/fixtures/board';
 import { readBody } from '../test/support/slack-stand-in';
 import { deployedNodeFlags } from './lib/node-flags';
+import { speedProbeMs } from './lib/speed-probe';
 import { benchRedis, benchRedisEnv, deleteUnder, redisUse } from './redis-target';
 
 export { deleteUnder as deleteKeys, redisUse };
@@ -592,6 +593,7 @@ export async function transpile(dir: string): Promise<string> {
     join(root, 'bench', 'checks-sweep.ts'),
     join(root, 'bench', 'redis-target.ts'),
     join(root, 'bench', 'lib', 'node-flags.ts'),
+    join(root, 'bench', 'lib', 'speed-probe.ts'),
     join(root, 'test', 'fixtures', 'board.ts'),
     join(root, 'test', 'support', 'slack-stand-in.ts'),
   ];
@@ -723,6 +725,8 @@ async function main(): Promise<void> {
     const r = rssMb(botPid);
     if (r !== null) rss.push(r);
   }, 200);
+  // The machine's speed before the sweep (and after it, below): CPU figures are read against it.
+  const probeBefore = speedProbeMs();
   const redis0 = await redisUse(redis);
   await bot.ask('mark');
   const t0 = Date.now();
@@ -763,6 +767,7 @@ async function main(): Promise<void> {
     queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
     redisUse(redis),
   ]);
+  const probeAfter = speedProbeMs();
   // Cross-check in Redis: every feature has its check stored.
   const pipeline = redis.pipeline();
   for (const f of features) pipeline.hlen(teamKey(prefix, 'T1', 'checks', f.id));
@@ -929,6 +934,11 @@ async function main(): Promise<void> {
       `${redis1.commands - redis0.commands} Redis commands server-wide, counting those run inside Lua scripts and ` +
       `every other client of this Redis (${((redis1.commands - redis0.commands) / posts).toFixed(1)} per post; only ` +
       `meaningful on an otherwise idle Redis)`,
+  );
+  console.log(
+    `machine speed probe (bench/lib/speed-probe.ts, CPU of a fixed piece of work, lower is faster): ` +
+      `${probeBefore.toFixed(0)} ms before the sweep, ${probeAfter.toFixed(0)} ms after (it measured 340–527 ms before ` +
+      `runs ten minutes apart on one idle machine: read CPU figures of different runs with it)`,
   );
   console.log(
     `telemetry: ${telemetryStats.total} calls, ${telemetryStats.distinct} distinct (query, time), at most ` +
