@@ -59,11 +59,10 @@ export function guardBody(body: unknown, contentType: string, epoch: string | un
     return nothingToGuard(body, epoch) ? body : rewriteJsonText(body, epoch);
   }
   if (contentType.includes('application/x-www-form-urlencoded')) {
-    // Read once, field by field: a body with nothing to guard (most thread posts) goes out as it came.
-    const fields = [...new URLSearchParams(body)];
-    if (fields.every(([, v]) => nothingToGuard(v, epoch))) return body;
+    if (nothingToGuard(formText(body), epoch)) return body;
+    const params = new URLSearchParams(body);
     const out = new URLSearchParams();
-    for (const [k, v] of fields) {
+    for (const [k, v] of params) {
       // The WebClient sends blocks, views and attachments as JSON text inside the form.
       out.append(k, /^[[{]/.test(v) ? rewriteJsonText(v, epoch) : neutraliseMentions(v));
     }
@@ -81,6 +80,15 @@ function nothingToGuard(text: string | null, epoch: string | undefined): boolean
   if (text === null) return false;
   if (/<!|\\u003c/i.test(text)) return false;
   return !(epoch && /"value"\s*:\s*"F-\d+"/i.test(text));
+}
+
+/** A form body's text as its fields read (percent-decoding, `+` as space); null if it is not valid. */
+function formText(body: string): string | null {
+  try {
+    return decodeURIComponent(body.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
 }
 
 function contentTypeOf(headers: RequestInit['headers']): string {
