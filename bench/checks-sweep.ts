@@ -937,8 +937,8 @@ async function main(): Promise<void> {
   );
   console.log(
     `machine speed probe (bench/lib/speed-probe.ts, CPU of a fixed piece of work, lower is faster): ` +
-      `${probeBefore.toFixed(0)} ms before the sweep, ${probeAfter.toFixed(0)} ms after (it measured 340–527 ms before ` +
-      `runs ten minutes apart on one idle machine: read CPU figures of different runs with it)`,
+      `${probeBefore.toFixed(0)} ms before the sweep, ${probeAfter.toFixed(0)} ms after: read CPU figures of ` +
+      `different runs with it`,
   );
   console.log(
     `telemetry: ${telemetryStats.total} calls, ${telemetryStats.distinct} distinct (query, time), at most ` +

@@ -3,17 +3,19 @@ import { DateTime } from 'luxon';
 /**
  * Shortcuts for the instants a sweep reads on every card and every check, when the zone is UTC:
  * there a calendar day is 24 hours and a day's date is the ISO date, so plain arithmetic gives what
- * luxon's calendar work gives, much cheaper. Only for an instant written with its offset (as
- * donedone stores them), which `Date.parse` and luxon read alike; anything else goes to luxon.
+ * luxon's calendar work gives, much cheaper. Only for an instant written in UTC with its `Z` (as
+ * donedone stores them) that names a real date and time (`Date.parse` rolls 30 February over to
+ * March, where luxon refuses it); anything else goes to luxon.
  */
 const UTC = /^(utc|etc\/utc)$/i;
-const WITH_OFFSET = /T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$/;
+const IN_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?Z$/;
 
-/** Epoch milliseconds of `iso` when `zone` is UTC and `iso` carries its offset; else null (use luxon). */
+/** Epoch milliseconds of `iso` when `zone` is UTC and `iso` is a valid UTC instant; else null (use luxon). */
 function utcMillis(iso: string, zone: string): number | null {
-  if (!UTC.test(zone) || !WITH_OFFSET.test(iso)) return null;
+  if (!UTC.test(zone) || !IN_UTC.test(iso)) return null;
   const ms = Date.parse(iso);
-  return Number.isFinite(ms) ? ms : null;
+  // Read back, the same date and minute: nothing was rolled over.
+  return Number.isFinite(ms) && new Date(ms).toISOString().startsWith(iso.slice(0, 16)) ? ms : null;
 }
 
 /** `iso` plus `days` calendar days of `zone`, in UTC (a day keeps its wall-clock time across DST). */

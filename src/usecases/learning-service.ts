@@ -79,6 +79,11 @@ interface Corpus {
 const WEEK = Duration.fromObject({ days: 7 });
 /** Owners' calibrations one process keeps (each a few numbers); past this many, the cache starts again. */
 const CALIBRATIONS_KEPT = 10_000;
+/**
+ * A kept calibration is read again after this long whatever its version says: should a version's
+ * renewal be lost (Redis failing just after the feature's write), a card is wrong for minutes, not for good.
+ */
+const CALIBRATION_MAX_AGE_MS = 10 * 60_000;
 const CORPUS_TTL_MS = 60_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -131,15 +136,16 @@ export class LearningService {
     const cacheKey = `${team}\n${ownerId}`;
     const version = await this.calibrationVersion(team, ownerId);
     const cached = this.calibrations.get(cacheKey);
-    if (cached?.version === version) return cached.value;
+    const now = Date.now();
+    if (cached?.version === version && now - cached.at < CALIBRATION_MAX_AGE_MS) return cached.value;
     // Read after the version: a write in between makes the version newer than what is kept here.
     const value = calibrate(await this.judged(await this.deps.store.listByOwner(team, ownerId)));
     if (this.calibrations.size >= CALIBRATIONS_KEPT) this.calibrations.clear();
-    this.calibrations.set(cacheKey, { version, value });
+    this.calibrations.set(cacheKey, { version, value, at: now });
     return value;
   }
 
-  private readonly calibrations = new Map<string, { version: string; value: Calibration }>();
+  private readonly calibrations = new Map<string, { version: string; value: Calibration; at: number }>();
 
   private calibrationKey(team: string, ownerId: string): string {
     return teamKey(this.deps.prefix, team, 'calibration-version', ownerId);

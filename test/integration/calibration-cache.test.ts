@@ -24,7 +24,7 @@ const DEADLINE = DateTime.fromISO(LAUNCHED, { zone: 'utc' })
   .plus({ days: EXPECTATION.deadlineDays })
   .toISO()!;
 
-function process(redis: RedisClient) {
+function processOn(redis: RedisClient) {
   const store = new FeatureStore(redis, prefix);
   const checks = new CheckStore(redis, prefix);
   const learning = new LearningService({
@@ -45,8 +45,8 @@ function process(redis: RedisClient) {
 
 const redisA = targetRedis();
 const redisB = targetRedis();
-const a = process(redisA);
-const b = process(redisB);
+const a = processOn(redisA);
+const b = processOn(redisB);
 
 afterAll(async () => {
   await deleteKeysUnder(redisA, prefix);
@@ -113,6 +113,23 @@ it('is read once while nothing judged changes, and anew after another process ju
   await b.store.update('T1', f2!.id, (f) => ({ ...f, ownerId: 'U2' }));
   expect(await a.learning.ownerCalibration('T1', 'U1')).toMatchObject({ judged: 2, met: 2 });
   expect(await a.learning.ownerCalibration('T1', 'U2')).toMatchObject({ judged: 1, met: 0 });
+
+  // A write whose renewal is lost (made here by a store nobody listens to: Redis failing just after the
+  // write): F-3 relaunched, so U1 has one judged cycle left. The kept calibration is read again once
+  // it is ten minutes old, whatever its version says.
+  await new FeatureStore(redisB, prefix).update('T1', f3!.id, (f) => ({
+    ...f,
+    status: 'launched',
+    launchedAt: '2026-11-20T09:00:00.000Z',
+  }));
+  expect(await a.learning.ownerCalibration('T1', 'U1')).toMatchObject({ judged: 2, met: 2 });
+  const later = Date.now() + 10 * 60_000 + 1;
+  const clock = jest.spyOn(Date, 'now').mockReturnValue(later);
+  try {
+    expect(await a.learning.ownerCalibration('T1', 'U1')).toMatchObject({ judged: 1, met: 1 });
+  } finally {
+    clock.mockRestore();
+  }
 
   // The store is reset (a Redis restarted without persistence): nothing kept is shown again.
   await deleteKeysUnder(redisA, prefix);

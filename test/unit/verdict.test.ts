@@ -63,6 +63,9 @@ describe('verdicts', () => {
     }
     // A launch written without its offset is read in the zone (luxon), never in the machine's own.
     expect(deadlineOf(weekly, '2026-10-01T00:00:00', 'utc').toISO()).toBe('2026-10-31T00:00:00.000Z');
+    // A date that does not exist is no date, as luxon says, not rolled over into March.
+    expect(deadlineOf(weekly, '2026-02-30T09:00:00.000Z', 'utc').isValid).toBe(false);
+    expect(dayIn('2026-02-30T09:00:00.000Z', 'utc')).toBeNull();
   });
 
   it('a steady rate below the target is at risk, whatever the ramp before first use', () => {
