@@ -31,3 +31,14 @@ export function dayIn(iso: string, zone: string): string | null {
   if (ms !== null) return new Date(ms).toISOString().slice(0, 10);
   return DateTime.fromISO(iso, { zone: 'utc' }).setZone(zone).toISODate();
 }
+
+/**
+ * Whole calendar days of `zone` from the day of instant `iso` to the day of `now` (0 on the same
+ * day; negative when `now` is earlier): "launched 3 days ago" on every line of a `list`.
+ */
+export function calendarDaysSince(iso: string, now: DateTime, zone: string): number {
+  const ms = utcMillis(iso, zone);
+  if (ms !== null) return Math.floor(now.toMillis() / 86_400_000) - Math.floor(ms / 86_400_000);
+  const day = DateTime.fromISO(iso, { zone: 'utc' }).setZone(zone).startOf('day');
+  return Math.floor(now.setZone(zone).startOf('day').diff(day, 'days').days);
+}

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { dayIn } from '../../src/domain/instants';
+import { calendarDaysSince, dayIn } from '../../src/domain/instants';
 import type { Expectation } from '../../src/domain/model';
 import { parseExpectation } from '../../src/domain/parse-expectation';
 import { compare, deadlineOf, fitLine, isCumulative, isGood, judge } from '../../src/domain/verdict';
@@ -66,6 +66,38 @@ describe('verdicts', () => {
     // A date that does not exist is no date, as luxon says, not rolled over into March.
     expect(deadlineOf(weekly, '2026-02-30T09:00:00.000Z', 'utc').isValid).toBe(false);
     expect(dayIn('2026-02-30T09:00:00.000Z', 'utc')).toBeNull();
+  });
+
+  it('counts the days since launch by its UTC shortcut as the calendar does, and by the calendar elsewhere', () => {
+    const launches = ['2026-10-10T07:00:00.000Z', '2024-02-28T23:59:59.999Z', '2026-06-01T09:00Z'];
+    const nows = [
+      '2026-10-10T07:00:00.000Z',
+      '2026-10-10T23:59:59.999Z',
+      '2026-10-11T00:00:00.000Z',
+      '2027-03-01T12:00:00.000Z',
+    ];
+    for (const launchedAt of launches) {
+      for (const nowIso of nows) {
+        const now = DateTime.fromISO(nowIso, { zone: 'utc' });
+        const calendar = Math.floor(
+          now.startOf('day').diff(DateTime.fromISO(launchedAt, { zone: 'utc' }).startOf('day'), 'days').days,
+        );
+        for (const zone of ['utc', 'UTC', 'Etc/UTC'])
+          expect(calendarDaysSince(launchedAt, now, zone)).toBe(calendar);
+      }
+    }
+    // Just before midnight in Berlin and just after: a day apart there, the same UTC day.
+    const berlinNow = DateTime.fromISO('2026-10-10T22:30:00.000Z', { zone: 'utc' });
+    expect(calendarDaysSince('2026-10-10T21:30:00.000Z', berlinNow, 'Europe/Berlin')).toBe(1);
+    expect(calendarDaysSince('2026-10-10T21:30:00.000Z', berlinNow, 'UTC')).toBe(0);
+    // Across the change back from summer time (25 October 2026): still whole calendar days.
+    expect(
+      calendarDaysSince(
+        '2026-10-24T08:00:00.000Z',
+        DateTime.fromISO('2026-10-26T07:00:00.000Z'),
+        'Europe/Berlin',
+      ),
+    ).toBe(2);
   });
 
   it('a steady rate below the target is at risk, whatever the ramp before first use', () => {

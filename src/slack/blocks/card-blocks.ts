@@ -1,8 +1,8 @@
 import type { KnownBlock } from '@slack/types';
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import { formatNumber } from '../../domain/format-number';
 import { guardsOf } from '../../domain/guard';
-import { dayIn } from '../../domain/instants';
+import { calendarDaysSince, dayIn } from '../../domain/instants';
 import type { Check, Feature } from '../../domain/model';
 import { describeExpectation, formatMetric } from '../../domain/parse-expectation';
 import { deadlineOf } from '../../domain/verdict';
@@ -69,9 +69,7 @@ export function useNote(feature: Feature, now: DateTime): string | null {
   if (!feature.launchedAt || feature.status === 'dropped') return null;
   if (feature.usedBeforeLaunch) return 'already in use before launch';
   if (feature.firstUseAt) return null;
-  const zone = feature.zone ?? 'UTC';
-  const launchDay = DateTime.fromISO(feature.launchedAt, { zone: 'utc' }).setZone(zone).startOf('day');
-  const days = Math.max(0, Math.floor(now.setZone(zone).startOf('day').diff(launchDay, 'days').days));
+  const days = Math.max(0, calendarDaysSince(feature.launchedAt, now, feature.zone ?? 'UTC'));
   const ago = days === 0 ? 'today' : days === 1 ? '1 day ago' : `${days} days ago`;
   return `not used yet · launched ${ago}`;
 }
