@@ -41,6 +41,7 @@ import {
   type Sample,
   summarize,
 } from './lib/open-loop';
+import { speedProbeMs } from './lib/speed-probe';
 
 const RATE = 200;
 const FEATURES = 1000;
@@ -560,6 +561,8 @@ async function main(): Promise<void> {
     );
   }
   const began = Date.now();
+  // Before anything starts, on an idle machine: how fast it is this hour (lower is faster).
+  const probeBefore = speedProbeMs();
   const children: ChildProcess[] = [];
   const hardLimit = setTimeout(() => {
     console.error(`bench: gave up after ${HARD_LIMIT_MS / 1000} s`);
@@ -757,6 +760,11 @@ async function main(): Promise<void> {
     `donedone after its acks (and the shadow's commands): ${final.responses} response_url posts, ${final.calls} Web API calls; ` +
       `${final.features} features at the end (propose adds some); ` +
       `Redis keys under its prefix, deleted after: ${final.keysDeleted}`,
+  );
+  console.log(
+    `machine speed probe (bench/lib/speed-probe.ts, CPU of a fixed piece of work, lower is faster): ` +
+      `${probeBefore.toFixed(0)} ms before the run, ${speedProbeMs().toFixed(0)} ms after: read latency and CPU ` +
+      'figures of different runs with it',
   );
   console.log(`total ${((Date.now() - began) / 1000).toFixed(1)} s`);
   clearTimeout(hardLimit);
