@@ -938,7 +938,7 @@ async function main(): Promise<void> {
   console.log(
     `machine speed probe (bench/lib/speed-probe.ts, CPU of a fixed piece of work, lower is faster): ` +
       `${probeBefore.toFixed(0)} ms before the sweep, ${probeAfter.toFixed(0)} ms after: read CPU figures of ` +
-      `different runs with it`,
+      'different runs with it; `npm run bench:checks:ab` measures the code before issue 13 beside this one',
   );
   console.log(
     `telemetry: ${telemetryStats.total} calls, ${telemetryStats.distinct} distinct (query, time), at most ` +
