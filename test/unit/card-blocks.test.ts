@@ -95,6 +95,11 @@ describe('show and list', () => {
     expect(JSON.stringify(m.blocks)).toContain('The list is cut here');
   });
 
+  it("a list's notification text counts one feature, and many", () => {
+    expect(listMessage([base], 'Your features').text).toBe('Your features: 1 feature');
+    expect(listMessage([base, { ...base, id: 'F-2' }], 'Your features').text).toBe('Your features: 2 features');
+  });
+
   it('shows checks, waiting for first use and notes', () => {
     const m = showMessage(
       { ...base, status: 'launched', launchedAt: '2026-10-01T00:00:00.000Z' },

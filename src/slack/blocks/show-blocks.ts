@@ -142,7 +142,8 @@ export function listMessage(features: Feature[], heading: string, now?: DateTime
       ],
     });
   }
-  return { text: `${heading}: ${features.length} features`, blocks };
+  const n = features.length;
+  return { text: `${heading}: ${n} feature${n === 1 ? '' : 's'}`, blocks };
 }
 
 export const HELP_TEXT = [
