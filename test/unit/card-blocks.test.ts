@@ -97,7 +97,9 @@ describe('show and list', () => {
 
   it("a list's notification text counts one feature, and many", () => {
     expect(listMessage([base], 'Your features').text).toBe('Your features: 1 feature');
-    expect(listMessage([base, { ...base, id: 'F-2' }], 'Your features').text).toBe('Your features: 2 features');
+    expect(listMessage([base, { ...base, id: 'F-2' }], 'Your features').text).toBe(
+      'Your features: 2 features',
+    );
   });
 
   it('shows checks, waiting for first use and notes', () => {
