@@ -168,16 +168,25 @@ export class LearningService {
    * change the owner's judged cycles (a verdict at the deadline, a retro, a relaunch, a new owner)
    * gives the owner, and a previous owner, a new calibration version. A final check is stored before
    * the status it moves (watch-service), so whoever sees the new version also sees the check.
+   * A renewal that fails is logged, not thrown: the feature is stored by then, and its writer must
+   * not be told it failed; a kept calibration is read again within CALIBRATION_MAX_AGE_MS anyway.
    */
   async featureWritten(before: Feature | null, after: Feature): Promise<void> {
     if (before ? judgedFingerprint(before) === judgedFingerprint(after) : judgedCycles(after).length === 0)
       return;
     const owners = new Set([after.ownerId, before?.ownerId ?? after.ownerId]);
-    await Promise.all(
-      [...owners].map((owner) =>
-        this.deps.redis.set(this.calibrationKey(after.team, owner), randomBytes(6).toString('hex')),
-      ),
-    );
+    try {
+      await Promise.all(
+        [...owners].map((owner) =>
+          this.deps.redis.set(this.calibrationKey(after.team, owner), randomBytes(6).toString('hex')),
+        ),
+      );
+    } catch (err) {
+      this.deps.log.warn(
+        { feature: after.id, err },
+        'calibration version not renewed; kept calibrations are read again within 10 minutes',
+      );
+    }
   }
 
   /**

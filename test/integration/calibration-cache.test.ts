@@ -136,3 +136,33 @@ it('is read once while nothing judged changes, and anew after another process ju
   expect(await a.learning.ownerCalibration('T1', 'U1')).toMatchObject({ judged: 0, met: 0 });
   expect(await a.learning.ownerCalibration('T1', 'U2')).toMatchObject({ judged: 0, met: 0 });
 });
+
+it('a renewal that fails leaves the write stored and its writer told it succeeded', async () => {
+  const f = await launched('Renewal lost');
+  const warn = jest.fn();
+  const redis = targetRedis();
+  const store = new FeatureStore(redis, prefix);
+  const learning = new LearningService({
+    store,
+    checks: new CheckStore(redis, prefix),
+    telemetry: {} as Telemetry,
+    redis,
+    prefix,
+    now: () => DateTime.fromISO('2026-12-01T09:00:00Z', { zone: 'utc' }),
+    log: { warn } as unknown as pino.Logger,
+    zone: 'UTC',
+  });
+  store.onWrite((before, after) => learning.featureWritten(before, after));
+  // Redis refuses the version's SET (the only SET of this write: the feature goes in by script).
+  const set = jest.spyOn(redis, 'set').mockRejectedValueOnce(new Error('READONLY'));
+  try {
+    const written = await store.update('T1', f.id, (x) => ({ ...x, status: 'missed' }));
+    expect(written?.status).toBe('missed');
+    expect((await a.store.get('T1', f.id))?.status).toBe('missed');
+    expect(set).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledTimes(1);
+  } finally {
+    set.mockRestore();
+    redis.disconnect();
+  }
+});
