@@ -17,6 +17,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE="${BENCH_BASE:-4f49104}"
 PAIRS="${BENCH_PAIRS:-2}"
+if ! [[ "$PAIRS" =~ ^[1-9][0-9]*$ ]]; then
+  echo "BENCH_PAIRS must be a whole number of pairs, 1 or more (e.g. BENCH_PAIRS=2), not '$PAIRS'" >&2
+  exit 2
+fi
+if ! git rev-parse --verify --quiet "$BASE^{commit}" >/dev/null; then
+  echo "BENCH_BASE '$BASE' is no commit of this repository (a full clone is needed; e.g. BENCH_BASE=4f49104)" >&2
+  exit 2
+fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/donedone-ab-XXXXXX")"
 cleanup() {
   git worktree remove --force "$work/base" >/dev/null 2>&1 || true
