@@ -859,8 +859,10 @@ async function main(): Promise<void> {
     [
       'all check posts delivered',
       allPosted ? s(postedMs) : `not all: ${slackStats.threadPosts}/${FEATURES} in ${s(endedAt - t0)}`,
-      `≤ ${TARGETS.sweepS} s (floor here ${s(postFloorMs)})`,
-      verdict(allPosted && postedMs <= TARGETS.sweepS * 1000),
+      // Slack's one post a second in the busiest channel sets a floor no sweep can beat; the
+      // posting target is judged against it in the "last post vs the posting floor" row.
+      `report (floor here ${s(postFloorMs)})`,
+      allPosted ? '' : verdict(false),
     ],
     [
       'telemetry calls (distinct)',
