@@ -169,13 +169,12 @@ export function createCore(opts: CoreOptions): Core {
     ...opts.queue,
   };
   const queue = boundedQueue(createQueue(queueRedis, queueSettings));
-  const store = new FeatureStore(redis, prefix);
-  const marks = new Marks(redis, prefix);
-  // Who changed what: every write of a feature is recorded in its history.
-  const audit = new AuditStore(redis, prefix);
-  store.onWrite((before, after) =>
-    audit.record(after.team, after.id, auditEntries(before, after, actor(), now().toUTC().toISO()!)),
+  // Who changed what: every write of a feature is recorded in its history, in the same script as the write.
+  const store = new FeatureStore(redis, prefix, (before, after) =>
+    auditEntries(before, after, actor(), now().toUTC().toISO()!),
   );
+  const marks = new Marks(redis, prefix);
+  const audit = new AuditStore(redis, prefix);
   const epoch = installEpoch(redis, prefix);
   const measurements = new MeasurementCache(redis, prefix);
   const telemetry = new Telemetry(

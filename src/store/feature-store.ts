@@ -1,12 +1,30 @@
+import type { AuditEntry } from '../domain/audit';
 import type { Feature } from '../domain/model';
+import { AUDIT_ENTRIES_KEPT, auditKey } from './audit-store';
 import { teamKey } from './keys';
 import type { RedisClient } from './redis-connection';
 import { runScript, script } from './scripts';
 
-/** Writes a feature if its version is still the one read. KEYS: the feature. ARGV: version read, next, json. */
-const COMPARE_AND_SET = script(
-  "if redis.call('HGET', KEYS[1], 'v') == ARGV[1] then redis.call('HSET', KEYS[1], 'v', ARGV[2], 'json', ARGV[3]) return 1 end return 0",
-);
+/**
+ * Writes a feature if its version is still the one read, with what goes with the write: its audit
+ * entries and, when its owner changed, its place in the owner indexes. One script, so a write is never
+ * stored without its trail (nor its trail without it). The entries are pushed first: a script that
+ * fails part-way keeps what it wrote, and a failing push (a key of another type) then writes nothing.
+ * KEYS: the feature, its audit list, the old owner's index, the new owner's index.
+ * ARGV: version read, next version, json, id, id number, entries kept, then the audit entries.
+ */
+const COMPARE_AND_SET = script(`
+if redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then return 0 end
+if #ARGV > 6 then
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 7))
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'json', ARGV[3])
+if KEYS[3] ~= KEYS[4] then
+  redis.call('ZREM', KEYS[3], ARGV[4])
+  redis.call('ZADD', KEYS[4], ARGV[5], ARGV[4])
+end
+return 1`);
 
 /** The `json` field of each feature key given, nil for one that is gone. KEYS: the features. */
 const LOAD_JSON = script(
@@ -25,17 +43,26 @@ const LOAD_CHUNK = 500;
  * retro-index.ts, marks.ts, digest-schedules.ts).
  */
 export class FeatureStore {
-  /** Told of every write of a feature (`before` null on creation): the audit trail listens here. */
+  /** Told of every write of a feature (`before` null on creation), after it is stored. */
   private readonly writeListeners: ((before: Feature | null, after: Feature) => Promise<void>)[] = [];
 
   onWrite(listener: (before: Feature | null, after: Feature) => Promise<void>): void {
     this.writeListeners.push(listener);
   }
 
+  /**
+   * `audit` gives the entries a write makes (who, when, what: `auditEntries`); they are stored with
+   * the write itself, in `team:{T}:audit:<id>` (read by `AuditStore`). Without it, nothing is recorded.
+   */
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix = 'dd:',
+    private readonly audit?: (before: Feature | null, after: Feature) => AuditEntry[],
   ) {}
+
+  private trail(before: Feature | null, after: Feature): string[] {
+    return this.audit ? this.audit(before, after).map((e) => JSON.stringify(e)) : [];
+  }
 
   private key(team: string, ...parts: string[]): string {
     return teamKey(this.prefix, team, ...parts);
@@ -48,8 +75,13 @@ export class FeatureStore {
     const feature: Feature = { id, team, ...make(id) };
     // `teams` is in no workspace's slot: added on its own (idempotent), before the feature exists.
     await this.redis.sadd(`${this.prefix}teams`, team);
-    await this.redis
-      .multi()
+    const trail = this.trail(null, feature);
+    const write = this.redis.multi();
+    if (trail.length > 0) {
+      const audit = auditKey(this.prefix, team, id);
+      write.rpush(audit, ...trail).ltrim(audit, -AUDIT_ENTRIES_KEPT, -1);
+    }
+    await write
       .hset(this.key(team, 'f', id), 'v', '1', 'json', JSON.stringify(feature))
       .zadd(this.key(team, 'ids'), n, id)
       .zadd(this.key(team, 'owner', feature.ownerId), n, id)
@@ -103,22 +135,27 @@ export class FeatureStore {
       if (!version || !json) return null;
       const next = change(JSON.parse(json) as Feature);
       if (next === null) return JSON.parse(json) as Feature;
+      const before = JSON.parse(json) as Feature;
       const written = await runScript(
         this.redis,
         COMPARE_AND_SET,
-        [key],
-        [version, String(Number(version) + 1), JSON.stringify(next)],
+        [
+          key,
+          auditKey(this.prefix, team, id),
+          this.key(team, 'owner', before.ownerId),
+          this.key(team, 'owner', next.ownerId),
+        ],
+        [
+          version,
+          String(Number(version) + 1),
+          JSON.stringify(next),
+          id,
+          id.slice(2),
+          String(AUDIT_ENTRIES_KEPT),
+          ...this.trail(before, next),
+        ],
       );
       if (written === 1) {
-        const before = JSON.parse(json) as Feature;
-        if (before.ownerId !== next.ownerId) {
-          const n = Number(id.slice(2));
-          await this.redis
-            .multi()
-            .zrem(this.key(team, 'owner', before.ownerId), id)
-            .zadd(this.key(team, 'owner', next.ownerId), n, id)
-            .exec();
-        }
         for (const listener of this.writeListeners) await listener(before, next);
         return next;
       }
