@@ -133,9 +133,10 @@ export class FeatureStore {
     for (let attempt = 0; attempt < 10; attempt++) {
       const [version, json] = await this.redis.hmget(key, 'v', 'json');
       if (!version || !json) return null;
+      // `change` gets its own copy: it may change it in place, and `before` must stay as stored.
       const next = change(JSON.parse(json) as Feature);
-      if (next === null) return JSON.parse(json) as Feature;
       const before = JSON.parse(json) as Feature;
+      if (next === null) return before;
       const written = await runScript(
         this.redis,
         COMPARE_AND_SET,

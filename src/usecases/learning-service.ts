@@ -184,7 +184,7 @@ export class LearningService {
     } catch (err) {
       this.deps.log.warn(
         { feature: after.id, err },
-        'calibration version not renewed; kept calibrations are read again within 10 minutes',
+        `calibration version not renewed; kept calibrations are read again within ${CALIBRATION_MAX_AGE_MS / 60_000} minutes`,
       );
     }
   }
