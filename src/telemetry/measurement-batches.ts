@@ -104,9 +104,10 @@ export class MeasurementBatches {
     const members = await this.redis.smembers(key);
     if (!members.includes(mineJson)) members.push(mineJson);
     const partsOf = (json: string) => measurementKey(source.name, JSON.parse(json) as MetricRef, window, at);
-    // Measured by an earlier batch (a member listed again later): not asked twice.
+    // Measured by an earlier batch (a member listed again later, or `mine`, when that batch ended
+    // between the caller's cache miss and this lock): not asked twice.
     const cached = await this.cache.has(members.map(partsOf));
-    const todo = members.filter((_, i) => !cached[i] || members[i] === mineJson);
+    const todo = members.filter((_, i) => !cached[i]);
     const size = Math.max(1, source.batchSize ?? 100);
     let answer: Measurement | undefined;
     for (let i = 0; i < todo.length; i += size) {
@@ -122,6 +123,6 @@ export class MeasurementBatches {
       const k = chunk.indexOf(mineJson);
       if (k >= 0) answer = results[k];
     }
-    return answer ?? source.valueOver(mine, window, at);
+    return answer ?? (await this.cache.peek(partsOf(mineJson))) ?? source.valueOver(mine, window, at);
   }
 }
